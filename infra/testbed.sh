@@ -78,7 +78,9 @@ start_one() {
   local svc="$1" port; port="$(port_of "$svc")"
   if alive "$svc" && port_open "$port"; then return 0; fi
   if port_open "$port"; then
-    log "port $port is taken by another process; $svc not started"; exit 1
+    # Another checkout's test bed (or a developer's own server) already answers there: reuse it.
+    log "127.0.0.1:$port already answers; using that $svc (not started or stopped by this checkout)"
+    return 0
   fi
   local logf="$run_dir/$svc.log"
   case "$svc" in

@@ -1,11 +1,14 @@
 package io.imagemirror.local;
 
-/** Placeholder entry point; replaced by the CLI below. */
+import io.imagemirror.local.cli.ImageMirrorCommand;
+import picocli.CommandLine;
+
+/** Entry point of {@code image-mirror.jar}. */
 public final class Main {
     private Main() {
     }
 
     public static void main(String[] args) {
-        System.exit(0);
+        System.exit(ImageMirrorCommand.commandLine().execute(args));
     }
 }

@@ -1,0 +1,61 @@
+package io.imagemirror.local.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import org.junit.jupiter.api.Test;
+
+/** The shaded jar as users run it: {@code java -jar functions/local/target/image-mirror.jar ...}. */
+class JarIT {
+
+    static final Path JAR = Path.of("target/image-mirror.jar");
+
+    record Result(int status, String out, String err) {
+    }
+
+    static Result runJar(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", JAR.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Result(p.exitValue(), out, err);
+    }
+
+    @Test
+    void refPrintsCanonicalForms() throws Exception {
+        assertThat(JAR).exists();
+        Result r = runJar("ref", "alpine", "gcr.io/google-containers/git-sync:v3.1.5", "127.0.0.1:5000/a/b:c");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out().lines()).containsExactly("docker.io/library/alpine:latest",
+                "gcr.io/google-containers/git-sync:v3.1.5", "127.0.0.1:5000/a/b:c");
+    }
+
+    @Test
+    void refOfInvalidReferenceExitsOne() throws Exception {
+        Result r = runJar("ref", "library/Alpine");
+        assertThat(r.status()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).startsWith("error: invalid reference");
+    }
+
+    @Test
+    void jarIsRunnableWithEverythingInside() throws IOException {
+        try (JarFile jar = new JarFile(JAR.toFile())) {
+            assertThat(jar.getManifest().getMainAttributes().getValue("Main-Class")).isEqualTo("io.imagemirror.local.Main");
+            assertThat(jar.getEntry("picocli/CommandLine.class")).isNotNull();
+            assertThat(jar.getEntry("org/sqlite/JDBC.class")).isNotNull();
+        }
+        assertThat(Files.size(JAR)).isPositive();
+    }
+}
