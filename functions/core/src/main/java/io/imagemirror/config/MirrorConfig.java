@@ -1,0 +1,318 @@
+package io.imagemirror.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * What an operator configures: the upstream registries image-mirror may contact (and nothing
+ * else), which one serves names without a registry prefix, how long a tag is trusted before it is
+ * re-validated, and copy parallelism. Read from YAML locally ({@code --config FILE}) and from
+ * environment variables on AWS, through the same {@link #fromTree} so both behave alike.
+ * Immutable. Secrets are never part of {@link #toString()}.
+ *
+ * @param upstreams configured upstreams by canonical registry name, in configuration order
+ * @param defaultUpstream the registry for {@code /v2/<repo>} and references without a registry
+ * @param tagTtl how long a mirrored tag is served without asking upstream again
+ * @param parallelism how many blobs one copy transfers at once
+ * @param serveToken the bearer token that allows write routes on a non-loopback listener, or null
+ * @param dockerConfig whether to read credentials from the user's Docker {@code config.json}
+ */
+public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
+                           int parallelism, String serveToken, boolean dockerConfig) {
+
+    public static final Duration DEFAULT_TAG_TTL = Duration.ofMinutes(5);
+    public static final int DEFAULT_PARALLELISM = 4;
+
+    /**
+     * One upstream.
+     *
+     * @param name the registry as references name it ({@code docker.io}, {@code ghcr.io}, {@code 127.0.0.1:5000})
+     * @param endpoint the API endpoint, or null for the default ({@code https://NAME}; Docker Hub's API host)
+     * @param insecure whether plain HTTP is allowed (like Docker's {@code insecure-registries})
+     * @param prefix the first path component that selects it on {@code /v2/<prefix>/<repo>}
+     * @param username credentials, or null
+     * @param password the password or token, or null (never printed)
+     * @param authHosts extra hosts its token realm may live on
+     */
+    public record UpstreamConfig(String name, URI endpoint, boolean insecure, String prefix, String username,
+                                 String password, Set<String> authHosts) {
+        public UpstreamConfig {
+            authHosts = authHosts == null ? Set.of() : Set.copyOf(authHosts);
+            if (prefix == null || prefix.isBlank()) {
+                prefix = name;
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "UpstreamConfig[name=" + name + ", endpoint=" + endpoint + ", insecure=" + insecure + ", prefix="
+                    + prefix + ", username=" + username + ", password=" + (password == null ? "none" : "***")
+                    + ", authHosts=" + authHosts + "]";
+        }
+    }
+
+    public MirrorConfig {
+        upstreams = Map.copyOf(upstreams);
+        if (defaultUpstream == null || defaultUpstream.isBlank()) {
+            defaultUpstream = "docker.io";
+        }
+        tagTtl = tagTtl == null ? DEFAULT_TAG_TTL : tagTtl;
+        if (tagTtl.isNegative()) {
+            throw new ConfigException("tagTtl must not be negative");
+        }
+        if (parallelism < 1 || parallelism > 64) {
+            throw new ConfigException("parallelism must be between 1 and 64, got " + parallelism);
+        }
+    }
+
+    /** Docker Hub only, anonymous: what image-mirror does with no configuration. */
+    public static MirrorConfig defaults() {
+        return new MirrorConfig(Map.of("docker.io", dockerHub()), "docker.io", DEFAULT_TAG_TTL, DEFAULT_PARALLELISM,
+                null, true);
+    }
+
+    private static UpstreamConfig dockerHub() {
+        return new UpstreamConfig("docker.io", null, false, "docker.io", null, null, Set.of());
+    }
+
+    /** The configured upstream for a registry name, if configured. */
+    public Optional<UpstreamConfig> upstream(String registry) {
+        return Optional.ofNullable(upstreams.get(canonicalRegistry(registry)));
+    }
+
+    /** The upstream whose path prefix is {@code prefix}. */
+    public Optional<UpstreamConfig> upstreamByPrefix(String prefix) {
+        return upstreams.values().stream().filter(u -> u.prefix().equals(prefix)).findFirst();
+    }
+
+    /** A copy with an extra upstream (for {@code --insecure-registry} and tests). */
+    public MirrorConfig withUpstream(UpstreamConfig u) {
+        Map<String, UpstreamConfig> m = new LinkedHashMap<>(upstreams);
+        m.put(canonicalRegistry(u.name()), u);
+        return new MirrorConfig(m, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig);
+    }
+
+    public MirrorConfig withDefaultUpstream(String registry) {
+        return new MirrorConfig(upstreams, canonicalRegistry(registry), tagTtl, parallelism, serveToken, dockerConfig);
+    }
+
+    public MirrorConfig withTagTtl(Duration ttl) {
+        return new MirrorConfig(upstreams, defaultUpstream, ttl, parallelism, serveToken, dockerConfig);
+    }
+
+    public MirrorConfig withParallelism(int n) {
+        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig);
+    }
+
+    /** {@code index.docker.io} and {@code registry-1.docker.io} are Docker Hub: one name, {@code docker.io}. */
+    public static String canonicalRegistry(String registry) {
+        String r = registry.toLowerCase(Locale.ROOT);
+        return r.equals("index.docker.io") || r.equals("registry-1.docker.io") ? "docker.io" : r;
+    }
+
+    /**
+     * Builds a configuration from a parsed YAML/JSON tree:
+     * <pre>
+     * defaultUpstream: docker.io
+     * tagTtl: 5m            # or PT5M, 300s
+     * parallelism: 4
+     * serveToken: ${IMAGE_MIRROR_TOKEN}
+     * dockerConfig: true    # read ~/.docker/config.json for credentials
+     * upstreams:
+     *   - name: docker.io
+     *     username: me
+     *     password: ${DOCKERHUB_TOKEN}
+     *   - name: 127.0.0.1:5000
+     *     insecure: true
+     *     prefix: local
+     * </pre>
+     * {@code ${VAR}} in a string is replaced from {@code env}; an unset variable is an error.
+     * Unknown keys are errors, so a typo never passes silently.
+     */
+    public static MirrorConfig fromTree(JsonNode root, Function<String, String> env) {
+        if (root == null || root.isNull() || root.isMissingNode()) {
+            return defaults();
+        }
+        if (!root.isObject()) {
+            throw new ConfigException("configuration must be a mapping");
+        }
+        checkKeys(root, "", Set.of("defaultUpstream", "tagTtl", "parallelism", "serveToken", "dockerConfig",
+                "upstreams"));
+        Map<String, UpstreamConfig> ups = new LinkedHashMap<>();
+        JsonNode list = root.get("upstreams");
+        if (list != null && !list.isNull()) {
+            if (!list.isArray()) {
+                throw new ConfigException("upstreams must be a list");
+            }
+            int i = 0;
+            for (JsonNode u : list) {
+                String where = "upstreams[" + i++ + "]";
+                if (!u.isObject()) {
+                    throw new ConfigException(where + " must be a mapping");
+                }
+                checkKeys(u, where + ".", Set.of("name", "endpoint", "insecure", "prefix", "username", "password",
+                        "authHosts"));
+                String name = string(u, "name", env, where);
+                if (name == null || name.isBlank()) {
+                    throw new ConfigException(where + ".name is required");
+                }
+                name = canonicalRegistry(name);
+                String endpoint = string(u, "endpoint", env, where);
+                URI uri = null;
+                if (endpoint != null) {
+                    try {
+                        uri = URI.create(endpoint);
+                    } catch (IllegalArgumentException e) {
+                        throw new ConfigException(where + ".endpoint is not a URL: " + endpoint, e);
+                    }
+                    if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
+                            || uri.getHost() == null) {
+                        throw new ConfigException(where + ".endpoint must be an http(s) URL with a host: " + endpoint);
+                    }
+                }
+                boolean insecure = bool(u, "insecure", false, where);
+                if (uri != null && uri.getScheme().equals("http") && !insecure) {
+                    throw new ConfigException(where + ".endpoint is plain HTTP; set insecure: true to allow it");
+                }
+                List<String> authHosts = new ArrayList<>();
+                JsonNode ah = u.get("authHosts");
+                if (ah != null && ah.isArray()) {
+                    ah.forEach(h -> authHosts.add(h.asText()));
+                }
+                String username = string(u, "username", env, where);
+                String password = string(u, "password", env, where);
+                if ((username == null) != (password == null)) {
+                    throw new ConfigException(where + ": username and password go together");
+                }
+                if (ups.containsKey(name)) {
+                    throw new ConfigException(where + ": upstream " + name + " is configured twice");
+                }
+                ups.put(name, new UpstreamConfig(name, uri, insecure, string(u, "prefix", env, where), username,
+                        password, Set.copyOf(authHosts)));
+            }
+        }
+        if (ups.isEmpty()) {
+            // No upstreams listed: Docker Hub, anonymously (or with credentials from config.json).
+            ups.put("docker.io", dockerHub());
+        }
+        // Without an explicit default: Docker Hub if it is configured, else the first upstream listed.
+        String named = string(root, "defaultUpstream", env, "");
+        String dflt = named != null ? canonicalRegistry(named)
+                : ups.containsKey("docker.io") ? "docker.io" : ups.keySet().iterator().next();
+        if (!ups.containsKey(dflt)) {
+            throw new ConfigException("defaultUpstream " + dflt + " is not one of the configured upstreams " + ups.keySet());
+        }
+        Map<String, String> prefixes = new LinkedHashMap<>();
+        for (UpstreamConfig u : ups.values()) {
+            String other = prefixes.put(u.prefix(), u.name());
+            if (other != null) {
+                throw new ConfigException("prefix " + u.prefix() + " is used by both " + other + " and " + u.name());
+            }
+        }
+        JsonNode par = root.get("parallelism");
+        int parallelism = par == null || par.isNull() ? DEFAULT_PARALLELISM : par.asInt(-1);
+        String ttl = string(root, "tagTtl", env, "");
+        return new MirrorConfig(ups, dflt, ttl == null ? DEFAULT_TAG_TTL : parseDuration(ttl, "tagTtl"), parallelism,
+                string(root, "serveToken", env, ""), bool(root, "dockerConfig", true, ""));
+    }
+
+    /** Parses {@code 300s}, {@code 5m}, {@code 2h}, {@code 1d}, a plain number of seconds, or ISO-8601 {@code PT5M}. */
+    public static Duration parseDuration(String s, String field) {
+        String v = s.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (v.startsWith("p")) {
+                return Duration.parse(v.toUpperCase(Locale.ROOT));
+            }
+            if (v.matches("\\d+")) {
+                return Duration.ofSeconds(Long.parseLong(v));
+            }
+            if (v.matches("\\d+(ms|s|m|h|d)")) {
+                long n = Long.parseLong(v.replaceAll("[a-z]+$", ""));
+                return switch (v.replaceAll("^\\d+", "")) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                };
+            }
+        } catch (DateTimeParseException | NumberFormatException e) {
+            throw new ConfigException(field + ": invalid duration \"" + s + "\"", e);
+        }
+        throw new ConfigException(field + ": invalid duration \"" + s + "\" (use e.g. 300s, 5m, 2h, PT5M)");
+    }
+
+    private static void checkKeys(JsonNode node, String where, Set<String> allowed) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!allowed.contains(k)) {
+                throw new ConfigException("unknown configuration key " + where + k + " (known: " + allowed + ")");
+            }
+        }
+    }
+
+    private static String string(JsonNode n, String field, Function<String, String> env, String where) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isValueNode()) {
+            throw new ConfigException((where.isEmpty() ? "" : where + ".") + field + " must be a single value");
+        }
+        return expand(v.asText(), env, (where.isEmpty() ? "" : where + ".") + field);
+    }
+
+    private static boolean bool(JsonNode n, String field, boolean dflt, String where) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isBoolean()) {
+            throw new ConfigException((where.isEmpty() ? "" : where + ".") + field + " must be true or false");
+        }
+        return v.asBoolean();
+    }
+
+    static String expand(String s, Function<String, String> env, String field) {
+        StringBuilder out = new StringBuilder();
+        int i = 0;
+        while (i < s.length()) {
+            int start = s.indexOf("${", i);
+            if (start < 0) {
+                out.append(s, i, s.length());
+                break;
+            }
+            int end = s.indexOf('}', start);
+            if (end < 0) {
+                throw new ConfigException(field + ": unterminated ${ in value");
+            }
+            out.append(s, i, start);
+            String name = s.substring(start + 2, end);
+            String value = env.apply(name);
+            if (value == null) {
+                throw new ConfigException(field + ": environment variable " + name + " is not set");
+            }
+            out.append(value);
+            i = end + 1;
+        }
+        return out.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "MirrorConfig[upstreams=" + upstreams.values() + ", defaultUpstream=" + defaultUpstream + ", tagTtl="
+                + tagTtl + ", parallelism=" + parallelism + ", serveToken=" + (serveToken == null ? "none" : "***")
+                + ", dockerConfig=" + dockerConfig + "]";
+    }
+}

@@ -1,0 +1,82 @@
+package io.imagemirror.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class MirrorConfigTest {
+
+    static JsonNode json(String s) throws Exception {
+        return new ObjectMapper().readTree(s.replace('\'', '"'));
+    }
+
+    @Test
+    void emptyConfigMeansDockerHubAnonymously() throws Exception {
+        MirrorConfig c = MirrorConfig.fromTree(json("{}"), k -> null);
+        assertThat(c.upstreams()).containsOnlyKeys("docker.io");
+        assertThat(c.defaultUpstream()).isEqualTo("docker.io");
+        assertThat(c.tagTtl()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(c.parallelism()).isEqualTo(4);
+        assertThat(MirrorConfig.fromTree(null, k -> null)).isEqualTo(MirrorConfig.defaults());
+    }
+
+    @Test
+    void readsUpstreamsWithSecretsFromEnvironment() throws Exception {
+        MirrorConfig c = MirrorConfig.fromTree(json("""
+                {'defaultUpstream':'index.docker.io','tagTtl':'90s','parallelism':8,
+                 'upstreams':[{'name':'docker.io','username':'me','password':'${HUB_TOKEN}'},
+                              {'name':'127.0.0.1:5000','endpoint':'http://127.0.0.1:5000','insecure':true,'prefix':'local'},
+                              {'name':'ghcr.io','authHosts':['ghcr.io']}]}"""),
+                Map.of("HUB_TOKEN", "t0ps3cret")::get);
+        assertThat(c.defaultUpstream()).isEqualTo("docker.io");
+        assertThat(c.tagTtl()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(c.parallelism()).isEqualTo(8);
+        assertThat(c.upstream("docker.io")).hasValueSatisfying(u -> assertThat(u.password()).isEqualTo("t0ps3cret"));
+        assertThat(c.upstreamByPrefix("local")).hasValueSatisfying(u -> assertThat(u.insecure()).isTrue());
+        assertThat(c.upstreamByPrefix("ghcr.io")).isPresent();
+        assertThat(c.toString()).doesNotContain("t0ps3cret").contains("***");
+    }
+
+    @Test
+    void defaultIsFirstUpstreamWhenDockerHubIsNotListed() throws Exception {
+        MirrorConfig c = MirrorConfig.fromTree(json("{'upstreams':[{'name':'quay.io'},{'name':'ghcr.io'}]}"), k -> null);
+        assertThat(c.defaultUpstream()).isEqualTo("quay.io");
+        assertThat(c.upstream("docker.io")).isEmpty();
+    }
+
+    @Test
+    void mistakesAreNamed() {
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'upstream':[]}"), k -> null))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("unknown configuration key upstream");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'upstreams':[{'name':'a.io','pasword':'x'}]}"), k -> null))
+                .hasMessageContaining("upstreams[0].pasword");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'upstreams':[{'name':'a.io','endpoint':'http://a.io'}]}"), k -> null))
+                .hasMessageContaining("insecure: true");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'upstreams':[{'name':'a.io','password':'${NOPE}','username':'u'}]}"), k -> null))
+                .hasMessageContaining("NOPE is not set");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'defaultUpstream':'b.io','upstreams':[{'name':'a.io'}]}"), k -> null))
+                .hasMessageContaining("defaultUpstream b.io");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'tagTtl':'soon'}"), k -> null))
+                .hasMessageContaining("tagTtl");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'parallelism':0}"), k -> null))
+                .hasMessageContaining("parallelism");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'upstreams':[{'name':'a.io','prefix':'x'},{'name':'b.io','prefix':'x'}]}"), k -> null))
+                .hasMessageContaining("prefix x");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'upstreams':[{'name':'a.io','username':'u'}]}"), k -> null))
+                .hasMessageContaining("go together");
+    }
+
+    @Test
+    void durations() {
+        assertThat(MirrorConfig.parseDuration("300", "x")).isEqualTo(Duration.ofMinutes(5));
+        assertThat(MirrorConfig.parseDuration("2h", "x")).isEqualTo(Duration.ofHours(2));
+        assertThat(MirrorConfig.parseDuration("PT1M", "x")).isEqualTo(Duration.ofMinutes(1));
+        assertThat(MirrorConfig.parseDuration("250ms", "x")).isEqualTo(Duration.ofMillis(250));
+        assertThat(MirrorConfig.parseDuration("1d", "x")).isEqualTo(Duration.ofDays(1));
+    }
+}
