@@ -75,16 +75,15 @@ final class BlobStream extends InputStream {
                     reopen();
                 }
                 return in.read(b, off, len);
-            } catch (ContentMismatchException | RegistryException | InterruptedIOException e) {
-                if (e instanceof InterruptedIOException && !Thread.currentThread().isInterrupted()
-                        && !(e instanceof ContentMismatchException)) {
-                    noteFailure(e); // a read timeout: the connection stalled, resume it
-                    continue;
-                }
-                close();
+            } catch (ContentMismatchException | RegistryException e) {
+                close(); // wrong bytes or a definite refusal: asking again cannot help
                 throw e;
             } catch (IOException e) {
-                noteFailure(e);
+                if (Thread.currentThread().isInterrupted()) {
+                    close();
+                    throw e;
+                }
+                noteFailure(e); // reset, premature end, or a read timeout on a stalled body: resume
             }
         }
     }
