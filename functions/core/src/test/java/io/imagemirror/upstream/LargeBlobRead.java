@@ -1,0 +1,46 @@
+package io.imagemirror.upstream;
+
+import io.imagemirror.oci.Digest;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.net.URI;
+import java.time.Clock;
+
+/**
+ * Streams one blob through {@link RegistryClient} and prints how many bytes verified and the peak
+ * heap used. Run by {@link LargeBlobLowHeapTest} in a child JVM with a small {@code -Xmx}; by hand:
+ * {@code java -Xmx96m -cp <test classpath> io.imagemirror.upstream.LargeBlobRead http://127.0.0.1:PORT repo sha256:… SIZE}.
+ */
+public final class LargeBlobRead {
+    private LargeBlobRead() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        URI endpoint = URI.create(args[0]);
+        String repo = args[1];
+        Digest digest = Digest.parse(args[2]);
+        long size = Long.parseLong(args[3]);
+        Upstream upstream = Upstream.builder(endpoint.getAuthority()).endpoint(endpoint).insecure(true).build();
+        RegistryClient client = new RegistryClient(upstream, RegistryClient.defaultHttpClient(), Clock.systemUTC(),
+                RetryPolicy.defaults());
+        long start = System.nanoTime();
+        long total = 0;
+        byte[] buf = new byte[64 * 1024];
+        try (InputStream in = client.openBlob(repo, digest, size)) {
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                total += n;
+            }
+        }
+        long peak = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                peak += pool.getPeakUsage().getUsed();
+            }
+        }
+        System.out.printf("verified %d bytes of %s in %.1f s; max heap %d MiB, peak heap used %d MiB%n", total, digest,
+                (System.nanoTime() - start) / 1e9, Runtime.getRuntime().maxMemory() >> 20, peak >> 20);
+        System.exit(0); // OkHttp's pool threads would keep the JVM alive for a minute
+    }
+}
