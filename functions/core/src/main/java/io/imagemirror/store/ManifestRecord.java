@@ -45,9 +45,12 @@ public record ManifestRecord(String repository, Digest digest, String mediaType,
         lastPulled = Timestamps.truncate(lastPulled);
     }
 
-    /** The child manifests that were mirrored (and so are recorded in this repository). */
-    public List<ChildManifest> mirroredChildren() {
-        return children.stream().filter(ChildManifest::mirrored).toList();
+    /**
+     * The distinct digests of the children that were mirrored (and so are recorded in this
+     * repository): what keeps them from dangling while this record exists.
+     */
+    public List<Digest> mirroredChildDigests() {
+        return children.stream().filter(ChildManifest::mirrored).map(ChildManifest::digest).distinct().toList();
     }
 
     /** The same record with pull statistics replaced. */

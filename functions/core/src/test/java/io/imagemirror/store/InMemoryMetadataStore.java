@@ -62,14 +62,14 @@ public final class InMemoryMetadataStore implements MetadataStore {
         if (repo.containsKey(record.digest())) {
             return false;
         }
-        for (ChildManifest c : record.mirroredChildren()) {
-            if (!repo.containsKey(c.digest())) {
-                throw new MissingManifestException(record.repository(), c.digest());
+        for (Digest c : record.mirroredChildDigests()) {
+            if (!repo.containsKey(c)) {
+                throw new MissingManifestException(record.repository(), c);
             }
         }
         Instant now = now();
-        for (ChildManifest c : record.mirroredChildren()) {
-            adjust(repo.get(c.digest()), 0, 0, 1, now);
+        for (Digest c : record.mirroredChildDigests()) {
+            adjust(repo.get(c), 0, 0, 1, now);
         }
         ManifestEntry e = new ManifestEntry();
         e.record = record;
@@ -132,8 +132,8 @@ public final class InMemoryMetadataStore implements MetadataStore {
             return false;
         }
         Instant now = now();
-        for (ChildManifest c : e.record.mirroredChildren()) {
-            ManifestEntry child = entry(repository, c.digest());
+        for (Digest c : e.record.mirroredChildDigests()) {
+            ManifestEntry child = entry(repository, c);
             if (child != null) {
                 adjust(child, 0, 0, -1, now);
             }

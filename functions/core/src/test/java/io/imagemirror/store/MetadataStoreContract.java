@@ -126,7 +126,7 @@ public abstract class MetadataStoreContract {
         assertThat(back).isEqualTo(idx);
         assertThat(back.children().get(0).platform()).isEqualTo(Platform.parse("linux/arm64/v8"));
         assertThat(back.children().get(2).platform()).isNull();
-        assertThat(back.mirroredChildren()).extracting(ChildManifest::digest).containsExactly(child.digest());
+        assertThat(back.mirroredChildDigests()).containsExactly(child.digest());
     }
 
     @Test
