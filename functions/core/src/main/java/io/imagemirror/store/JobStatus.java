@@ -1,0 +1,14 @@
+package io.imagemirror.store;
+
+/** Where a job is in its life. */
+public enum JobStatus {
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    FAILED;
+
+    /** Whether the job is over. */
+    public boolean isFinal() {
+        return this == SUCCEEDED || this == FAILED;
+    }
+}

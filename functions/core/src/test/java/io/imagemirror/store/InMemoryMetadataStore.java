@@ -1,0 +1,373 @@
+package io.imagemirror.store;
+
+import io.imagemirror.oci.Digest;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * A {@link MetadataStore} in memory, for unit tests of code above the ports. Passes
+ * {@link MetadataStoreContract}, so it keeps the same reference counts, dangling times, history
+ * order and conditional outcomes as the real adapters. Thread-safe (one lock).
+ */
+public final class InMemoryMetadataStore implements MetadataStore {
+
+    private static final class ManifestEntry {
+        ManifestRecord record;
+        int tagRefs;
+        int pinRefs;
+        int parentRefs;
+        Instant danglingSince;
+
+        boolean dangling() {
+            return tagRefs + pinRefs + parentRefs == 0;
+        }
+    }
+
+    private final Clock clock;
+    private final Map<String, NavigableMap<Digest, ManifestEntry>> manifests = new HashMap<>();
+    private final NavigableMap<String, Boolean> repositories = new TreeMap<>();
+    private final Map<String, NavigableMap<String, TagRecord>> tags = new HashMap<>();
+    private final Map<String, List<TagEvent>> history = new HashMap<>();
+    private final Map<String, NavigableMap<Digest, Pin>> pins = new HashMap<>();
+    private final Map<Digest, BlobRecord> blobs = new HashMap<>();
+    private final Map<String, Job> jobs = new HashMap<>();
+    private final NavigableMap<String, SyncRule> rules = new TreeMap<>();
+
+    public InMemoryMetadataStore() {
+        this(Clock.systemUTC());
+    }
+
+    public InMemoryMetadataStore(Clock clock) {
+        this.clock = clock;
+    }
+
+    private Instant now() {
+        return Timestamps.truncate(clock.instant());
+    }
+
+    // ---- manifests ----
+
+    @Override
+    public synchronized boolean putManifest(ManifestRecord record) {
+        NavigableMap<Digest, ManifestEntry> repo = manifests.computeIfAbsent(record.repository(), r -> new TreeMap<>());
+        if (repo.containsKey(record.digest())) {
+            return false;
+        }
+        for (Digest c : record.mirroredChildDigests()) {
+            if (!repo.containsKey(c)) {
+                throw new MissingManifestException(record.repository(), c);
+            }
+        }
+        Instant now = now();
+        for (Digest c : record.mirroredChildDigests()) {
+            adjust(repo.get(c), 0, 0, 1, now);
+        }
+        ManifestEntry e = new ManifestEntry();
+        e.record = record;
+        e.danglingSince = now;
+        repo.put(record.digest(), e);
+        repositories.put(record.repository(), true);
+        return true;
+    }
+
+    private static void adjust(ManifestEntry e, int tagDelta, int pinDelta, int parentDelta, Instant now) {
+        e.tagRefs += tagDelta;
+        e.pinRefs += pinDelta;
+        e.parentRefs += parentDelta;
+        e.danglingSince = e.dangling() ? now : null;
+    }
+
+    private ManifestEntry entry(String repository, Digest digest) {
+        NavigableMap<Digest, ManifestEntry> repo = manifests.get(repository);
+        return repo == null ? null : repo.get(digest);
+    }
+
+    @Override
+    public synchronized Optional<ManifestRecord> getManifest(String repository, Digest digest) {
+        ManifestEntry e = entry(repository, digest);
+        return e == null ? Optional.empty() : Optional.of(e.record);
+    }
+
+    @Override
+    public synchronized Page<ManifestRecord> listManifests(String repository, int limit, String pageToken) {
+        NavigableMap<Digest, ManifestEntry> repo = manifests.getOrDefault(repository, new TreeMap<>());
+        List<ManifestRecord> all = repo.values().stream().map(e -> e.record).toList();
+        return byKey(all, r -> r.digest().toString(), limit, pageToken);
+    }
+
+    @Override
+    public synchronized boolean recordPull(String repository, Digest digest) {
+        ManifestEntry e = entry(repository, digest);
+        if (e == null) {
+            return false;
+        }
+        e.record = e.record.withPulls(now(), e.record.pullCount() + 1);
+        return true;
+    }
+
+    @Override
+    public synchronized Page<ManifestRecord> listDangling(Instant danglingBefore, int limit, String pageToken) {
+        Instant cutoff = Timestamps.truncate(danglingBefore);
+        List<ManifestEntry> all = new ArrayList<>();
+        manifests.values().forEach(m -> m.values().stream()
+                .filter(e -> e.dangling() && e.danglingSince.isBefore(cutoff)).forEach(all::add));
+        all.sort(Comparator.comparing((ManifestEntry e) -> e.danglingSince)
+                .thenComparing(e -> e.record.repository()).thenComparing(e -> e.record.digest()));
+        return byOffset(all.stream().map(e -> e.record).toList(), limit, pageToken);
+    }
+
+    @Override
+    public synchronized boolean deleteManifestIfDangling(String repository, Digest digest, Instant danglingBefore) {
+        ManifestEntry e = entry(repository, digest);
+        if (e == null || !e.dangling() || !e.danglingSince.isBefore(Timestamps.truncate(danglingBefore))) {
+            return false;
+        }
+        Instant now = now();
+        for (Digest c : e.record.mirroredChildDigests()) {
+            ManifestEntry child = entry(repository, c);
+            if (child != null) {
+                adjust(child, 0, 0, -1, now);
+            }
+        }
+        manifests.get(repository).remove(digest);
+        return true;
+    }
+
+    @Override
+    public synchronized Page<String> listRepositories(int limit, String pageToken) {
+        return byKey(new ArrayList<>(repositories.keySet()), Function.identity(), limit, pageToken);
+    }
+
+    // ---- tags ----
+
+    @Override
+    public synchronized Optional<TagRecord> getTag(String repository, String tag) {
+        return Optional.ofNullable(tags.getOrDefault(repository, new TreeMap<>()).get(tag));
+    }
+
+    @Override
+    public synchronized Page<TagRecord> listTags(String repository, int limit, String pageToken) {
+        return byKey(new ArrayList<>(tags.getOrDefault(repository, new TreeMap<>()).values()), TagRecord::tag, limit,
+                pageToken);
+    }
+
+    @Override
+    public synchronized TagUpdate setTag(String repository, String tag, Digest expected, Digest digest, String cause) {
+        TagRecord current = getTag(repository, tag).orElse(null);
+        Digest currentDigest = current == null ? null : current.digest();
+        if (digest.equals(currentDigest)) {
+            return TagUpdate.UNCHANGED;
+        }
+        if (!java.util.Objects.equals(currentDigest, expected)) {
+            return TagUpdate.CONFLICT;
+        }
+        ManifestEntry target = entry(repository, digest);
+        if (target == null) {
+            throw new MissingManifestException(repository, digest);
+        }
+        Instant now = now();
+        adjust(target, 1, 0, 0, now);
+        if (currentDigest != null) {
+            adjust(entry(repository, currentDigest), -1, 0, 0, now);
+        }
+        tags.computeIfAbsent(repository, r -> new TreeMap<>()).put(tag, new TagRecord(repository, tag, digest, now));
+        history.computeIfAbsent(repository + "\0" + tag, k -> new ArrayList<>())
+                .add(new TagEvent(repository, tag, currentDigest, digest, now, cause));
+        return TagUpdate.UPDATED;
+    }
+
+    @Override
+    public synchronized TagUpdate deleteTag(String repository, String tag, Digest expected, String cause) {
+        java.util.Objects.requireNonNull(expected, "expected");
+        TagRecord current = getTag(repository, tag).orElse(null);
+        if (current == null) {
+            return TagUpdate.UNCHANGED;
+        }
+        if (!current.digest().equals(expected)) {
+            return TagUpdate.CONFLICT;
+        }
+        Instant now = now();
+        adjust(entry(repository, expected), -1, 0, 0, now);
+        tags.get(repository).remove(tag);
+        history.computeIfAbsent(repository + "\0" + tag, k -> new ArrayList<>())
+                .add(new TagEvent(repository, tag, expected, null, now, cause));
+        return TagUpdate.UPDATED;
+    }
+
+    @Override
+    public synchronized Page<TagEvent> tagHistory(String repository, String tag, int limit, String pageToken) {
+        List<TagEvent> events = new ArrayList<>(history.getOrDefault(repository + "\0" + tag, List.of()));
+        java.util.Collections.reverse(events);
+        return byOffset(events, limit, pageToken);
+    }
+
+    // ---- pins ----
+
+    @Override
+    public synchronized boolean addPin(String repository, Digest digest) {
+        ManifestEntry e = entry(repository, digest);
+        if (e == null) {
+            throw new MissingManifestException(repository, digest);
+        }
+        NavigableMap<Digest, Pin> repo = pins.computeIfAbsent(repository, r -> new TreeMap<>());
+        if (repo.containsKey(digest)) {
+            return false;
+        }
+        Instant now = now();
+        repo.put(digest, new Pin(repository, digest, now));
+        adjust(e, 0, 1, 0, now);
+        return true;
+    }
+
+    @Override
+    public synchronized boolean removePin(String repository, Digest digest) {
+        NavigableMap<Digest, Pin> repo = pins.get(repository);
+        if (repo == null || repo.remove(digest) == null) {
+            return false;
+        }
+        ManifestEntry e = entry(repository, digest);
+        if (e != null) {
+            adjust(e, 0, -1, 0, now());
+        }
+        return true;
+    }
+
+    @Override
+    public synchronized Page<Pin> listPins(String repository, int limit, String pageToken) {
+        return byKey(new ArrayList<>(pins.getOrDefault(repository, new TreeMap<>()).values()),
+                p -> p.digest().toString(), limit, pageToken);
+    }
+
+    // ---- blob records ----
+
+    @Override
+    public synchronized boolean createBlobRecord(Digest digest, long size) {
+        if (blobs.containsKey(digest)) {
+            return false;
+        }
+        blobs.put(digest, new BlobRecord(digest, size, now()));
+        return true;
+    }
+
+    @Override
+    public synchronized Optional<BlobRecord> getBlobRecord(Digest digest) {
+        return Optional.ofNullable(blobs.get(digest));
+    }
+
+    @Override
+    public synchronized boolean touchBlob(Digest digest) {
+        BlobRecord r = blobs.get(digest);
+        if (r == null) {
+            return false;
+        }
+        blobs.put(digest, new BlobRecord(digest, r.size(), now()));
+        return true;
+    }
+
+    @Override
+    public synchronized boolean deleteBlobRecordIfNotTouchedSince(Digest digest, Instant cutoff) {
+        BlobRecord r = blobs.get(digest);
+        if (r == null || !r.lastTouched().isBefore(Timestamps.truncate(cutoff))) {
+            return false;
+        }
+        blobs.remove(digest);
+        return true;
+    }
+
+    // ---- jobs ----
+
+    private boolean expired(Job j) {
+        return !j.expiresAt().isAfter(now());
+    }
+
+    @Override
+    public synchronized boolean createJob(Job job) {
+        Job current = jobs.get(job.id());
+        if (current != null && !expired(current)) {
+            return false;
+        }
+        jobs.put(job.id(), job);
+        return true;
+    }
+
+    @Override
+    public synchronized Optional<Job> getJob(String id) {
+        Job j = jobs.get(id);
+        return j == null || expired(j) ? Optional.empty() : Optional.of(j);
+    }
+
+    @Override
+    public synchronized boolean updateJob(Job job, JobStatus expectedStatus) {
+        Job current = getJob(job.id()).orElse(null);
+        if (current == null || (expectedStatus != null && current.status() != expectedStatus)) {
+            return false;
+        }
+        jobs.put(job.id(), job);
+        return true;
+    }
+
+    @Override
+    public synchronized Page<Job> listJobs(int limit, String pageToken) {
+        List<Job> all = jobs.values().stream().filter(j -> !expired(j))
+                .sorted(Comparator.comparing(Job::created).thenComparing(Job::id).reversed()).toList();
+        return byOffset(all, limit, pageToken);
+    }
+
+    // ---- sync rules ----
+
+    @Override
+    public synchronized void putSyncRule(SyncRule rule) {
+        rules.put(rule.name(), rule);
+    }
+
+    @Override
+    public synchronized Optional<SyncRule> getSyncRule(String name) {
+        return Optional.ofNullable(rules.get(name));
+    }
+
+    @Override
+    public synchronized Page<SyncRule> listSyncRules(int limit, String pageToken) {
+        return byKey(new ArrayList<>(rules.values()), SyncRule::name, limit, pageToken);
+    }
+
+    @Override
+    public synchronized boolean deleteSyncRule(String name) {
+        return rules.remove(name) != null;
+    }
+
+    // ---- paging ----
+
+    /** Pages a list sorted by {@code key}; the token is the last key returned. */
+    private static <T> Page<T> byKey(List<T> sorted, Function<T, String> key, int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        List<T> items = new ArrayList<>();
+        for (T t : sorted) {
+            if (pageToken != null && key.apply(t).compareTo(pageToken) <= 0) {
+                continue;
+            }
+            if (items.size() == max) {
+                return new Page<>(items, key.apply(items.get(max - 1)));
+            }
+            items.add(t);
+        }
+        return Page.last(items);
+    }
+
+    /** Pages a list by position; the token is the offset of the next item. */
+    private static <T> Page<T> byOffset(List<T> all, int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        int from = pageToken == null ? 0 : Integer.parseInt(pageToken);
+        int to = Math.min(all.size(), from + max);
+        List<T> items = all.subList(Math.min(from, all.size()), to);
+        return new Page<>(items, to < all.size() ? Integer.toString(to) : null);
+    }
+}

@@ -1,0 +1,622 @@
+package io.imagemirror.local.store;
+
+import io.imagemirror.oci.Digest;
+import io.imagemirror.store.BlobRecord;
+import io.imagemirror.store.Job;
+import io.imagemirror.store.JobStatus;
+import io.imagemirror.store.ManifestRecord;
+import io.imagemirror.store.ManifestRecordJson;
+import io.imagemirror.store.MetadataStore;
+import io.imagemirror.store.MissingManifestException;
+import io.imagemirror.store.Page;
+import io.imagemirror.store.Pin;
+import io.imagemirror.store.StoreException;
+import io.imagemirror.store.SyncRule;
+import io.imagemirror.store.TagEvent;
+import io.imagemirror.store.TagRecord;
+import io.imagemirror.store.TagUpdate;
+import io.imagemirror.store.Timestamps;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The {@link MetadataStore} of one machine: {@code <data>/index.db}, SQLite in WAL mode with a
+ * busy timeout (so the CLI and a running {@code serve} can share it), its schema versioned by
+ * {@code PRAGMA user_version} and migrated forward on open. Every conditional operation is one
+ * {@code BEGIN IMMEDIATE} transaction, which takes the database's write lock up front: a
+ * compare-and-set and its history row, a pin and its reference count, commit together or not at all.
+ *
+ * <p>Thread-safe: one connection, used under a lock. {@link #close()} closes the connection.
+ */
+public final class SqliteMetadataStore implements MetadataStore {
+
+    /** Schema versions, in order; index i migrates from user_version i to i + 1. Never edit one, add one. */
+    private static final List<String[]> MIGRATIONS = List.<String[]>of(new String[] {
+        """
+        CREATE TABLE manifests (
+          repo TEXT NOT NULL, digest TEXT NOT NULL, doc TEXT NOT NULL,
+          last_pulled INTEGER, pull_count INTEGER NOT NULL DEFAULT 0,
+          tag_refs INTEGER NOT NULL DEFAULT 0, pin_refs INTEGER NOT NULL DEFAULT 0,
+          parent_refs INTEGER NOT NULL DEFAULT 0, dangling_since INTEGER,
+          PRIMARY KEY (repo, digest)) WITHOUT ROWID""",
+        "CREATE INDEX manifests_dangling ON manifests (dangling_since, repo, digest) WHERE dangling_since IS NOT NULL",
+        "CREATE TABLE repositories (repo TEXT PRIMARY KEY) WITHOUT ROWID",
+        """
+        CREATE TABLE tags (repo TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT NOT NULL, updated_at INTEGER NOT NULL,
+          PRIMARY KEY (repo, tag)) WITHOUT ROWID""",
+        """
+        CREATE TABLE tag_events (id INTEGER PRIMARY KEY AUTOINCREMENT, repo TEXT NOT NULL, tag TEXT NOT NULL,
+          old_digest TEXT, new_digest TEXT, time INTEGER NOT NULL, cause TEXT NOT NULL)""",
+        "CREATE INDEX tag_events_by_tag ON tag_events (repo, tag, id)",
+        """
+        CREATE TABLE pins (repo TEXT NOT NULL, digest TEXT NOT NULL, time INTEGER NOT NULL,
+          PRIMARY KEY (repo, digest)) WITHOUT ROWID""",
+        "CREATE TABLE blobs (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, last_touched INTEGER NOT NULL) WITHOUT ROWID",
+        """
+        CREATE TABLE jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, request TEXT NOT NULL,
+          progress_done INTEGER NOT NULL, progress_total INTEGER NOT NULL, result TEXT, error TEXT,
+          created INTEGER NOT NULL, updated INTEGER NOT NULL, expires_at INTEGER NOT NULL)""",
+        "CREATE INDEX jobs_by_created ON jobs (created, id)",
+        "CREATE TABLE sync_rules (name TEXT PRIMARY KEY, config TEXT NOT NULL, enabled INTEGER NOT NULL) WITHOUT ROWID",
+    });
+
+    /** The schema version this code writes. */
+    public static final int SCHEMA_VERSION = MIGRATIONS.size();
+
+    private final Connection db;
+    private final Clock clock;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    /** Opens (creating if needed) {@code <data>/index.db}. */
+    public static SqliteMetadataStore open(Path data, Clock clock) {
+        try {
+            Files.createDirectories(data);
+        } catch (java.io.IOException e) {
+            throw new StoreException("cannot create " + data + ": " + e.getMessage(), e);
+        }
+        return new SqliteMetadataStore(data.resolve("index.db"), clock);
+    }
+
+    public SqliteMetadataStore(Path dbFile, Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        try {
+            this.db = DriverManager.getConnection("jdbc:sqlite:" + dbFile.toAbsolutePath());
+            try (Statement s = db.createStatement()) {
+                s.execute("PRAGMA busy_timeout = 15000");
+                s.execute("PRAGMA journal_mode = WAL");
+                s.execute("PRAGMA synchronous = NORMAL");
+            }
+            migrate();
+        } catch (SQLException e) {
+            throw new StoreException("cannot open " + dbFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void migrate() throws SQLException {
+        try (Statement s = db.createStatement()) {
+            s.execute("BEGIN IMMEDIATE");
+            try {
+                int version;
+                try (ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+                    version = rs.next() ? rs.getInt(1) : 0;
+                }
+                if (version > SCHEMA_VERSION) {
+                    throw new StoreException("index.db has schema version " + version + ", newer than this program's "
+                            + SCHEMA_VERSION + ": upgrade image-mirror", null);
+                }
+                for (int v = version; v < SCHEMA_VERSION; v++) {
+                    for (String sql : MIGRATIONS.get(v)) {
+                        s.execute(sql);
+                    }
+                    s.execute("PRAGMA user_version = " + (v + 1));
+                }
+                s.execute("COMMIT");
+            } catch (SQLException | RuntimeException e) {
+                s.execute("ROLLBACK");
+                throw e;
+            }
+        }
+    }
+
+    /** The schema version of the open database. */
+    public int schemaVersion() {
+        return read(() -> {
+            try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+                return rs.next() ? rs.getInt(1) : 0;
+            }
+        });
+    }
+
+    // ---- plumbing ----
+
+    @FunctionalInterface
+    private interface Work<T> {
+        T run() throws SQLException;
+    }
+
+    private <T> T read(Work<T> work) {
+        lock.lock();
+        try {
+            return work.run();
+        } catch (SQLException e) {
+            throw translate(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Runs {@code work} in one write transaction; a thrown exception rolls it back. */
+    private <T> T write(Work<T> work) {
+        lock.lock();
+        try (Statement s = db.createStatement()) {
+            s.execute("BEGIN IMMEDIATE");
+            boolean done = false;
+            try {
+                T result = work.run();
+                s.execute("COMMIT");
+                done = true;
+                return result;
+            } finally {
+                if (!done) {
+                    s.execute("ROLLBACK");
+                }
+            }
+        } catch (SQLException e) {
+            throw translate(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static StoreException translate(SQLException e) {
+        String msg = String.valueOf(e.getMessage());
+        boolean busy = msg.contains("SQLITE_BUSY") || msg.contains("SQLITE_LOCKED");
+        return new StoreException("index.db: " + msg, e, busy);
+    }
+
+    private long now() {
+        return Timestamps.toMicros(clock.instant());
+    }
+
+    private int update(String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(sql, args)) {
+            return ps.executeUpdate();
+        }
+    }
+
+    private PreparedStatement prepare(String sql, Object... args) throws SQLException {
+        PreparedStatement ps = db.prepareStatement(sql);
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            if (a == null) {
+                ps.setNull(i + 1, Types.NULL);
+            } else if (a instanceof Long l) {
+                ps.setLong(i + 1, l);
+            } else if (a instanceof Integer n) {
+                ps.setInt(i + 1, n);
+            } else {
+                ps.setString(i + 1, a.toString());
+            }
+        }
+        return ps;
+    }
+
+    @FunctionalInterface
+    private interface Row<T> {
+        T map(ResultSet rs) throws SQLException;
+    }
+
+    private <T> List<T> query(String sql, Row<T> row, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
+            List<T> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(row.map(rs));
+            }
+            return out;
+        }
+    }
+
+    private <T> Optional<T> one(String sql, Row<T> row, Object... args) throws SQLException {
+        List<T> all = query(sql, row, args);
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(0));
+    }
+
+    /** Turns {@code limit + 1} rows into a page whose token is {@code key} of its last item. */
+    private static <T> Page<T> page(List<T> rows, int max, java.util.function.Function<T, String> key) {
+        if (rows.size() <= max) {
+            return Page.last(rows);
+        }
+        List<T> items = rows.subList(0, max);
+        return new Page<>(items, key.apply(items.get(max - 1)));
+    }
+
+    private static Instant instant(ResultSet rs, String col) throws SQLException {
+        long v = rs.getLong(col);
+        return rs.wasNull() ? null : Timestamps.fromMicros(v);
+    }
+
+    private static Digest digest(ResultSet rs, String col) throws SQLException {
+        String v = rs.getString(col);
+        return v == null ? null : Digest.parse(v);
+    }
+
+    // ---- manifests ----
+
+    private static final String MANIFEST_COLUMNS = "repo, digest, doc, last_pulled, pull_count";
+
+    private static ManifestRecord manifest(ResultSet rs) throws SQLException {
+        return ManifestRecordJson.decode(rs.getString("repo"), Digest.parse(rs.getString("digest")),
+                rs.getString("doc"), instant(rs, "last_pulled"), rs.getLong("pull_count"));
+    }
+
+    /** Adds to a manifest's reference counts and recomputes whether (and since when) it is dangling. */
+    private int adjustRefs(String repo, Digest digest, int tags, int pins, int parents, long now) throws SQLException {
+        return update("""
+                UPDATE manifests SET tag_refs = tag_refs + ?, pin_refs = pin_refs + ?, parent_refs = parent_refs + ?,
+                  dangling_since = CASE WHEN tag_refs + ? + pin_refs + ? + parent_refs + ? = 0 THEN ? ELSE NULL END
+                WHERE repo = ? AND digest = ?""",
+                tags, pins, parents, tags, pins, parents, now, repo, digest);
+    }
+
+    private boolean manifestExists(String repo, Digest digest) throws SQLException {
+        return one("SELECT 1 FROM manifests WHERE repo = ? AND digest = ?", rs -> true, repo, digest).isPresent();
+    }
+
+    @Override
+    public boolean putManifest(ManifestRecord r) {
+        return write(() -> {
+            if (manifestExists(r.repository(), r.digest())) {
+                return false;
+            }
+            long now = now();
+            for (Digest c : r.mirroredChildDigests()) {
+                if (adjustRefs(r.repository(), c, 0, 0, 1, now) == 0) {
+                    throw new MissingManifestException(r.repository(), c);
+                }
+            }
+            update("INSERT INTO manifests (repo, digest, doc, last_pulled, pull_count, dangling_since) "
+                            + "VALUES (?, ?, ?, ?, ?, ?)", r.repository(), r.digest(), ManifestRecordJson.encode(r),
+                    r.lastPulled() == null ? null : Timestamps.toMicros(r.lastPulled()), r.pullCount(), now);
+            update("INSERT OR IGNORE INTO repositories (repo) VALUES (?)", r.repository());
+            return true;
+        });
+    }
+
+    @Override
+    public Optional<ManifestRecord> getManifest(String repository, Digest digest) {
+        return read(() -> one("SELECT " + MANIFEST_COLUMNS + " FROM manifests WHERE repo = ? AND digest = ?",
+                SqliteMetadataStore::manifest, repository, digest));
+    }
+
+    @Override
+    public Page<ManifestRecord> listManifests(String repository, int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        return read(() -> page(query("SELECT " + MANIFEST_COLUMNS + " FROM manifests WHERE repo = ? AND digest > ? "
+                        + "ORDER BY digest LIMIT ?", SqliteMetadataStore::manifest, repository,
+                pageToken == null ? "" : pageToken, max + 1), max, m -> m.digest().toString()));
+    }
+
+    @Override
+    public boolean recordPull(String repository, Digest digest) {
+        return write(() -> update("UPDATE manifests SET last_pulled = ?, pull_count = pull_count + 1 "
+                + "WHERE repo = ? AND digest = ?", now(), repository, digest) == 1);
+    }
+
+    @Override
+    public Page<ManifestRecord> listDangling(Instant danglingBefore, int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        long cutoff = Timestamps.toMicros(danglingBefore);
+        return read(() -> {
+            List<Object[]> rows;
+            Row<Object[]> row = rs -> new Object[] {rs.getLong("dangling_since"), manifest(rs)};
+            String select = "SELECT " + MANIFEST_COLUMNS + ", dangling_since FROM manifests "
+                    + "WHERE dangling_since IS NOT NULL AND dangling_since < ? ";
+            if (pageToken == null) {
+                rows = query(select + "ORDER BY dangling_since, repo, digest LIMIT ?", row, cutoff, max + 1);
+            } else {
+                String[] t = pageToken.split("\n", 3);
+                rows = query(select + "AND (dangling_since, repo, digest) > (?, ?, ?) "
+                        + "ORDER BY dangling_since, repo, digest LIMIT ?", row, cutoff, Long.parseLong(t[0]), t[1],
+                        t[2], max + 1);
+            }
+            Page<Object[]> p = page(rows, max, o -> o[0] + "\n" + ((ManifestRecord) o[1]).repository() + "\n"
+                    + ((ManifestRecord) o[1]).digest());
+            return p.map(o -> (ManifestRecord) o[1]);
+        });
+    }
+
+    @Override
+    public boolean deleteManifestIfDangling(String repository, Digest digest, Instant danglingBefore) {
+        return write(() -> {
+            Optional<ManifestRecord> m = one("SELECT " + MANIFEST_COLUMNS + " FROM manifests WHERE repo = ? AND digest = ? "
+                    + "AND dangling_since IS NOT NULL AND dangling_since < ?", SqliteMetadataStore::manifest,
+                    repository, digest, Timestamps.toMicros(danglingBefore));
+            if (m.isEmpty()) {
+                return false;
+            }
+            long now = now();
+            for (Digest c : m.get().mirroredChildDigests()) {
+                adjustRefs(repository, c, 0, 0, -1, now);
+            }
+            update("DELETE FROM manifests WHERE repo = ? AND digest = ?", repository, digest);
+            return true;
+        });
+    }
+
+    @Override
+    public Page<String> listRepositories(int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        return read(() -> page(query("SELECT repo FROM repositories WHERE repo > ? ORDER BY repo LIMIT ?",
+                rs -> rs.getString(1), pageToken == null ? "" : pageToken, max + 1), max, s -> s));
+    }
+
+    // ---- tags ----
+
+    private static TagRecord tag(ResultSet rs) throws SQLException {
+        return new TagRecord(rs.getString("repo"), rs.getString("tag"), Digest.parse(rs.getString("digest")),
+                Timestamps.fromMicros(rs.getLong("updated_at")));
+    }
+
+    private Optional<TagRecord> tagRow(String repository, String tag) throws SQLException {
+        return one("SELECT repo, tag, digest, updated_at FROM tags WHERE repo = ? AND tag = ?",
+                SqliteMetadataStore::tag, repository, tag);
+    }
+
+    @Override
+    public Optional<TagRecord> getTag(String repository, String tag) {
+        return read(() -> tagRow(repository, tag));
+    }
+
+    @Override
+    public Page<TagRecord> listTags(String repository, int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        return read(() -> page(query("SELECT repo, tag, digest, updated_at FROM tags WHERE repo = ? AND tag > ? "
+                + "ORDER BY tag LIMIT ?", SqliteMetadataStore::tag, repository, pageToken == null ? "" : pageToken,
+                max + 1), max, TagRecord::tag));
+    }
+
+    @Override
+    public TagUpdate setTag(String repository, String tag, Digest expected, Digest digest, String cause) {
+        Objects.requireNonNull(digest, "digest");
+        return write(() -> {
+            Digest current = tagRow(repository, tag).map(TagRecord::digest).orElse(null);
+            if (digest.equals(current)) {
+                return TagUpdate.UNCHANGED;
+            }
+            if (!Objects.equals(current, expected)) {
+                return TagUpdate.CONFLICT;
+            }
+            long now = now();
+            if (adjustRefs(repository, digest, 1, 0, 0, now) == 0) {
+                throw new MissingManifestException(repository, digest);
+            }
+            if (current != null) {
+                adjustRefs(repository, current, -1, 0, 0, now);
+            }
+            update("INSERT INTO tags (repo, tag, digest, updated_at) VALUES (?, ?, ?, ?) "
+                    + "ON CONFLICT (repo, tag) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at",
+                    repository, tag, digest, now);
+            update("INSERT INTO tag_events (repo, tag, old_digest, new_digest, time, cause) VALUES (?, ?, ?, ?, ?, ?)",
+                    repository, tag, current, digest, now, cause);
+            return TagUpdate.UPDATED;
+        });
+    }
+
+    @Override
+    public TagUpdate deleteTag(String repository, String tag, Digest expected, String cause) {
+        Objects.requireNonNull(expected, "expected");
+        return write(() -> {
+            Digest current = tagRow(repository, tag).map(TagRecord::digest).orElse(null);
+            if (current == null) {
+                return TagUpdate.UNCHANGED;
+            }
+            if (!current.equals(expected)) {
+                return TagUpdate.CONFLICT;
+            }
+            long now = now();
+            adjustRefs(repository, current, -1, 0, 0, now);
+            update("DELETE FROM tags WHERE repo = ? AND tag = ?", repository, tag);
+            update("INSERT INTO tag_events (repo, tag, old_digest, new_digest, time, cause) VALUES (?, ?, ?, NULL, ?, ?)",
+                    repository, tag, current, now, cause);
+            return TagUpdate.UPDATED;
+        });
+    }
+
+    @Override
+    public Page<TagEvent> tagHistory(String repository, String tag, int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        return read(() -> {
+            List<Object[]> rows = query("SELECT id, old_digest, new_digest, time, cause FROM tag_events "
+                    + "WHERE repo = ? AND tag = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                    rs -> new Object[] {rs.getLong("id"), new TagEvent(repository, tag, digest(rs, "old_digest"),
+                            digest(rs, "new_digest"), Timestamps.fromMicros(rs.getLong("time")), rs.getString("cause"))},
+                    repository, tag, pageToken == null ? Long.MAX_VALUE : Long.parseLong(pageToken), max + 1);
+            return page(rows, max, o -> o[0].toString()).map(o -> (TagEvent) o[1]);
+        });
+    }
+
+    // ---- pins ----
+
+    @Override
+    public boolean addPin(String repository, Digest digest) {
+        return write(() -> {
+            if (!manifestExists(repository, digest)) {
+                throw new MissingManifestException(repository, digest);
+            }
+            long now = now();
+            if (update("INSERT OR IGNORE INTO pins (repo, digest, time) VALUES (?, ?, ?)", repository, digest, now) == 0) {
+                return false;
+            }
+            adjustRefs(repository, digest, 0, 1, 0, now);
+            return true;
+        });
+    }
+
+    @Override
+    public boolean removePin(String repository, Digest digest) {
+        return write(() -> {
+            if (update("DELETE FROM pins WHERE repo = ? AND digest = ?", repository, digest) == 0) {
+                return false;
+            }
+            adjustRefs(repository, digest, 0, -1, 0, now());
+            return true;
+        });
+    }
+
+    @Override
+    public Page<Pin> listPins(String repository, int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        return read(() -> page(query("SELECT digest, time FROM pins WHERE repo = ? AND digest > ? ORDER BY digest LIMIT ?",
+                rs -> new Pin(repository, Digest.parse(rs.getString("digest")), Timestamps.fromMicros(rs.getLong("time"))),
+                repository, pageToken == null ? "" : pageToken, max + 1), max, p -> p.digest().toString()));
+    }
+
+    // ---- blob records ----
+
+    @Override
+    public boolean createBlobRecord(Digest digest, long size) {
+        return write(() -> update("INSERT OR IGNORE INTO blobs (digest, size, last_touched) VALUES (?, ?, ?)",
+                digest, size, now()) == 1);
+    }
+
+    @Override
+    public Optional<BlobRecord> getBlobRecord(Digest digest) {
+        return read(() -> one("SELECT size, last_touched FROM blobs WHERE digest = ?",
+                rs -> new BlobRecord(digest, rs.getLong("size"), Timestamps.fromMicros(rs.getLong("last_touched"))),
+                digest));
+    }
+
+    @Override
+    public boolean touchBlob(Digest digest) {
+        return write(() -> update("UPDATE blobs SET last_touched = ? WHERE digest = ?", now(), digest) == 1);
+    }
+
+    @Override
+    public boolean deleteBlobRecordIfNotTouchedSince(Digest digest, Instant cutoff) {
+        return write(() -> update("DELETE FROM blobs WHERE digest = ? AND last_touched < ?", digest,
+                Timestamps.toMicros(cutoff)) == 1);
+    }
+
+    // ---- jobs ----
+
+    private static final String JOB_COLUMNS =
+            "id, kind, status, request, progress_done, progress_total, result, error, created, updated, expires_at";
+
+    private static Job job(ResultSet rs) throws SQLException {
+        return new Job(rs.getString("id"), rs.getString("kind"), JobStatus.valueOf(rs.getString("status")),
+                rs.getString("request"), rs.getLong("progress_done"), rs.getLong("progress_total"),
+                rs.getString("result"), rs.getString("error"), instant(rs, "created"), instant(rs, "updated"),
+                instant(rs, "expires_at"));
+    }
+
+    private static Object[] jobValues(Job j) {
+        return new Object[] {j.id(), j.kind(), j.status().name(), j.request(), j.progressDone(), j.progressTotal(),
+            j.result(), j.error(), Timestamps.toMicros(j.created()), Timestamps.toMicros(j.updated()),
+            Timestamps.toMicros(j.expiresAt())};
+    }
+
+    @Override
+    public boolean createJob(Job job) {
+        return write(() -> {
+            long now = now();
+            // Expired jobs go when jobs are written, like DynamoDB's TTL sweep.
+            update("DELETE FROM jobs WHERE expires_at <= ?", now);
+            return update("INSERT OR IGNORE INTO jobs (" + JOB_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    jobValues(job)) == 1;
+        });
+    }
+
+    @Override
+    public Optional<Job> getJob(String id) {
+        return read(() -> one("SELECT " + JOB_COLUMNS + " FROM jobs WHERE id = ? AND expires_at > ?",
+                SqliteMetadataStore::job, id, now()));
+    }
+
+    @Override
+    public boolean updateJob(Job job, JobStatus expectedStatus) {
+        return write(() -> {
+            Object[] v = jobValues(job);
+            Object[] args = new Object[] {v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], job.id(), now(),
+                expectedStatus == null ? null : expectedStatus.name()};
+            return update("UPDATE jobs SET kind = ?, status = ?, request = ?, progress_done = ?, progress_total = ?, "
+                    + "result = ?, error = ?, created = ?, updated = ?, expires_at = ? "
+                    + "WHERE id = ? AND expires_at > ? AND (?13 IS NULL OR status = ?13)", args) == 1;
+        });
+    }
+
+    @Override
+    public Page<Job> listJobs(int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        return read(() -> {
+            long now = now();
+            List<Job> rows;
+            if (pageToken == null) {
+                rows = query("SELECT " + JOB_COLUMNS + " FROM jobs WHERE expires_at > ? ORDER BY created DESC, id DESC "
+                        + "LIMIT ?", SqliteMetadataStore::job, now, max + 1);
+            } else {
+                String[] t = pageToken.split("\n", 2);
+                rows = query("SELECT " + JOB_COLUMNS + " FROM jobs WHERE expires_at > ? AND (created, id) < (?, ?) "
+                        + "ORDER BY created DESC, id DESC LIMIT ?", SqliteMetadataStore::job, now,
+                        Long.parseLong(t[0]), t[1], max + 1);
+            }
+            return page(rows, max, j -> Timestamps.toMicros(j.created()) + "\n" + j.id());
+        });
+    }
+
+    // ---- sync rules ----
+
+    private static SyncRule rule(ResultSet rs) throws SQLException {
+        return new SyncRule(rs.getString("name"), rs.getString("config"), rs.getInt("enabled") != 0);
+    }
+
+    @Override
+    public void putSyncRule(SyncRule rule) {
+        write(() -> update("INSERT INTO sync_rules (name, config, enabled) VALUES (?, ?, ?) ON CONFLICT (name) "
+                + "DO UPDATE SET config = excluded.config, enabled = excluded.enabled", rule.name(), rule.config(),
+                rule.enabled() ? 1 : 0));
+    }
+
+    @Override
+    public Optional<SyncRule> getSyncRule(String name) {
+        return read(() -> one("SELECT name, config, enabled FROM sync_rules WHERE name = ?",
+                SqliteMetadataStore::rule, name));
+    }
+
+    @Override
+    public Page<SyncRule> listSyncRules(int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        return read(() -> page(query("SELECT name, config, enabled FROM sync_rules WHERE name > ? ORDER BY name LIMIT ?",
+                SqliteMetadataStore::rule, pageToken == null ? "" : pageToken, max + 1), max, SyncRule::name));
+    }
+
+    @Override
+    public boolean deleteSyncRule(String name) {
+        return write(() -> update("DELETE FROM sync_rules WHERE name = ?", name) == 1);
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            db.close();
+        } catch (SQLException e) {
+            throw translate(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+}

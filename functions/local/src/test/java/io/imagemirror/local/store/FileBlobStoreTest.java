@@ -1,0 +1,86 @@
+package io.imagemirror.local.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.imagemirror.oci.Digest;
+import io.imagemirror.store.BigBlobPut;
+import io.imagemirror.store.BlobStore;
+import io.imagemirror.store.BlobStoreContract;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileBlobStoreTest extends BlobStoreContract {
+
+    @TempDir
+    Path data;
+
+    @Override
+    protected BlobStore newStore() {
+        return FileBlobStore.blobs(data);
+    }
+
+    @Override
+    protected boolean presigns() {
+        return false;
+    }
+
+    @Override
+    protected BigPutChild bigPutChild() {
+        return new BigPutChild(BigPut.class, List.of(data.toString()));
+    }
+
+    /** The child JVM of the 200 MiB check: {@code BigPut DATA_DIR}. */
+    public static final class BigPut {
+        public static void main(String[] args) throws Exception {
+            BigBlobPut.putInThisJvm(FileBlobStore.blobs(Path.of(args[0])));
+        }
+    }
+
+    @Test
+    void layoutIsAlgorithmPrefixHexAndManifestsAreSeparate() throws Exception {
+        byte[] b = bytes("layout");
+        Digest d = Digest.sha256(b);
+        store.put(d, b.length, new ByteArrayInputStream(b));
+        assertThat(data.resolve("blobs/sha256/" + d.hex().substring(0, 2) + "/" + d.hex())).hasBinaryContent(b);
+        BlobStore manifests = FileBlobStore.manifests(data);
+        assertThat(manifests.exists(d)).isFalse();
+        manifests.put(d, b.length, new ByteArrayInputStream(b));
+        assertThat(data.resolve("manifests/sha256/" + d.hex().substring(0, 2) + "/" + d.hex())).exists();
+        assertThat(tempFiles()).isEmpty();
+    }
+
+    @Test
+    void failedPutsLeaveNoTempFiles() throws Exception {
+        byte[] b = bytes("bad");
+        try {
+            store.put(Digest.sha256(bytes("good")), b.length, new ByteArrayInputStream(b));
+        } catch (java.io.IOException expected) {
+            // the contract checks the exception
+        }
+        assertThat(tempFiles()).isEmpty();
+    }
+
+    @Test
+    void staleTempFilesAreRemovedWhenAStoreOpens() throws Exception {
+        Path stale = Files.writeString(data.resolve("tmp/0123456789ab-1.part"), "left by a killed process");
+        Files.setLastModifiedTime(stale, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
+        Path live = Files.writeString(data.resolve("tmp/0123456789ab-2.part"), "being written right now");
+        FileBlobStore.blobs(data);
+        assertThat(stale).doesNotExist();
+        assertThat(live).exists();
+    }
+
+    private List<Path> tempFiles() throws Exception {
+        try (Stream<Path> s = Files.list(data.resolve("tmp"))) {
+            return s.toList();
+        }
+    }
+}
