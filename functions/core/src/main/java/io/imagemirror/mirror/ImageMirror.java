@@ -1,0 +1,464 @@
+package io.imagemirror.mirror;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imagemirror.oci.Descriptor;
+import io.imagemirror.oci.Digest;
+import io.imagemirror.oci.ErrorCode;
+import io.imagemirror.oci.InvalidManifestException;
+import io.imagemirror.oci.Manifest;
+import io.imagemirror.oci.Platform;
+import io.imagemirror.oci.RegistryException;
+import io.imagemirror.reference.ImageReference;
+import io.imagemirror.store.BlobRef;
+import io.imagemirror.store.BlobStore;
+import io.imagemirror.store.ChildManifest;
+import io.imagemirror.store.ManifestRecord;
+import io.imagemirror.store.Storage;
+import io.imagemirror.store.TagRecord;
+import io.imagemirror.store.TagUpdate;
+import io.imagemirror.upstream.ManifestDescriptor;
+import io.imagemirror.upstream.RawManifest;
+import io.imagemirror.upstream.Referrers;
+import io.imagemirror.upstream.RegistryClient;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+
+/**
+ * The copy engine: what {@code docker pull} does, but into our storage, for every platform and
+ * byte for byte. Resolves a tag with a HEAD (no pull quota) and stops when the tag already points
+ * at that digest here; otherwise fetches the manifest tree by digest and copies every blob not yet
+ * stored, streamed and verified, with bounded parallelism. Records bottom-up: blobs, then child
+ * manifests, then the index, then the tag (DESIGN.md §5 invariants 1-3). A blob already stored is
+ * touched before it is counted as present (invariant 4).
+ *
+ * <p>Thread-safe: one instance serves concurrent mirrors, and concurrent copies of the same blob in
+ * this process share one transfer. Across processes every write is idempotent (invariant 5).
+ */
+public final class ImageMirror {
+
+    /** Config blobs are parsed for {@code created} and labels; larger ones are not read. */
+    private static final int MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+    private static final int TAG_CAS_ATTEMPTS = 5;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Upstreams upstreams;
+    private final Storage storage;
+    private final ExecutorService blobExecutor;
+    private final Clock clock;
+    private final Map<Digest, CompletableFuture<BlobOutcome>> blobsInFlight = new ConcurrentHashMap<>();
+
+    /**
+     * @param blobExecutor runs blob copies; its size bounds how many blobs transfer at once
+     */
+    public ImageMirror(Upstreams upstreams, Storage storage, ExecutorService blobExecutor, Clock clock) {
+        this.upstreams = upstreams;
+        this.storage = storage;
+        this.blobExecutor = blobExecutor;
+        this.clock = clock;
+    }
+
+    public Storage storage() {
+        return storage;
+    }
+
+    public Upstreams upstreams() {
+        return upstreams;
+    }
+
+    /** The repository key the index uses: {@code <registry>/<repository>} of a normalized reference. */
+    public static String repositoryKey(ImageReference ref) {
+        ImageReference n = ref.normalized();
+        return n.registry() + "/" + n.repository();
+    }
+
+    /**
+     * Mirrors what {@code request} names.
+     *
+     * @throws MirrorException naming the reference and the blob or manifest that failed
+     */
+    public MirrorResult mirror(MirrorRequest request, MirrorListener listener) throws MirrorException {
+        Instant start = clock.instant();
+        ImageReference ref = request.reference();
+        RegistryClient client = client(ref);
+        List<MirrorResult.Image> images = new ArrayList<>();
+        if (request.allTags()) {
+            List<String> tags;
+            try {
+                tags = client.tags(ref.repository());
+            } catch (IOException e) {
+                throw new MirrorException("listing tags of " + ref.name() + ": " + e.getMessage(), null, e);
+            }
+            for (String tag : tags) {
+                images.add(mirrorOne(ref.byDigest(null).withTag(tag), request, client, listener));
+            }
+        } else {
+            images.add(mirrorOne(ref, request, client, listener));
+        }
+        return new MirrorResult(images, Duration.between(start, clock.instant()));
+    }
+
+    private RegistryClient client(ImageReference ref) throws MirrorException {
+        try {
+            return upstreams.client(ref.registry());
+        } catch (RegistryException e) {
+            throw new MirrorException(e.getMessage(), null, e);
+        }
+    }
+
+    private MirrorResult.Image mirrorOne(ImageReference ref, MirrorRequest request, RegistryClient client,
+                                         MirrorListener listener) throws MirrorException {
+        String repoKey = repositoryKey(ref);
+        String shown = ref.canonical();
+        Run run = new Run(repoKey, ref.repository(), client, listener, request);
+        Digest digest;
+        Digest previous = null;
+        Optional<String> tag = ref.digest().isPresent() ? Optional.empty() : ref.tag();
+        try {
+            if (ref.digest().isPresent()) {
+                digest = ref.digest().get();
+            } else {
+                listener.resolving(shown);
+                ManifestDescriptor head = client.headManifest(ref.repository(), tag.orElseThrow());
+                digest = head.digest();
+                Optional<TagRecord> current = storage.metadata().getTag(repoKey, tag.get());
+                previous = current.map(TagRecord::digest).orElse(null);
+                if (digest.equals(previous)) {
+                    Optional<ManifestRecord> rec = storage.metadata().getManifest(repoKey, digest);
+                    if (rec.isPresent()) {
+                        listener.upToDate(shown, digest);
+                        return new MirrorResult.Image(shown, digest, rec.get().mediaType(), true, previous, List.of(),
+                                List.of());
+                    }
+                }
+            }
+            ManifestRecord top = run.copyManifest(digest, request.platforms());
+            if (tag.isPresent()) {
+                previous = setTag(repoKey, tag.get(), digest, request.cause());
+                listener.tagged(shown, previous, digest);
+            } else {
+                storage.metadata().addPin(repoKey, digest);
+            }
+            if (request.referrers()) {
+                run.copyReferrers(top);
+            }
+            return new MirrorResult.Image(shown, digest, top.mediaType(), false, previous, run.recorded, run.outcomes);
+        } catch (MirrorException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            Digest failed = run.current;
+            throw new MirrorException("mirroring " + shown + (failed == null ? "" : ": " + failed) + ": "
+                    + describe(e), failed, e);
+        }
+    }
+
+    private static String describe(Throwable e) {
+        Throwable t = e instanceof CompletionException || e instanceof UncheckedIOException ? e.getCause() : e;
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    /** Points the tag at {@code digest}, retrying the compare-and-set while others move it; returns the old digest. */
+    private Digest setTag(String repoKey, String tag, Digest digest, String cause) throws MirrorException {
+        for (int attempt = 0; attempt < TAG_CAS_ATTEMPTS; attempt++) {
+            Digest expected = storage.metadata().getTag(repoKey, tag).map(TagRecord::digest).orElse(null);
+            TagUpdate u = storage.metadata().setTag(repoKey, tag, expected, digest, cause);
+            if (u != TagUpdate.CONFLICT) {
+                return u == TagUpdate.UNCHANGED ? digest : expected;
+            }
+        }
+        throw new MirrorException("tag " + repoKey + ":" + tag + " kept moving under concurrent updates; try again");
+    }
+
+    /** The state of one reference's copy. */
+    private final class Run {
+        final String repoKey;
+        final String repository;
+        final RegistryClient client;
+        final MirrorListener listener;
+        final MirrorRequest request;
+        final List<Digest> recorded = new ArrayList<>();
+        final List<BlobOutcome> outcomes = new ArrayList<>();
+        final Set<Digest> seenBlobs = new HashSet<>();
+        volatile Digest current;
+
+        Run(String repoKey, String repository, RegistryClient client, MirrorListener listener, MirrorRequest request) {
+            this.repoKey = repoKey;
+            this.repository = repository;
+            this.client = client;
+            this.listener = listener;
+            this.request = request;
+        }
+
+        /** Copies a manifest and everything below it unless it is recorded here already; returns its record. */
+        ManifestRecord copyManifest(Digest digest, List<Platform> platforms) throws IOException {
+            Optional<ManifestRecord> existing = storage.metadata().getManifest(repoKey, digest);
+            if (existing.isPresent()) {
+                // Recorded means everything below it is stored (invariant 2).
+                listener.manifest(digest, existing.get().mediaType(), true);
+                return existing.get();
+            }
+            current = digest;
+            Manifest m = fetchManifest(digest);
+            listener.manifest(digest, m.mediaType(), false);
+            List<BlobRef> blobRefs = new ArrayList<>();
+            List<ChildManifest> children = new ArrayList<>();
+            Digest configDigest = null;
+            Instant created = null;
+            Map<String, String> labels = Map.of();
+            if (m.isIndex()) {
+                Set<Digest> kept = selectChildren(m, platforms);
+                for (Descriptor child : m.manifests()) {
+                    boolean keep = kept.contains(child.digest());
+                    if (keep) {
+                        copyManifest(child.digest(), List.of());
+                    }
+                    children.add(new ChildManifest(child.digest(), child.mediaType().isEmpty()
+                            ? "application/octet-stream" : child.mediaType(), child.size(), child.platform(), keep));
+                }
+            } else {
+                copyBlobs(m.blobs());
+                for (Descriptor b : m.blobs()) {
+                    blobRefs.add(new BlobRef(b.digest(), b.size()));
+                }
+                Descriptor config = m.config().orElseThrow();
+                configDigest = config.digest();
+                ConfigView view = readConfig(config);
+                created = view.created;
+                labels = view.labels;
+            }
+            current = digest;
+            byte[] raw = m.raw();
+            storage.manifests().put(digest, raw.length, new ByteArrayInputStream(raw));
+            ManifestRecord record = new ManifestRecord(repoKey, digest, m.mediaType(), raw.length, configDigest, blobRefs,
+                    children, m.subject().map(Descriptor::digest).orElse(null), m.artifactType().orElse(null),
+                    created, labels, clock.instant(), null, 0);
+            storage.metadata().putManifest(record);
+            recorded.add(digest);
+            return storage.metadata().getManifest(repoKey, digest).orElse(record);
+        }
+
+        /** Manifest bytes from our store when another repository has them, else from upstream by digest. */
+        private Manifest fetchManifest(Digest digest) throws IOException {
+            Optional<BlobStore.Content> stored = storage.manifests().open(digest);
+            if (stored.isPresent()) {
+                try (BlobStore.Content c = stored.get()) {
+                    if (c.size() <= Manifest.MAX_SIZE) {
+                        return Manifest.parse(c.stream().readAllBytes(), null, digest.algorithm());
+                    }
+                }
+            }
+            RawManifest raw = client.getManifest(repository, digest);
+            try {
+                return Manifest.parse(raw.bytes(), raw.mediaType(), digest.algorithm());
+            } catch (InvalidManifestException e) {
+                throw RegistryException.refused("manifest " + digest + ": " + e.getMessage(),
+                        e.isUnsupported() ? ErrorCode.UNSUPPORTED : ErrorCode.MANIFEST_INVALID);
+            }
+        }
+
+        /**
+         * The children of an index to copy: all without a filter; with one, those whose platform
+         * matches and the attestation manifests that describe a kept child.
+         */
+        private Set<Digest> selectChildren(Manifest index, List<Platform> platforms) {
+            Set<Digest> kept = new HashSet<>();
+            for (Descriptor d : index.manifests()) {
+                if (platforms.isEmpty()) {
+                    kept.add(d.digest());
+                } else if (!d.isAttestation() && d.platform() != null
+                        && platforms.stream().anyMatch(p -> p.matches(d.platform()))) {
+                    kept.add(d.digest());
+                }
+            }
+            if (!platforms.isEmpty()) {
+                for (Descriptor d : index.manifests()) {
+                    String subject = d.annotations().get("vnd.docker.reference.digest");
+                    if (d.isAttestation() && subject != null && Digest.isValid(subject)
+                            && kept.contains(Digest.parse(subject))) {
+                        kept.add(d.digest());
+                    }
+                }
+            }
+            return kept;
+        }
+
+        /** Copies blobs with the engine's parallelism; the first failure fails the whole set. */
+        private void copyBlobs(List<Descriptor> blobs) throws IOException {
+            Map<Digest, Future<BlobOutcome>> futures = new LinkedHashMap<>();
+            for (Descriptor b : blobs) {
+                if (!seenBlobs.add(b.digest())) {
+                    continue; // the same blob twice in one image (e.g. empty layers)
+                }
+                futures.put(b.digest(), blobExecutor.submit(() -> ensureBlob(this, b)));
+            }
+            IOException failure = null;
+            for (Map.Entry<Digest, Future<BlobOutcome>> e : futures.entrySet()) {
+                try {
+                    BlobOutcome o = e.getValue().get();
+                    synchronized (outcomes) {
+                        outcomes.add(o);
+                    }
+                } catch (ExecutionException ex) {
+                    if (failure == null) {
+                        current = e.getKey();
+                        Throwable c = ex.getCause() instanceof CompletionException ? ex.getCause().getCause() : ex.getCause();
+                        failure = c instanceof IOException io ? io : new IOException(describe(c), c);
+                        futures.values().forEach(f -> f.cancel(true));
+                    }
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", ex);
+                } catch (java.util.concurrent.CancellationException ignored) {
+                    // cancelled after an earlier failure
+                }
+            }
+            if (failure != null) {
+                throw failure;
+            }
+        }
+
+        /** Copies what refers to the top manifest and, for an index, to each mirrored child; pins them. */
+        void copyReferrers(ManifestRecord top) throws IOException {
+            List<Digest> subjects = new ArrayList<>();
+            subjects.add(top.digest());
+            top.children().stream().filter(ChildManifest::mirrored).forEach(c -> subjects.add(c.digest()));
+            for (Digest subject : subjects) {
+                Referrers refs = client.referrers(repository, subject);
+                for (Referrers.Referrer r : refs.referrers()) {
+                    copyManifest(r.digest(), List.of());
+                    storage.metadata().addPin(repoKey, r.digest());
+                }
+            }
+        }
+    }
+
+    /**
+     * Makes sure a blob is stored: touches it if present (so a concurrent sweep cannot take it),
+     * else copies it from upstream. Concurrent calls for the same digest share one transfer.
+     */
+    private BlobOutcome ensureBlob(Run run, Descriptor blob) throws IOException {
+        if (blob.isNonDistributable() && !run.request.includeNonDistributable()) {
+            BlobOutcome o = new BlobOutcome(blob.digest(), blob.size(), BlobOutcome.Status.SKIPPED_NON_DISTRIBUTABLE, 0);
+            run.listener.blobFinished(o);
+            return o;
+        }
+        CompletableFuture<BlobOutcome> mine = new CompletableFuture<>();
+        CompletableFuture<BlobOutcome> theirs = blobsInFlight.putIfAbsent(blob.digest(), mine);
+        if (theirs != null) {
+            // Another mirror in this process is copying it: wait, then it is stored for us too.
+            try {
+                theirs.join();
+            } catch (CompletionException e) {
+                // theirs failed; try ourselves below
+                return ensureBlob(run, blob);
+            }
+            return touchExisting(run, blob);
+        }
+        try {
+            BlobOutcome o = present(run, blob) ? alreadyExists(run, blob) : copy(run, blob);
+            mine.complete(o);
+            return o;
+        } catch (IOException | RuntimeException e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            blobsInFlight.remove(blob.digest(), mine);
+        }
+    }
+
+    /** Touch first, then check the bytes: a sweep's delete is conditional on the touch (invariant 4). */
+    private boolean present(Run run, Descriptor blob) {
+        boolean touched = storage.metadata().touchBlob(blob.digest());
+        if (storage.blobs().exists(blob.digest())) {
+            if (!touched) {
+                storage.metadata().createBlobRecord(blob.digest(), blob.size());
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private BlobOutcome touchExisting(Run run, Descriptor blob) throws IOException {
+        if (!present(run, blob)) {
+            return copy(run, blob);
+        }
+        return alreadyExists(run, blob);
+    }
+
+    private BlobOutcome alreadyExists(Run run, Descriptor blob) {
+        BlobOutcome o = new BlobOutcome(blob.digest(), blob.size(), BlobOutcome.Status.ALREADY_EXISTS, 0);
+        run.listener.blobFinished(o);
+        return o;
+    }
+
+    private BlobOutcome copy(Run run, Descriptor blob) throws IOException {
+        run.listener.blobStarted(blob.digest(), blob.size());
+        long copied;
+        try (InputStream upstream = run.client.openBlob(run.repository, blob.digest(), blob.size())) {
+            ProgressInputStream counted = new ProgressInputStream(upstream, blob.digest(), blob.size(), run.listener);
+            BlobStore.PutResult r = storage.blobs().put(blob.digest(), blob.size(), counted);
+            copied = r == BlobStore.PutResult.STORED ? counted.bytes() : 0;
+        }
+        if (!storage.metadata().createBlobRecord(blob.digest(), blob.size())) {
+            storage.metadata().touchBlob(blob.digest());
+        }
+        BlobOutcome o = new BlobOutcome(blob.digest(), blob.size(),
+                copied > 0 || blob.size() == 0 ? BlobOutcome.Status.COPIED : BlobOutcome.Status.ALREADY_EXISTS, copied);
+        run.listener.blobFinished(o);
+        return o;
+    }
+
+    /** What {@code docker image ls} needs from a config: when it was created and its labels. */
+    private record ConfigView(Instant created, Map<String, String> labels) {
+    }
+
+    private ConfigView readConfig(Descriptor config) {
+        if (config.size() > MAX_CONFIG_BYTES) {
+            return new ConfigView(null, Map.of());
+        }
+        Optional<BlobStore.Content> c = storage.blobs().open(config.digest());
+        if (c.isEmpty()) {
+            return new ConfigView(null, Map.of());
+        }
+        try (BlobStore.Content content = c.get()) {
+            JsonNode root = JSON.readTree(content.stream());
+            Instant created = null;
+            JsonNode cr = root.path("created");
+            if (cr.isTextual()) {
+                try {
+                    created = java.time.OffsetDateTime.parse(cr.asText()).toInstant();
+                } catch (DateTimeParseException ignored) {
+                    // not a timestamp we can read; leave it unknown
+                }
+            }
+            Map<String, String> labels = new LinkedHashMap<>();
+            JsonNode l = root.path("config").path("Labels");
+            if (l.isObject()) {
+                l.fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+            }
+            return new ConfigView(created, labels);
+        } catch (IOException | RuntimeException e) {
+            // Artifacts have configs that are not image configs (or not JSON at all).
+            return new ConfigView(null, Map.of());
+        }
+    }
+}

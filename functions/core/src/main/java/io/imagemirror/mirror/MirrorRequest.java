@@ -1,0 +1,50 @@
+package io.imagemirror.mirror;
+
+import io.imagemirror.oci.Platform;
+import io.imagemirror.reference.ImageReference;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What to mirror: one reference (a tag, or a digest, which pins it), or every tag of its
+ * repository, optionally only some platforms of a multi-platform image, optionally with the
+ * artifacts that refer to it (signatures, SBOMs, attestations).
+ *
+ * @param reference the image; normalized on construction
+ * @param platforms platforms to copy from an index (empty: all of them)
+ * @param allTags every tag of the repository, like {@code docker image pull -a}
+ * @param referrers also copy what the OCI referrers API (or the tag schema) attaches to each image
+ * @param includeNonDistributable also copy foreign / non-distributable layers (recorded only, otherwise)
+ * @param cause what asked for it, kept in the tag history ({@code mirror}, {@code pull-through}, ...)
+ */
+public record MirrorRequest(ImageReference reference, List<Platform> platforms, boolean allTags, boolean referrers,
+                            boolean includeNonDistributable, String cause) {
+
+    public MirrorRequest {
+        Objects.requireNonNull(reference, "reference");
+        reference = reference.normalized();
+        platforms = platforms == null ? List.of() : List.copyOf(platforms);
+        cause = cause == null || cause.isBlank() ? "mirror" : cause;
+    }
+
+    /** Mirror one reference with every platform. */
+    public static MirrorRequest of(ImageReference reference) {
+        return new MirrorRequest(reference, List.of(), false, false, false, "mirror");
+    }
+
+    public MirrorRequest withPlatforms(List<Platform> p) {
+        return new MirrorRequest(reference, p, allTags, referrers, includeNonDistributable, cause);
+    }
+
+    public MirrorRequest withAllTags(boolean all) {
+        return new MirrorRequest(reference, platforms, all, referrers, includeNonDistributable, cause);
+    }
+
+    public MirrorRequest withReferrers(boolean r) {
+        return new MirrorRequest(reference, platforms, allTags, r, includeNonDistributable, cause);
+    }
+
+    public MirrorRequest withCause(String c) {
+        return new MirrorRequest(reference, platforms, allTags, referrers, includeNonDistributable, c);
+    }
+}

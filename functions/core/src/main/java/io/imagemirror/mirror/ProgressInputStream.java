@@ -1,0 +1,57 @@
+package io.imagemirror.mirror;
+
+import io.imagemirror.oci.Digest;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+
+/** Counts bytes as they pass and reports them to a listener at most every 1 MiB (and at the end). */
+final class ProgressInputStream extends FilterInputStream {
+    private static final long STEP = 1 << 20;
+
+    private final Digest digest;
+    private final long size;
+    private final MirrorListener listener;
+    private long done;
+    private long reported;
+
+    ProgressInputStream(InputStream in, Digest digest, long size, MirrorListener listener) {
+        super(in);
+        this.digest = digest;
+        this.size = size;
+        this.listener = listener;
+    }
+
+    @Override
+    public int read() throws IOException {
+        int b = super.read();
+        if (b >= 0) {
+            advance(1);
+        }
+        return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        int n = super.read(b, off, len);
+        if (n > 0) {
+            advance(n);
+        } else if (n < 0 && reported != done) {
+            reported = done;
+            listener.blobProgress(digest, done, size);
+        }
+        return n;
+    }
+
+    private void advance(int n) {
+        done += n;
+        if (done - reported >= STEP || done == size) {
+            reported = done;
+            listener.blobProgress(digest, done, size);
+        }
+    }
+
+    long bytes() {
+        return done;
+    }
+}
