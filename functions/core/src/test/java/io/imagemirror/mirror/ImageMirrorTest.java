@@ -37,51 +37,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The copy engine against a real upstream (Debian's docker-registry) and the in-memory stores. */
-class ImageMirrorTest {
-
-    @TempDir
-    Path tmp;
-
-    LocalRegistry upstream;
-    UpstreamRequestCounter requests;
-    InMemoryBlobStore blobs;
-    InMemoryBlobStore manifests;
-    InMemoryMetadataStore metadata;
-    ExecutorService pool;
-    ImageMirror mirror;
-
-    @BeforeEach
-    void setUp() {
-        upstream = LocalRegistry.start(tmp);
-        requests = new UpstreamRequestCounter();
-        OkHttpClient http = RegistryClient.defaultHttpClient().newBuilder().addNetworkInterceptor(requests).build();
-        MirrorConfig config = MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(
-                upstream.hostPort(), URI.create(upstream.url().toString()), true, null, null, null, Set.of()));
-        blobs = new InMemoryBlobStore();
-        manifests = new InMemoryBlobStore();
-        metadata = new InMemoryMetadataStore();
-        pool = Executors.newFixedThreadPool(4);
-        mirror = new ImageMirror(new Upstreams(config, null, http, Clock.systemUTC(), RetryPolicy.defaults()),
-                new Storage(blobs, manifests, metadata, List.of()), pool, Clock.systemUTC());
-    }
-
-    @AfterEach
-    void tearDown() {
-        pool.shutdownNow();
-        upstream.close();
-    }
-
-    ImageReference ref(String repoAndTag) {
-        return ImageReference.parse(upstream.hostPort() + "/" + repoAndTag);
-    }
-
-    String repoKey(String repo) {
-        return upstream.hostPort() + "/" + repo;
-    }
-
-    long storedBytes(InMemoryBlobStore store) {
-        return store.list(1000, null).items().stream().mapToLong(BlobStore.Info::size).sum();
-    }
+class ImageMirrorTest extends MirrorTestBase {
 
     @Test
     void secondImageCopiesOnlyItsOwnLayerAndReportsTheRestAlreadyExists() throws Exception {

@@ -7,19 +7,19 @@ import okhttp3.Interceptor;
 import okhttp3.Response;
 
 /** Records every request that reaches the network, so tests can count what a run asked upstream for. */
-final class UpstreamRequestCounter implements Interceptor {
+public final class UpstreamRequestCounter implements Interceptor {
 
-    record Seen(String method, String path) {
-        boolean isManifest() {
+    public record Seen(String method, String path) {
+        public boolean isManifest() {
             return path.contains("/manifests/");
         }
 
-        boolean isBlob() {
+        public boolean isBlob() {
             return path.contains("/blobs/");
         }
     }
 
-    final List<Seen> seen = new CopyOnWriteArrayList<>();
+    public final List<Seen> seen = new CopyOnWriteArrayList<>();
 
     @Override
     public Response intercept(Chain chain) throws IOException {
@@ -27,11 +27,11 @@ final class UpstreamRequestCounter implements Interceptor {
         return chain.proceed(chain.request());
     }
 
-    long count(String method, java.util.function.Predicate<Seen> what) {
+    public long count(String method, java.util.function.Predicate<Seen> what) {
         return seen.stream().filter(s -> s.method().equals(method)).filter(what).count();
     }
 
-    void reset() {
+    public void reset() {
         seen.clear();
     }
 }

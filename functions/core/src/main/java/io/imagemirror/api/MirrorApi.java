@@ -1,0 +1,119 @@
+package io.imagemirror.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.imagemirror.jobs.MirrorJobRequest;
+import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.mirror.MirrorRequest;
+import io.imagemirror.oci.ErrorCode;
+import io.imagemirror.oci.RegistryException;
+import io.imagemirror.reference.InvalidReferenceException;
+import io.imagemirror.store.Job;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+/**
+ * The {@code /v1} routes: {@code POST /v1/mirror} records a mirror job and answers 202 with where
+ * to follow it; {@code GET /v1/jobs/<id>} shows its state, progress and result. Errors are OCI
+ * error JSON. Who may call the write route is the carrier's decision (loopback or a token locally,
+ * IAM on AWS).
+ */
+public final class MirrorApi implements ApiHandler {
+
+    /** Request bodies larger than this are refused. */
+    public static final int MAX_BODY = 64 * 1024;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final MirrorJobs jobs;
+
+    public MirrorApi(MirrorJobs jobs) {
+        this.jobs = jobs;
+    }
+
+    /** Whether this API answers {@code path}. */
+    public static boolean handles(String path) {
+        return path.equals("/v1") || path.startsWith("/v1/");
+    }
+
+    @Override
+    public ApiResponse handle(ApiRequest request) throws IOException {
+        String path = request.path();
+        if (path.equals("/v1/mirror")) {
+            if (!request.method().equals("POST")) {
+                return ApiErrors.of(405, ErrorCode.UNSUPPORTED, "use POST /v1/mirror").header("Allow", "POST");
+            }
+            return submit(request);
+        }
+        if (path.startsWith("/v1/jobs/")) {
+            if (!request.isRead()) {
+                return ApiErrors.of(405, ErrorCode.UNSUPPORTED, "jobs are read-only").header("Allow", "GET, HEAD");
+            }
+            String id = path.substring("/v1/jobs/".length());
+            Optional<Job> job = id.isEmpty() || id.contains("/") ? Optional.empty() : jobs.get(id);
+            if (job.isEmpty()) {
+                return ApiErrors.of(404, ErrorCode.UNKNOWN, "no job " + id + " (unknown or expired)");
+            }
+            return ApiResponse.json(200, jobJson(job.get()));
+        }
+        return ApiErrors.of(404, ErrorCode.UNKNOWN, "no route " + request.method() + " " + path);
+    }
+
+    private ApiResponse submit(ApiRequest request) throws IOException {
+        byte[] body = readCapped(request.body());
+        if (body == null) {
+            return ApiErrors.of(413, ErrorCode.SIZE_INVALID, "request body larger than " + MAX_BODY + " bytes");
+        }
+        MirrorRequest mirrorRequest;
+        try {
+            mirrorRequest = MirrorJobRequest.parse(new String(body, StandardCharsets.UTF_8));
+        } catch (InvalidReferenceException e) {
+            return ApiErrors.of(400, ErrorCode.NAME_INVALID, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            return ApiErrors.of(400, ErrorCode.UNKNOWN, e.getMessage());
+        }
+        Job job;
+        try {
+            job = jobs.submit(mirrorRequest);
+        } catch (RegistryException e) {
+            ErrorCode code = e.errors().isEmpty() ? ErrorCode.UNKNOWN : e.errors().get(0).code();
+            return ApiErrors.of(e.status() > 0 ? e.status() : code.httpStatus(), code, e.getMessage());
+        }
+        ObjectNode o = JSON.createObjectNode();
+        o.put("jobId", job.id());
+        o.put("status", "/v1/jobs/" + job.id());
+        return ApiResponse.json(202, o.toString()).header("Location", "/v1/jobs/" + job.id());
+    }
+
+    private static byte[] readCapped(InputStream in) throws IOException {
+        byte[] b = in.readNBytes(MAX_BODY + 1);
+        return b.length > MAX_BODY ? null : b;
+    }
+
+    /** A job as the API shows it. */
+    public static String jobJson(Job job) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("id", job.id());
+        o.put("kind", job.kind());
+        o.put("state", job.status().name().toLowerCase(java.util.Locale.ROOT));
+        o.set("request", parse(job.request()));
+        ObjectNode p = o.putObject("progress");
+        p.put("bytesDone", job.progressDone());
+        p.put("bytesTotal", job.progressTotal());
+        o.set("result", job.result() == null ? null : parse(job.result()));
+        o.put("error", job.error());
+        o.put("created", job.created().toString());
+        o.put("updated", job.updated().toString());
+        return o.toString();
+    }
+
+    private static JsonNode parse(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            return JSON.getNodeFactory().textNode(json);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.imagemirror.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.mirror.MirrorTestBase;
+import io.imagemirror.testbed.TestImage;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+class MirrorApiTest extends MirrorTestBase {
+
+    final List<String> queued = new CopyOnWriteArrayList<>();
+
+    ApiResponse call(MirrorApi api, String method, String path, String body) throws Exception {
+        return api.handle(new ApiRequest(method, path, Map.of(), Map.of("Content-Type", List.of("application/json")),
+                body == null ? null : new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), true));
+    }
+
+    static JsonNode json(ApiResponse r) throws Exception {
+        return new ObjectMapper().readTree(r.body());
+    }
+
+    @Test
+    void postQueuesAJobAndGetShowsItThroughToTheResult() throws Exception {
+        TestImage img = TestImage.builder(5).build();
+        upstream.pusher().pushImage("api/app", "1", img);
+        MirrorJobs jobs = new MirrorJobs(mirror, queued::add, Clock.systemUTC());
+        MirrorApi api = new MirrorApi(jobs);
+
+        ApiResponse posted = call(api, "POST", "/v1/mirror", "{\"image\":\"" + upstream.hostPort()
+                + "/api/app:1\",\"platforms\":[\"linux/amd64\"],\"allTags\":false,\"referrers\":false}");
+        assertThat(posted.status()).isEqualTo(202);
+        String id = json(posted).get("jobId").asText();
+        assertThat(json(posted).get("status").asText()).isEqualTo("/v1/jobs/" + id);
+        assertThat(posted.header("Location")).isEqualTo("/v1/jobs/" + id);
+
+        ApiResponse queuedState = call(api, "GET", "/v1/jobs/" + id, null);
+        assertThat(json(queuedState).get("state").asText()).isEqualTo("queued");
+        assertThat(json(queuedState).at("/request/platforms/0").asText()).isEqualTo("linux/amd64");
+
+        jobs.run(queued.get(0));
+        JsonNode done = json(call(api, "GET", "/v1/jobs/" + id, null));
+        assertThat(done.get("state").asText()).isEqualTo("succeeded");
+        assertThat(done.at("/result/images/0/digest").asText()).isEqualTo(img.digest());
+    }
+
+    @Test
+    void badRequestsAreOciErrors() throws Exception {
+        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, queued::add, Clock.systemUTC()));
+        ApiResponse notJson = call(api, "POST", "/v1/mirror", "{nope");
+        assertThat(notJson.status()).isEqualTo(400);
+        assertThat(json(notJson).at("/errors/0/message").asText()).contains("not valid JSON");
+
+        ApiResponse badRef = call(api, "POST", "/v1/mirror", "{\"image\":\"Bad/Ref:x y\"}");
+        assertThat(badRef.status()).isEqualTo(400);
+        assertThat(json(badRef).at("/errors/0/code").asText()).isEqualTo("NAME_INVALID");
+
+        ApiResponse missing = call(api, "POST", "/v1/mirror", "{\"platforms\":[]}");
+        assertThat(missing.status()).isEqualTo(400);
+        assertThat(json(missing).at("/errors/0/message").asText()).contains("\"image\" is required");
+
+        ApiResponse denied = call(api, "POST", "/v1/mirror", "{\"image\":\"evil.example.com/x:1\"}");
+        assertThat(denied.status()).isEqualTo(403);
+        assertThat(json(denied).at("/errors/0/code").asText()).isEqualTo("DENIED");
+
+        ApiResponse tooBig = call(api, "POST", "/v1/mirror", "x".repeat(MirrorApi.MAX_BODY + 1));
+        assertThat(tooBig.status()).isEqualTo(413);
+
+        assertThat(call(api, "GET", "/v1/mirror", null).status()).isEqualTo(405);
+        assertThat(call(api, "GET", "/v1/jobs/unknown", null).status()).isEqualTo(404);
+        assertThat(call(api, "DELETE", "/v1/jobs/x", null).status()).isEqualTo(405);
+        assertThat(queued).isEmpty();
+    }
+}
