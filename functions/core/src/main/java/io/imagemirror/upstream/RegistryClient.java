@@ -232,7 +232,9 @@ public final class RegistryClient {
     }
 
     private Response openBlobAt(String repository, Digest digest, long offset) throws IOException {
-        Request.Builder req = request(repository, "blobs", digest.toString()).get();
+        // identity: OkHttp would otherwise ask for gzip and unzip transparently, and a Range over
+        // a compressed representation would not line up with the blob's bytes.
+        Request.Builder req = request(repository, "blobs", digest.toString()).get().header("Accept-Encoding", "identity");
         if (offset > 0) {
             req.header("Range", "bytes=" + offset + "-");
         }
@@ -464,7 +466,7 @@ public final class RegistryClient {
                         ErrorCode.UNKNOWN);
             }
             Request.Builder next = new Request.Builder().url(target).method(current.method(), null);
-            for (String h : List.of("Accept", "Range")) {
+            for (String h : List.of("Accept", "Accept-Encoding", "Range")) {
                 String v = current.header(h);
                 if (v != null) {
                     next.header(h, v);

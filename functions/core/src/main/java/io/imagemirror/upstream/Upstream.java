@@ -43,7 +43,8 @@ public final class Upstream {
         if (name.equals(DOCKER_HUB)) {
             hosts.add(DOCKER_HUB_AUTH);
         }
-        hosts.add(endpoint.getHost().toLowerCase(Locale.ROOT));
+        // URI keeps IPv6 brackets, OkHttp's HttpUrl does not: store hosts the way realms are compared.
+        hosts.add(endpoint.getHost().toLowerCase(Locale.ROOT).replace("[", "").replace("]", ""));
         for (String h : b.authHosts) {
             hosts.add(h.toLowerCase(Locale.ROOT));
         }

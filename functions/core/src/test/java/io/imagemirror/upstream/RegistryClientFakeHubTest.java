@@ -231,7 +231,11 @@ class RegistryClientFakeHubTest {
             assertThat(readAll(client().openBlob(REPO, d, blob.length))).isEqualTo(blob);
 
             assertThat(cdn.requests).hasSize(2);
-            assertThat(cdn.requests).allSatisfy(r -> assertThat(auth(r)).isNull());
+            assertThat(cdn.requests).allSatisfy(r -> {
+                assertThat(auth(r)).isNull();
+                assertThat(r.getHeaders().get("Accept-Encoding")).as("ranges must address the blob's own bytes")
+                        .isEqualTo("identity");
+            });
             assertThat(cdn.requests).extracting(r -> r.getHeaders().get("Range")).containsExactly(null, "bytes=50000-");
             assertThat(hub.requestsTo("/blobs/")).extracting(RegistryClientFakeHubTest::auth)
                     .containsExactly(null, "Bearer tok-1", "Bearer tok-1");

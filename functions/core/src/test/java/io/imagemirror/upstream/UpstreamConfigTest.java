@@ -3,12 +3,15 @@ package io.imagemirror.upstream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.imagemirror.oci.ErrorCode;
+import io.imagemirror.oci.RegistryException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -16,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import okhttp3.Dns;
 import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,6 +48,36 @@ class UpstreamConfigTest {
         assertThat(local.endpoint()).isEqualTo(URI.create("http://127.0.0.1:5000"));
         assertThat(local.allowsAuthHost("auth.local", 8443)).isTrue();
         assertThat(local.allowsAuthHost("auth.local", 443)).isFalse();
+    }
+
+    @Test
+    void onlyConfiguredUpstreamsGetAClient() throws IOException {
+        Credentials c = Credentials.of("alice", "pw");
+        Upstreams upstreams = new Upstreams(List.of(Upstream.of("docker.io"), Upstream.of("ghcr.io")),
+                CredentialStore.of(Map.of("ghcr.io", c)), new OkHttpClient(), Clock.systemUTC(),
+                RetryPolicy.none());
+
+        assertThat(upstreams.names()).containsExactlyInAnyOrder("docker.io", "ghcr.io");
+        assertThat(upstreams.client("index.docker.io")).isSameAs(upstreams.client("docker.io"));
+        assertThat(upstreams.client("ghcr.io").upstream().credentials()).contains(c);
+        assertThat(upstreams.client("docker.io").upstream().credentials()).isEmpty();
+        assertThat(upstreams.isConfigured("quay.io")).isFalse();
+        assertThatThrownBy(() -> upstreams.client("evil.example"))
+                .isInstanceOfSatisfying(RegistryException.class, e -> {
+                    assertThat(e.hasCode(ErrorCode.DENIED)).isTrue();
+                    assertThat(e.isRetryable()).isFalse();
+                    assertThat(e.getMessage()).contains("evil.example is not a configured upstream");
+                });
+        assertThatThrownBy(() -> new Upstreams(List.of(Upstream.of("docker.io"), Upstream.of("index.docker.io")),
+                CredentialStore.none(), new OkHttpClient(), Clock.systemUTC(), RetryPolicy.none()))
+                .hasMessageContaining("configured twice");
+    }
+
+    @Test
+    void anIpv6EndpointAllowsItsOwnHostAsRealm() {
+        Upstream v6 = Upstream.builder("[::1]:5000").insecure(true).build();
+        assertThat(v6.endpoint()).isEqualTo(URI.create("http://[::1]:5000"));
+        assertThat(v6.allowsAuthHost(HttpUrl.get(v6.endpoint()).host(), 5001)).isTrue();
     }
 
     @Test
