@@ -1,6 +1,8 @@
 package io.imagemirror.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.imagemirror.upstream.Credentials;
+import io.imagemirror.upstream.Upstream;
 import java.net.URI;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -117,8 +119,28 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
 
     /** {@code index.docker.io} and {@code registry-1.docker.io} are Docker Hub: one name, {@code docker.io}. */
     public static String canonicalRegistry(String registry) {
-        String r = registry.toLowerCase(Locale.ROOT);
-        return r.equals("index.docker.io") || r.equals("registry-1.docker.io") ? "docker.io" : r;
+        return Upstream.canonicalName(registry);
+    }
+
+    /** The configured upstreams as the upstream client takes them (credentials included). */
+    public List<Upstream> toUpstreamList() {
+        List<Upstream> out = new ArrayList<>();
+        for (UpstreamConfig c : upstreams.values()) {
+            Upstream.Builder b = Upstream.builder(c.name()).insecure(c.insecure());
+            if (c.endpoint() != null) {
+                b.endpoint(c.endpoint());
+            }
+            c.authHosts().forEach(b::allowAuthHost);
+            if (c.username() != null) {
+                b.credentials(Credentials.of(c.username(), c.password()));
+            }
+            try {
+                out.add(b.build());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("upstream " + c.name() + ": " + e.getMessage(), e);
+            }
+        }
+        return out;
     }
 
     /**

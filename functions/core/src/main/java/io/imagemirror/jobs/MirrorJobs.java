@@ -12,6 +12,7 @@ import io.imagemirror.mirror.MirrorResult;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.oci.RegistryException;
+import io.imagemirror.upstream.Upstreams;
 import io.imagemirror.store.Job;
 import io.imagemirror.store.JobStatus;
 import io.imagemirror.store.MetadataStore;

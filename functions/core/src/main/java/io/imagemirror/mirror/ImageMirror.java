@@ -21,9 +21,9 @@ import io.imagemirror.upstream.ManifestDescriptor;
 import io.imagemirror.upstream.RawManifest;
 import io.imagemirror.upstream.Referrers;
 import io.imagemirror.upstream.RegistryClient;
+import io.imagemirror.upstream.Upstreams;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,9 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -65,16 +63,30 @@ public final class ImageMirror {
     private final Storage storage;
     private final ExecutorService blobExecutor;
     private final Clock clock;
-    private final Map<Digest, CompletableFuture<BlobOutcome>> blobsInFlight = new ConcurrentHashMap<>();
+    private final BlobFills fills;
 
     /**
+     * A mirror whose blob copies stream straight into the store.
+     *
      * @param blobExecutor runs blob copies; its size bounds how many blobs transfer at once
      */
     public ImageMirror(Upstreams upstreams, Storage storage, ExecutorService blobExecutor, Clock clock) {
+        this(upstreams, storage, blobExecutor, clock,
+                new BlobFills(storage.blobs(), storage.metadata(), null, blobExecutor));
+    }
+
+    /** A mirror whose blob copies go through {@code fills} (shared with the pull-through cache). */
+    public ImageMirror(Upstreams upstreams, Storage storage, ExecutorService blobExecutor, Clock clock,
+                       BlobFills fills) {
         this.upstreams = upstreams;
         this.storage = storage;
         this.blobExecutor = blobExecutor;
         this.clock = clock;
+        this.fills = fills;
+    }
+
+    public BlobFills fills() {
+        return fills;
     }
 
     public Storage storage() {
@@ -353,40 +365,33 @@ public final class ImageMirror {
 
     /**
      * Makes sure a blob is stored: touches it if present (so a concurrent sweep cannot take it),
-     * else copies it from upstream. Concurrent calls for the same digest share one transfer.
+     * else copies it from upstream. Concurrent copies of the same digest share one transfer.
      */
     private BlobOutcome ensureBlob(Run run, Descriptor blob) throws IOException {
         if (blob.isNonDistributable() && !run.request.includeNonDistributable()) {
-            BlobOutcome o = new BlobOutcome(blob.digest(), blob.size(), BlobOutcome.Status.SKIPPED_NON_DISTRIBUTABLE, 0);
-            run.listener.blobFinished(o);
-            return o;
+            return finished(run, new BlobOutcome(blob.digest(), blob.size(),
+                    BlobOutcome.Status.SKIPPED_NON_DISTRIBUTABLE, 0));
         }
-        CompletableFuture<BlobOutcome> mine = new CompletableFuture<>();
-        CompletableFuture<BlobOutcome> theirs = blobsInFlight.putIfAbsent(blob.digest(), mine);
-        if (theirs != null) {
-            // Another mirror in this process is copying it: wait, then it is stored for us too.
-            try {
-                theirs.join();
-            } catch (CompletionException e) {
-                // theirs failed; try ourselves below
-                return ensureBlob(run, blob);
-            }
-            return touchExisting(run, blob);
+        Optional<BlobFills.Fill> running = fills.inProgress(blob.digest());
+        if (running.isPresent()) {
+            running.get().await();
         }
-        try {
-            BlobOutcome o = present(run, blob) ? alreadyExists(run, blob) : copy(run, blob);
-            mine.complete(o);
-            return o;
-        } catch (IOException | RuntimeException e) {
-            mine.completeExceptionally(e);
-            throw e;
-        } finally {
-            blobsInFlight.remove(blob.digest(), mine);
+        if (present(blob)) {
+            return finished(run, new BlobOutcome(blob.digest(), blob.size(), BlobOutcome.Status.ALREADY_EXISTS, 0));
         }
+        run.listener.blobStarted(blob.digest(), blob.size());
+        BlobFills.Fill fill = fills.fill(blob.digest(), blob.size(), () -> new ProgressInputStream(
+                run.client.openBlob(run.repository, blob.digest(), blob.size()), blob.digest(), blob.size(),
+                run.listener));
+        long copied = fill.await();
+        BlobOutcome o = fill.owned() && (copied > 0 || blob.size() == 0)
+                ? new BlobOutcome(blob.digest(), blob.size(), BlobOutcome.Status.COPIED, copied)
+                : new BlobOutcome(blob.digest(), blob.size(), BlobOutcome.Status.ALREADY_EXISTS, 0);
+        return finished(run, o);
     }
 
     /** Touch first, then check the bytes: a sweep's delete is conditional on the touch (invariant 4). */
-    private boolean present(Run run, Descriptor blob) {
+    private boolean present(Descriptor blob) {
         boolean touched = storage.metadata().touchBlob(blob.digest());
         if (storage.blobs().exists(blob.digest())) {
             if (!touched) {
@@ -397,32 +402,7 @@ public final class ImageMirror {
         return false;
     }
 
-    private BlobOutcome touchExisting(Run run, Descriptor blob) throws IOException {
-        if (!present(run, blob)) {
-            return copy(run, blob);
-        }
-        return alreadyExists(run, blob);
-    }
-
-    private BlobOutcome alreadyExists(Run run, Descriptor blob) {
-        BlobOutcome o = new BlobOutcome(blob.digest(), blob.size(), BlobOutcome.Status.ALREADY_EXISTS, 0);
-        run.listener.blobFinished(o);
-        return o;
-    }
-
-    private BlobOutcome copy(Run run, Descriptor blob) throws IOException {
-        run.listener.blobStarted(blob.digest(), blob.size());
-        long copied;
-        try (InputStream upstream = run.client.openBlob(run.repository, blob.digest(), blob.size())) {
-            ProgressInputStream counted = new ProgressInputStream(upstream, blob.digest(), blob.size(), run.listener);
-            BlobStore.PutResult r = storage.blobs().put(blob.digest(), blob.size(), counted);
-            copied = r == BlobStore.PutResult.STORED ? counted.bytes() : 0;
-        }
-        if (!storage.metadata().createBlobRecord(blob.digest(), blob.size())) {
-            storage.metadata().touchBlob(blob.digest());
-        }
-        BlobOutcome o = new BlobOutcome(blob.digest(), blob.size(),
-                copied > 0 || blob.size() == 0 ? BlobOutcome.Status.COPIED : BlobOutcome.Status.ALREADY_EXISTS, copied);
+    private static BlobOutcome finished(Run run, BlobOutcome o) {
         run.listener.blobFinished(o);
         return o;
     }

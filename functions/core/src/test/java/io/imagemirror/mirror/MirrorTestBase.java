@@ -17,7 +17,9 @@ import io.imagemirror.store.TagEvent;
 import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestImage;
 import io.imagemirror.testbed.TestIndex;
+import io.imagemirror.upstream.CredentialStore;
 import io.imagemirror.upstream.RegistryClient;
+import io.imagemirror.upstream.Upstreams;
 import io.imagemirror.upstream.RetryPolicy;
 import java.net.URI;
 import java.nio.file.Path;
@@ -61,7 +63,7 @@ public abstract class MirrorTestBase {
         manifests = new InMemoryBlobStore();
         metadata = new InMemoryMetadataStore();
         pool = Executors.newFixedThreadPool(4);
-        mirror = new ImageMirror(new Upstreams(config, null, http, Clock.systemUTC(), RetryPolicy.defaults()),
+        mirror = new ImageMirror(new Upstreams(config.toUpstreamList(), CredentialStore.none(), http, Clock.systemUTC(), RetryPolicy.defaults()),
                 new Storage(blobs, manifests, metadata, List.of()), pool, Clock.systemUTC());
     }
 

@@ -1,0 +1,321 @@
+package io.imagemirror.mirror;
+
+import io.imagemirror.oci.Digest;
+import io.imagemirror.store.BlobStore;
+import io.imagemirror.store.MetadataStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+
+/**
+ * Fetches blobs from upstream into the blob store, at most once at a time per digest in this
+ * process: a second request for a blob that is being fetched joins the fetch in flight.
+ *
+ * <p>With a spool directory, a fill first writes the verified upstream bytes to a spool file that
+ * readers can follow while it grows ({@link Fill#open}), so the pull-through cache streams a cold
+ * blob to its clients while it is being stored; when the last byte has been verified the spool is
+ * put into the store and removed. Without one (the CLI, Lambda) the bytes stream straight into the
+ * store and only completion can be awaited. Thread-safe.
+ */
+public final class BlobFills {
+
+    /** Opens the upstream stream of a blob; it must verify what it yields (a {@code RegistryClient} blob stream does). */
+    @FunctionalInterface
+    public interface Source {
+        InputStream open() throws IOException;
+    }
+
+    private final BlobStore blobs;
+    private final MetadataStore metadata;
+    private final Path spoolDir;
+    private final Executor executor;
+    private final Map<Digest, Fill> inFlight = new ConcurrentHashMap<>();
+
+    /**
+     * @param spoolDir where fills spool so readers can follow them, or null to stream into the store
+     * @param executor runs spooled fills (they outlive the request that started them)
+     */
+    public BlobFills(BlobStore blobs, MetadataStore metadata, Path spoolDir, Executor executor) {
+        this.blobs = blobs;
+        this.metadata = metadata;
+        this.spoolDir = spoolDir;
+        this.executor = executor;
+    }
+
+    /** Whether readers can follow a fill while it runs. */
+    public boolean spooled() {
+        return spoolDir != null;
+    }
+
+    /** The fill in flight for {@code digest}, if any. */
+    public Optional<Fill> inProgress(Digest digest) {
+        return Optional.ofNullable(inFlight.get(digest));
+    }
+
+    /**
+     * Starts the fill of {@code digest} or joins the one in flight. Spooled fills run on the
+     * executor; direct ones run in the calling thread (so a joiner just waits).
+     *
+     * @param size the exact size (needed to follow a spooled fill)
+     * @return the fill; {@link Fill#owned()} tells whether this call started it
+     */
+    public Fill fill(Digest digest, long size, Source source) throws IOException {
+        Fill mine = new Fill(digest, size);
+        Fill theirs = inFlight.putIfAbsent(digest, mine);
+        if (theirs != null) {
+            return theirs.joined();
+        }
+        mine.owned = true;
+        if (spoolDir == null) {
+            try {
+                mine.runDirect(source);
+            } finally {
+                inFlight.remove(digest, mine);
+            }
+        } else {
+            Files.createDirectories(spoolDir);
+            mine.spool = Files.createTempFile(spoolDir, digest.hex().substring(0, 12) + "-", ".spool");
+            executor.execute(() -> {
+                try {
+                    mine.runSpooled(source);
+                } finally {
+                    inFlight.remove(digest, mine);
+                }
+            });
+        }
+        return mine;
+    }
+
+    /** One blob being fetched. */
+    public final class Fill {
+        private final Digest digest;
+        private final long size;
+        private final CompletableFuture<Long> done = new CompletableFuture<>();
+        private volatile boolean owned;
+        private Path spool;
+        private long written;
+        private IOException failure;
+        private boolean finished;
+
+        private Fill(Digest digest, long size) {
+            this.digest = digest;
+            this.size = size;
+        }
+
+        private Fill joined() {
+            Fill view = this;
+            return view;
+        }
+
+        public Digest digest() {
+            return digest;
+        }
+
+        public long size() {
+            return size;
+        }
+
+        /** Whether the call that returned this fill started it (and so transferred the bytes). */
+        public boolean owned() {
+            return owned;
+        }
+
+        /** Completes with the bytes transferred from upstream once the blob is stored, or fails. */
+        public CompletableFuture<Long> done() {
+            return done;
+        }
+
+        /** Waits until the blob is stored; returns the bytes this fill transferred. */
+        public long await() throws IOException {
+            try {
+                return done.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                Throwable c = e.getCause();
+                throw c instanceof IOException io ? io : new IOException(c.getMessage(), c);
+            }
+        }
+
+        private void runDirect(Source source) throws IOException {
+            try (InputStream in = source.open()) {
+                CountingStream counted = new CountingStream(in);
+                BlobStore.PutResult r = blobs.put(digest, size, counted);
+                record();
+                done.complete(r == BlobStore.PutResult.STORED ? counted.count : 0L);
+            } catch (IOException | RuntimeException e) {
+                done.completeExceptionally(e);
+                throw e;
+            }
+        }
+
+        private void runSpooled(Source source) {
+            try {
+                try (InputStream in = source.open();
+                     OutputStream out = Files.newOutputStream(spool, StandardOpenOption.WRITE)) {
+                    byte[] buf = new byte[256 * 1024];
+                    for (int n; (n = in.read(buf)) >= 0; ) {
+                        out.write(buf, 0, n);
+                        out.flush();
+                        synchronized (this) {
+                            written += n;
+                            notifyAll();
+                        }
+                    }
+                }
+                // The source verified digest and size at its end; now make it visible.
+                try (InputStream verified = Files.newInputStream(spool)) {
+                    blobs.put(digest, size, verified);
+                }
+                record();
+                synchronized (this) {
+                    finished = true;
+                    notifyAll();
+                }
+                done.complete(written);
+            } catch (IOException | RuntimeException e) {
+                synchronized (this) {
+                    failure = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+                    notifyAll();
+                }
+                done.completeExceptionally(e);
+            } finally {
+                try {
+                    Files.deleteIfExists(spool); // readers that have it open keep reading (POSIX)
+                } catch (IOException ignored) {
+                    // a stale spool is removed with the spool directory
+                }
+            }
+        }
+
+        private void record() {
+            if (!metadata.createBlobRecord(digest, size)) {
+                metadata.touchBlob(digest);
+            }
+        }
+
+        /**
+         * Reads {@code length} bytes from {@code offset} as they arrive (spooled fills only). The
+         * stream fails if the fill fails, so a client never gets a clean end of unverified bytes.
+         */
+        public InputStream open(long offset, long length) throws IOException {
+            if (spool == null) {
+                throw new IllegalStateException("fill of " + digest + " is not spooled");
+            }
+            FileChannel ch = FileChannel.open(spool, StandardOpenOption.READ);
+            return new TailStream(ch, offset, length);
+        }
+
+        private long waitFor(long position) throws IOException {
+            synchronized (this) {
+                while (written <= position && failure == null && !finished) {
+                    try {
+                        wait(1000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("interrupted waiting for " + digest);
+                    }
+                }
+                if (failure != null) {
+                    throw new IOException("fetching " + digest + " from upstream failed: " + failure.getMessage(),
+                            failure);
+                }
+                return written;
+            }
+        }
+
+        /** Follows the spool file as the fill writes it. */
+        private final class TailStream extends InputStream {
+            private final FileChannel channel;
+            private long position;
+            private final long end;
+
+            TailStream(FileChannel channel, long offset, long length) {
+                this.channel = channel;
+                this.position = offset;
+                this.end = offset + length;
+            }
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (position >= end) {
+                    if (end == size) {
+                        waitUntilVerified();
+                    }
+                    return -1;
+                }
+                long available = waitFor(position);
+                int n = (int) Math.min(len, Math.min(available, end) - position);
+                int r = channel.read(ByteBuffer.wrap(b, off, n), position);
+                if (r > 0) {
+                    position += r;
+                }
+                return r;
+            }
+
+            private void waitUntilVerified() throws IOException {
+                // The last byte is only handed out once the whole blob matched its digest.
+                synchronized (Fill.this) {
+                    while (!finished && failure == null) {
+                        try {
+                            Fill.this.wait(1000);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new InterruptedIOException();
+                        }
+                    }
+                    if (failure != null) {
+                        throw new IOException("fetching " + digest + " from upstream failed: " + failure.getMessage(),
+                                failure);
+                    }
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                channel.close();
+            }
+        }
+    }
+
+    private static final class CountingStream extends java.io.FilterInputStream {
+        long count;
+
+        CountingStream(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                count += n;
+            }
+            return n;
+        }
+    }
+}
