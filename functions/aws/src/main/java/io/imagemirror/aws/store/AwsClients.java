@@ -1,0 +1,103 @@
+package io.imagemirror.aws.store;
+
+import java.net.URI;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+
+/**
+ * Builds the SDK clients the way every entry point wants them: the light
+ * {@link UrlConnectionHttpClient}; endpoints from the standard {@code AWS_ENDPOINT_URL_S3} /
+ * {@code AWS_ENDPOINT_URL_DYNAMODB} (or {@code AWS_ENDPOINT_URL}) variables, with path-style S3
+ * addressing whenever an endpoint is given (S3-compatible servers have no virtual-host DNS);
+ * region and credentials from the default chains. The environment is passed in, so tests can
+ * point it anywhere; {@link #fromEnvironment()} reads the process's.
+ */
+public final class AwsClients {
+
+    /** Used only when a custom endpoint is set and no region is configured anywhere. */
+    static final Region FALLBACK_REGION = Region.US_EAST_1;
+
+    private final Map<String, String> env;
+
+    public AwsClients(Map<String, String> env) {
+        this.env = Map.copyOf(Objects.requireNonNull(env, "env"));
+    }
+
+    public static AwsClients fromEnvironment() {
+        return new AwsClients(System.getenv());
+    }
+
+    private Optional<URI> endpoint(String service) {
+        String v = env.get("AWS_ENDPOINT_URL_" + service);
+        if (v == null || v.isBlank()) {
+            v = env.get("AWS_ENDPOINT_URL");
+        }
+        return v == null || v.isBlank() ? Optional.empty() : Optional.of(URI.create(v.trim()));
+    }
+
+    public Optional<URI> s3Endpoint() {
+        return endpoint("S3");
+    }
+
+    public Optional<URI> dynamoDbEndpoint() {
+        return endpoint("DYNAMODB");
+    }
+
+    Region region() {
+        String v = env.getOrDefault("AWS_REGION", env.get("AWS_DEFAULT_REGION"));
+        if (v != null && !v.isBlank()) {
+            return Region.of(v.trim());
+        }
+        try {
+            return new DefaultAwsRegionProviderChain().getRegion();
+        } catch (SdkClientException e) {
+            if (s3Endpoint().isPresent() || dynamoDbEndpoint().isPresent()) {
+                return FALLBACK_REGION;
+            }
+            throw e;
+        }
+    }
+
+    AwsCredentialsProvider credentials() {
+        String id = env.get("AWS_ACCESS_KEY_ID");
+        String secret = env.get("AWS_SECRET_ACCESS_KEY");
+        if (id != null && secret != null && env.get("AWS_SESSION_TOKEN") == null) {
+            return StaticCredentialsProvider.create(AwsBasicCredentials.create(id, secret));
+        }
+        return DefaultCredentialsProvider.builder().build();
+    }
+
+    public S3Client s3() {
+        var b = S3Client.builder().httpClient(UrlConnectionHttpClient.create()).region(region())
+                .credentialsProvider(credentials());
+        s3Endpoint().ifPresent(uri -> b.endpointOverride(uri).forcePathStyle(true));
+        return b.build();
+    }
+
+    public S3Presigner s3Presigner() {
+        var b = S3Presigner.builder().region(region()).credentialsProvider(credentials());
+        s3Endpoint().ifPresent(uri -> b.endpointOverride(uri)
+                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build()));
+        return b.build();
+    }
+
+    public DynamoDbClient dynamoDb() {
+        var b = DynamoDbClient.builder().httpClient(UrlConnectionHttpClient.create()).region(region())
+                .credentialsProvider(credentials());
+        dynamoDbEndpoint().ifPresent(b::endpointOverride);
+        return b.build();
+    }
+}

@@ -1,0 +1,84 @@
+package io.imagemirror.aws.store;
+
+import io.imagemirror.store.StoreException;
+import io.imagemirror.store.Storage;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+
+/** Opens the S3 + DynamoDB {@link Storage}: checks (or creates) the bucket and table, then wires the adapters. */
+public final class AwsStorage {
+    private AwsStorage() {
+    }
+
+    /**
+     * Opens the store on {@code bucket} and {@code table}, with clients from {@code clients}; the
+     * returned {@link Storage} closes them.
+     *
+     * @param createMissing create a missing bucket or table instead of failing
+     * @throws StoreException naming what is missing and how to create it
+     */
+    public static Storage open(AwsClients clients, String bucket, String table, boolean createMissing, Clock clock) {
+        List<AutoCloseable> resources = new ArrayList<>();
+        try {
+            S3Client s3 = clients.s3();
+            resources.add(s3);
+            S3Presigner presigner = clients.s3Presigner();
+            resources.add(presigner);
+            DynamoDbClient dynamo = clients.dynamoDb();
+            resources.add(dynamo);
+            ensureBucket(s3, bucket, createMissing);
+            if (!DynamoMetadataStore.tableExists(dynamo, table)) {
+                if (!createMissing) {
+                    throw new StoreException("DynamoDB table " + table + " does not exist; create it (see "
+                            + "docs/storage.md) or pass --create-missing", null, false);
+                }
+                DynamoMetadataStore.createTable(dynamo, table);
+            }
+            return new Storage(new S3BlobStore(s3, presigner, bucket, "blobs"),
+                    new S3BlobStore(s3, presigner, bucket, "manifests"),
+                    new DynamoMetadataStore(dynamo, table, clock), resources);
+        } catch (RuntimeException e) {
+            for (AutoCloseable c : resources) {
+                try {
+                    c.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Fails (or, with {@code create}, creates the bucket) when {@code bucket} does not exist. */
+    public static void ensureBucket(S3Client s3, String bucket, boolean create) {
+        try {
+            s3.headBucket(b -> b.bucket(bucket));
+            return;
+        } catch (NoSuchBucketException e) {
+            // handled below
+        } catch (S3Exception e) {
+            if (e.statusCode() != 404) {
+                throw new StoreException("cannot reach bucket " + bucket + ": " + e.statusCode() + " " + e.getMessage(),
+                        e, e.statusCode() >= 500);
+            }
+        } catch (SdkException e) {
+            throw new StoreException("cannot reach bucket " + bucket + ": " + e.getMessage(), e, true);
+        }
+        if (!create) {
+            throw new StoreException("S3 bucket " + bucket + " does not exist; create it or pass --create-missing",
+                    null, false);
+        }
+        try {
+            s3.createBucket(b -> b.bucket(bucket));
+        } catch (SdkException e) {
+            throw new StoreException("create bucket " + bucket + " failed: " + e.getMessage(), e, false);
+        }
+    }
+}
