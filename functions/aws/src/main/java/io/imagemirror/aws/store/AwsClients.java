@@ -16,11 +16,14 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
  * Builds the SDK clients the way every entry point wants them: the light
  * {@link UrlConnectionHttpClient}; endpoints from the standard {@code AWS_ENDPOINT_URL_S3} /
- * {@code AWS_ENDPOINT_URL_DYNAMODB} (or {@code AWS_ENDPOINT_URL}) variables, with path-style S3
+ * {@code AWS_ENDPOINT_URL_DYNAMODB} / {@code AWS_ENDPOINT_URL_SQS} /
+ * {@code AWS_ENDPOINT_URL_SECRETS_MANAGER} (or {@code AWS_ENDPOINT_URL}) variables, with path-style S3
  * addressing whenever an endpoint is given (S3-compatible servers have no virtual-host DNS);
  * region and credentials from the default chains. The environment is passed in, so tests can
  * point it anywhere; {@link #fromEnvironment()} reads the process's.
@@ -56,6 +59,14 @@ public final class AwsClients {
         return endpoint("DYNAMODB");
     }
 
+    public Optional<URI> sqsEndpoint() {
+        return endpoint("SQS");
+    }
+
+    public Optional<URI> secretsManagerEndpoint() {
+        return endpoint("SECRETS_MANAGER");
+    }
+
     Region region() {
         String v = env.getOrDefault("AWS_REGION", env.get("AWS_DEFAULT_REGION"));
         if (v != null && !v.isBlank()) {
@@ -64,7 +75,8 @@ public final class AwsClients {
         try {
             return new DefaultAwsRegionProviderChain().getRegion();
         } catch (SdkClientException e) {
-            if (s3Endpoint().isPresent() || dynamoDbEndpoint().isPresent()) {
+            if (s3Endpoint().isPresent() || dynamoDbEndpoint().isPresent() || sqsEndpoint().isPresent()
+                    || secretsManagerEndpoint().isPresent()) {
                 return FALLBACK_REGION;
             }
             throw e;
@@ -98,6 +110,20 @@ public final class AwsClients {
         var b = DynamoDbClient.builder().httpClient(UrlConnectionHttpClient.create()).region(region())
                 .credentialsProvider(credentials());
         dynamoDbEndpoint().ifPresent(b::endpointOverride);
+        return b.build();
+    }
+
+    public SqsClient sqs() {
+        var b = SqsClient.builder().httpClient(UrlConnectionHttpClient.create()).region(region())
+                .credentialsProvider(credentials());
+        sqsEndpoint().ifPresent(b::endpointOverride);
+        return b.build();
+    }
+
+    public SecretsManagerClient secretsManager() {
+        var b = SecretsManagerClient.builder().httpClient(UrlConnectionHttpClient.create()).region(region())
+                .credentialsProvider(credentials());
+        secretsManagerEndpoint().ifPresent(b::endpointOverride);
         return b.build();
     }
 }

@@ -1,0 +1,201 @@
+package io.imagemirror.aws;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imagemirror.aws.queue.SqsJobQueue;
+import io.imagemirror.aws.secrets.SecretsManagerCredentials;
+import io.imagemirror.aws.store.AwsClients;
+import io.imagemirror.aws.store.AwsStorage;
+import io.imagemirror.config.ConfigException;
+import io.imagemirror.config.MirrorConfig;
+import io.imagemirror.jobs.JobQueue;
+import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.mirror.ImageMirror;
+import io.imagemirror.store.Storage;
+import io.imagemirror.upstream.CredentialStore;
+import io.imagemirror.upstream.RegistryClient;
+import io.imagemirror.upstream.RetryPolicy;
+import io.imagemirror.upstream.Upstreams;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.OkHttpClient;
+import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * Everything a Lambda function of image-mirror works with, built once per execution environment
+ * (the handlers' no-arg constructors use {@link #shared()}), from these environment variables:
+ * <ul>
+ *   <li>{@value #BUCKET}: the S3 bucket for blobs and manifests (required)</li>
+ *   <li>{@value #TABLE}: the DynamoDB table (required)</li>
+ *   <li>{@value #QUEUE_URL}: the SQS queue of copy jobs (required)</li>
+ *   <li>{@value #CONFIG}: the {@link MirrorConfig} as JSON, the schema of the local YAML file
+ *       (optional; unset means Docker Hub only, anonymously)</li>
+ *   <li>{@value #CREDENTIALS_SECRET}: ARN of a Secrets Manager secret with upstream credentials,
+ *       see {@link SecretsManagerCredentials} (optional)</li>
+ * </ul>
+ * plus the SDK's own ({@code AWS_REGION}, {@code AWS_ENDPOINT_URL_*}, credentials; see
+ * {@link AwsClients}). Credentials configured on an upstream in the config win over the secret's.
+ * The bucket and table must exist (the template creates them). Thread-safe once built.
+ */
+public final class AwsWiring implements AutoCloseable {
+
+    public static final String BUCKET = "IMAGE_MIRROR_BUCKET";
+    public static final String TABLE = "IMAGE_MIRROR_TABLE";
+    public static final String QUEUE_URL = "IMAGE_MIRROR_QUEUE_URL";
+    public static final String CONFIG = "IMAGE_MIRROR_CONFIG";
+    public static final String CREDENTIALS_SECRET = "IMAGE_MIRROR_CREDENTIALS_SECRET";
+    /** Every variable of image-mirror's own that the functions read (template.yaml sets each one). */
+    public static final List<String> VARIABLES = List.of(BUCKET, TABLE, QUEUE_URL, CONFIG, CREDENTIALS_SECRET);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static AwsWiring shared;
+
+    private final MirrorConfig config;
+    private final Storage storage;
+    private final Upstreams upstreams;
+    private final ExecutorService blobPool;
+    private final ImageMirror mirror;
+    private final MirrorJobs jobs;
+    private final List<AutoCloseable> resources;
+
+    /**
+     * Wires the engine over given ports.
+     *
+     * @param resources closed by {@link #close()} after the storage (e.g. the queue's client)
+     */
+    public AwsWiring(MirrorConfig config, Storage storage, CredentialStore credentials, JobQueue queue,
+                     OkHttpClient http, Clock clock, List<AutoCloseable> resources) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.storage = Objects.requireNonNull(storage, "storage");
+        this.resources = List.copyOf(resources);
+        this.upstreams = new Upstreams(config.toUpstreamList(), credentials, http, clock, RetryPolicy.defaults());
+        this.blobPool = Executors.newFixedThreadPool(config.parallelism(), daemonThreads());
+        this.mirror = new ImageMirror(upstreams, storage, blobPool, clock);
+        this.jobs = new MirrorJobs(mirror, queue, clock);
+    }
+
+    /** The wiring of this execution environment, built from the process environment on first use. */
+    public static synchronized AwsWiring shared() {
+        if (shared == null) {
+            try {
+                shared = fromEnvironment(System.getenv(), RegistryClient.defaultHttpClient(), Clock.systemUTC());
+            } catch (IOException e) {
+                throw new IllegalStateException("image-mirror cannot start: " + e.getMessage(), e);
+            }
+        }
+        return shared;
+    }
+
+    /**
+     * Builds the production objects from {@code env}: SDK clients, the S3 + DynamoDB storage, the
+     * SQS queue, the upstream configuration and credentials.
+     *
+     * @throws ConfigException when a variable is missing or the configuration is invalid
+     * @throws IOException when the credentials secret cannot be read
+     */
+    public static AwsWiring fromEnvironment(Map<String, String> env, OkHttpClient http, Clock clock)
+            throws IOException {
+        String bucket = required(env, BUCKET);
+        String table = required(env, TABLE);
+        String queueUrl = required(env, QUEUE_URL);
+        MirrorConfig config = config(env);
+        AwsClients clients = new AwsClients(env);
+        CredentialStore credentials = CredentialStore.none();
+        String secret = env.get(CREDENTIALS_SECRET);
+        if (secret != null && !secret.isBlank()) {
+            try (SecretsManagerClient sm = clients.secretsManager()) {
+                credentials = SecretsManagerCredentials.load(sm, secret.trim());
+            }
+        }
+        Storage storage = AwsStorage.open(clients, bucket, table, false, clock);
+        List<AutoCloseable> resources = new ArrayList<>();
+        try {
+            SqsClient sqs = clients.sqs();
+            resources.add(sqs);
+            return new AwsWiring(config, storage, credentials, new SqsJobQueue(sqs, queueUrl), http, clock, resources);
+        } catch (RuntimeException e) {
+            storage.close();
+            resources.forEach(AwsWiring::closeQuietly);
+            throw e;
+        }
+    }
+
+    /** The upstream configuration from {@value #CONFIG} ({@code ${VAR}} expanded from {@code env}). */
+    static MirrorConfig config(Map<String, String> env) {
+        String json = env.get(CONFIG);
+        if (json == null || json.isBlank()) {
+            return MirrorConfig.defaults();
+        }
+        try {
+            return MirrorConfig.fromTree(JSON.readTree(json), env::get);
+        } catch (JsonProcessingException e) {
+            // Only the position: the value may hold an inline password.
+            throw new ConfigException(CONFIG + " is not valid JSON (line "
+                    + (e.getLocation() == null ? "?" : e.getLocation().getLineNr()) + ", column "
+                    + (e.getLocation() == null ? "?" : e.getLocation().getColumnNr()) + ")");
+        }
+    }
+
+    private static String required(Map<String, String> env, String name) {
+        String v = env.get(name);
+        if (v == null || v.isBlank()) {
+            throw new ConfigException("environment variable " + name + " is not set");
+        }
+        return v.trim();
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads() {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, "blob-copy-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    public MirrorConfig config() {
+        return config;
+    }
+
+    public Storage storage() {
+        return storage;
+    }
+
+    public Upstreams upstreams() {
+        return upstreams;
+    }
+
+    public ImageMirror mirror() {
+        return mirror;
+    }
+
+    public MirrorJobs jobs() {
+        return jobs;
+    }
+
+    @Override
+    public void close() {
+        blobPool.shutdownNow();
+        try {
+            storage.close();
+        } finally {
+            resources.forEach(AwsWiring::closeQuietly);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // closing a client at shutdown; nothing left to do with the failure
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.imagemirror.aws.handlers;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import io.imagemirror.aws.AwsWiring;
+import io.imagemirror.aws.queue.SqsJobQueue;
+import io.imagemirror.jobs.MirrorJobs;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs the mirror jobs the copy queue delivers, one per SQS record. Answers with a partial batch
+ * response (the event source mapping sets {@code ReportBatchItemFailures}): a record whose job
+ * failed, or whose body is not a job message, is listed as a failure so SQS delivers it again and,
+ * after the queue's {@code maxReceiveCount}, moves it to the dead-letter queue; the job itself is
+ * left {@code FAILED} with its reason. A duplicate delivery, or a job that expired, is
+ * acknowledged without copying anything.
+ */
+public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
+
+    private final MirrorJobs jobs;
+
+    /** Production wiring, from the environment (see {@link AwsWiring}). */
+    public CopyWorkerHandler() {
+        this(AwsWiring.shared().jobs());
+    }
+
+    public CopyWorkerHandler(MirrorJobs jobs) {
+        this.jobs = jobs;
+    }
+
+    @Override
+    public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
+        List<SQSBatchResponse.BatchItemFailure> failures = new ArrayList<>();
+        List<SQSEvent.SQSMessage> records = event.getRecords() == null ? List.of() : event.getRecords();
+        for (SQSEvent.SQSMessage message : records) {
+            String jobId;
+            try {
+                jobId = SqsJobQueue.jobIdOf(message.getBody());
+            } catch (IllegalArgumentException e) {
+                HttpApiAdapter.log(context, "message " + message.getMessageId() + " is not a job: " + e.getMessage());
+                failures.add(new SQSBatchResponse.BatchItemFailure(message.getMessageId()));
+                continue;
+            }
+            try {
+                MirrorJobs.Outcome outcome = jobs.run(jobId);
+                HttpApiAdapter.log(context, "job " + jobId + ": " + outcome);
+            } catch (Exception e) {
+                // MirrorException (recorded FAILED by run) or anything unexpected: let SQS retry it.
+                HttpApiAdapter.log(context, "job " + jobId + " failed (message " + message.getMessageId()
+                        + ", receive " + receiveCount(message) + "): " + e.getMessage());
+                failures.add(new SQSBatchResponse.BatchItemFailure(message.getMessageId()));
+            }
+        }
+        return new SQSBatchResponse(failures);
+    }
+
+    private static String receiveCount(SQSEvent.SQSMessage message) {
+        return message.getAttributes() == null ? "?"
+                : message.getAttributes().getOrDefault("ApproximateReceiveCount", "?");
+    }
+}

@@ -1,0 +1,33 @@
+package io.imagemirror.aws.handlers;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import io.imagemirror.api.MirrorApi;
+import io.imagemirror.aws.AwsWiring;
+import io.imagemirror.jobs.MirrorJobs;
+
+/**
+ * The {@code /v1} API behind API Gateway ({@code POST /v1/mirror}, {@code GET /v1/jobs/<id>}):
+ * records a job and sends it to the copy queue. Who may call it is IAM's decision (the route is
+ * IAM-authorized in template.yaml).
+ */
+public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+
+    private final MirrorApi api;
+
+    /** Production wiring, from the environment (see {@link AwsWiring}). */
+    public MirrorApiHandler() {
+        this(AwsWiring.shared().jobs());
+    }
+
+    public MirrorApiHandler(MirrorJobs jobs) {
+        this.api = new MirrorApi(jobs);
+    }
+
+    @Override
+    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
+        return HttpApiAdapter.serve(api, event, context);
+    }
+}
