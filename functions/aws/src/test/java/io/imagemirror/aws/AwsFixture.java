@@ -1,0 +1,127 @@
+package io.imagemirror.aws;
+
+import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSerializers;
+import io.imagemirror.aws.store.AwsClients;
+import io.imagemirror.aws.store.AwsStorage;
+import io.imagemirror.aws.store.DynamoMetadataStore;
+import io.imagemirror.testbed.TestBed;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+/**
+ * A bucket, a table and a copy queue with its dead-letter queue on the test bed's s3proxy,
+ * dynoxide and ElasticMQ, under names unique to one test class (others use the same servers at
+ * the same time), the environment the functions would see, and the SDK clients to look at what
+ * they did. {@link #close()} removes all of it.
+ */
+public final class AwsFixture implements AutoCloseable {
+
+    /** Deliveries before a message moves to the dead-letter queue. */
+    public static final int MAX_RECEIVE_COUNT = 2;
+
+    public final String bucket;
+    public final String table;
+    public final String queueUrl;
+    public final String dlqUrl;
+    public final S3Client s3;
+    public final DynamoDbClient dynamo;
+    public final SqsClient sqs;
+    private final AwsClients clients;
+
+    public AwsFixture(String prefix) {
+        String suffix = UUID.randomUUID().toString().substring(0, 12);
+        bucket = prefix + "-" + suffix;
+        table = prefix + "-" + suffix;
+        clients = new AwsClients(sdkEnv());
+        s3 = clients.s3();
+        dynamo = clients.dynamoDb();
+        sqs = clients.sqs();
+        AwsStorage.ensureBucket(s3, bucket, true);
+        DynamoMetadataStore.createTable(dynamo, table);
+        dlqUrl = sqs.createQueue(b -> b.queueName(prefix + "-" + suffix + "-dlq")).queueUrl();
+        String dlqArn = sqs.getQueueAttributes(b -> b.queueUrl(dlqUrl).attributeNames(QueueAttributeName.QUEUE_ARN))
+                .attributes().get(QueueAttributeName.QUEUE_ARN);
+        queueUrl = sqs.createQueue(b -> b.queueName(prefix + "-" + suffix).attributes(Map.of(
+                QueueAttributeName.REDRIVE_POLICY, "{\"deadLetterTargetArn\":\"" + dlqArn + "\",\"maxReceiveCount\":\""
+                        + MAX_RECEIVE_COUNT + "\"}"))).queueUrl();
+    }
+
+    /** Endpoints, region and credentials of the test bed, as the SDK reads them. */
+    public static Map<String, String> sdkEnv() {
+        return Map.of("AWS_ENDPOINT_URL_S3", TestBed.s3().toString(),
+                "AWS_ENDPOINT_URL_DYNAMODB", TestBed.dynamoDb().toString(),
+                "AWS_ENDPOINT_URL_SQS", TestBed.sqs().toString(),
+                "AWS_REGION", TestBed.REGION, "AWS_ACCESS_KEY_ID", TestBed.ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY", TestBed.SECRET_KEY);
+    }
+
+    /** What a deployed function's environment holds, with {@code config} as {@code IMAGE_MIRROR_CONFIG}. */
+    public Map<String, String> functionEnv(String config) {
+        Map<String, String> env = new HashMap<>(sdkEnv());
+        env.put(AwsWiring.BUCKET, bucket);
+        env.put(AwsWiring.TABLE, table);
+        env.put(AwsWiring.QUEUE_URL, queueUrl);
+        if (config != null) {
+            env.put(AwsWiring.CONFIG, config);
+        }
+        return env;
+    }
+
+    /** The keys of every object in the bucket under {@code prefix}. */
+    public List<String> keys(String prefix) {
+        return s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents().stream()
+                .map(S3Object::key).toList();
+    }
+
+    /** The file under {@code events/} read through the Lambda runtime's own event deserialization. */
+    public static <T> T event(String file, Class<T> type) {
+        return eventFromJson(eventJson(file), type);
+    }
+
+    public static String eventJson(String file) {
+        Path p = TestBed.repoRoot().resolve("events").resolve(file);
+        try {
+            return Files.readString(p, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static <T> T eventFromJson(String json, Class<T> type) {
+        return LambdaEventSerializers.serializerFor(type, AwsFixture.class.getClassLoader()).fromJson(json);
+    }
+
+    @Override
+    public void close() {
+        try {
+            for (String key : keys("")) {
+                s3.deleteObjects(b -> b.bucket(bucket).delete(d -> d.objects(ObjectIdentifier.builder().key(key).build())));
+            }
+            s3.deleteBucket(b -> b.bucket(bucket));
+            dynamo.deleteTable(b -> b.tableName(table));
+            sqs.deleteQueue(b -> b.queueUrl(queueUrl));
+            sqs.deleteQueue(b -> b.queueUrl(dlqUrl));
+        } catch (SdkException e) {
+            // Names are unique per class: a leftover costs nothing but disk on a throwaway server.
+            System.err.println("cleanup of " + bucket + " incomplete: " + e.getMessage());
+        } finally {
+            s3.close();
+            dynamo.close();
+            sqs.close();
+        }
+    }
+}

@@ -1,0 +1,253 @@
+package io.imagemirror.aws.handlers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.imagemirror.aws.AwsFixture;
+import io.imagemirror.aws.AwsWiring;
+import io.imagemirror.mirror.UpstreamRequestCounter;
+import io.imagemirror.store.Job;
+import io.imagemirror.store.JobStatus;
+import io.imagemirror.testbed.LocalRegistry;
+import io.imagemirror.testbed.TestImage;
+import io.imagemirror.upstream.RegistryClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+
+/**
+ * The MirrorApi and CopyWorker handlers, fed the files in {@code events/} through Lambda's own
+ * event deserialization, over s3proxy + dynoxide + ElasticMQ, with a real docker-registry playing
+ * Docker Hub (the config points {@code docker.io} at it, so the sample events run unchanged).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MirrorHandlersTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The job id the sample job-get and SQS events name. */
+    private static final String SAMPLE_JOB = "7f3c2a1e-5b6d-4e8f-9a0b-1c2d3e4f5a6b";
+
+    @TempDir
+    static Path tmp;
+
+    LocalRegistry upstream;
+    AwsFixture aws;
+    AwsWiring wiring;
+    UpstreamRequestCounter requests;
+    MirrorApiHandler api;
+    CopyWorkerHandler worker;
+    TestImage alpine;
+
+    @BeforeAll
+    void start() {
+        upstream = LocalRegistry.start(tmp);
+        aws = new AwsFixture("handlers");
+        requests = new UpstreamRequestCounter();
+        String config = "{\"upstreams\": [{\"name\": \"docker.io\", \"endpoint\": \"" + upstream.url()
+                + "\", \"insecure\": true}], \"parallelism\": 2}";
+        try {
+            wiring = AwsWiring.fromEnvironment(aws.functionEnv(config),
+                    RegistryClient.defaultHttpClient().newBuilder().addNetworkInterceptor(requests).build(),
+                    Clock.systemUTC());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        api = new MirrorApiHandler(wiring.jobs());
+        worker = new CopyWorkerHandler(wiring.jobs());
+        alpine = TestImage.builder(42).layer(3000).layer(70_000).build();
+        upstream.pusher().pushImage("library/alpine", "3.20", alpine);
+    }
+
+    @AfterAll
+    void stop() {
+        if (wiring != null) {
+            wiring.close();
+        }
+        if (aws != null) {
+            aws.close();
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    @BeforeEach
+    void resetCounter() {
+        requests.reset();
+    }
+
+    @Test
+    void httpTriggerQueuesAJobThatTheWorkerCopiesIntoBucketAndTable() throws Exception {
+        // HTTP trigger: 202 with the job, a QUEUED row in the table, one message on the queue.
+        APIGatewayV2HTTPResponse posted = api.handleRequest(
+                AwsFixture.event("mirror-post.json", APIGatewayV2HTTPEvent.class), null);
+        assertThat(posted.getStatusCode()).isEqualTo(202);
+        assertThat(posted.getIsBase64Encoded()).isFalse();
+        assertThat(posted.getHeaders()).containsEntry("Content-Type", "application/json");
+        String jobId = JSON.readTree(posted.getBody()).get("jobId").asText();
+        assertThat(posted.getHeaders()).containsEntry("Location", "/v1/jobs/" + jobId);
+        Map<String, AttributeValue> row = aws.dynamo.getItem(b -> b.tableName(aws.table).consistentRead(true)
+                .key(Map.of("pk", s("JOB#" + jobId), "sk", s("JOB")))).item();
+        assertThat(row).isNotEmpty();
+        assertThat(row.toString()).containsIgnoringCase("queued");
+        assertThat(requests.seen).as("submitting contacts no upstream").isEmpty();
+
+        Message message = receiveOne(aws.queueUrl);
+        assertThat(JSON.readTree(message.body()).get("jobId").asText()).isEqualTo(jobId);
+
+        // The worker, on the SQS event Lambda would build from that message.
+        SQSBatchResponse done = worker.handleRequest(sqsEvent(message), null);
+        assertThat(done.getBatchItemFailures()).isEmpty();
+        aws.sqs.deleteMessage(b -> b.queueUrl(aws.queueUrl).receiptHandle(message.receiptHandle()));
+
+        for (TestImage.Blob blob : alpine.blobs()) {
+            assertThat(aws.keys("blobs/")).contains("blobs/sha256/" + hex(blob.digest()));
+        }
+        assertThat(aws.keys("manifests/")).containsExactly("manifests/sha256/" + hex(alpine.digest()));
+        byte[] stored = aws.s3.getObjectAsBytes(b -> b.bucket(aws.bucket).key("manifests/sha256/" + hex(alpine.digest())))
+                .asByteArray();
+        assertThat(stored).isEqualTo(alpine.manifest());
+        Map<String, AttributeValue> tag = aws.dynamo.getItem(b -> b.tableName(aws.table).consistentRead(true)
+                .key(Map.of("pk", s("REPO#docker.io/library/alpine"), "sk", s("TAG#3.20")))).item();
+        assertThat(tag.toString()).contains(alpine.digest());
+        Map<String, AttributeValue> manifest = aws.dynamo.getItem(b -> b.tableName(aws.table).consistentRead(true)
+                .key(Map.of("pk", s("REPO#docker.io/library/alpine"), "sk", s("MANIFEST#" + alpine.digest())))).item();
+        assertThat(manifest).isNotEmpty();
+
+        JsonNode job = getJob(jobId);
+        assertThat(job.get("state").asText()).isEqualTo("succeeded");
+        assertThat(job.at("/result/images/0/digest").asText()).isEqualTo(alpine.digest());
+
+        // A duplicate delivery of the same message is acknowledged and reaches no upstream.
+        requests.reset();
+        SQSBatchResponse again = worker.handleRequest(sqsEvent(message), null);
+        assertThat(again.getBatchItemFailures()).isEmpty();
+        assertThat(requests.seen).isEmpty();
+        assertThat(getJob(jobId).get("updated").asText()).isEqualTo(job.get("updated").asText());
+    }
+
+    @Test
+    void sampleJobEventsShowAndRunARecordedJob() throws Exception {
+        // The sample events name a fixed job id; record a job under it as MirrorApi would have.
+        Instant now = Instant.now();
+        wiring.storage().metadata().createJob(Job.queued(SAMPLE_JOB, "mirror",
+                "{\"image\":\"docker.io/library/alpine:3.20\",\"platforms\":[],\"allTags\":false,\"referrers\":false}",
+                now, now.plusSeconds(3600)));
+
+        APIGatewayV2HTTPResponse queued = api.handleRequest(
+                AwsFixture.event("job-get.json", APIGatewayV2HTTPEvent.class), null);
+        assertThat(queued.getStatusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(queued.getBody()).get("state").asText()).isEqualTo("queued");
+        assertThat(JSON.readTree(queued.getBody()).get("id").asText()).isEqualTo(SAMPLE_JOB);
+
+        SQSBatchResponse ran = worker.handleRequest(AwsFixture.event("copy-worker-sqs.json", SQSEvent.class), null);
+        assertThat(ran.getBatchItemFailures()).isEmpty();
+        assertThat(wiring.jobs().get(SAMPLE_JOB)).hasValueSatisfying(
+                j -> assertThat(j.status()).isEqualTo(JobStatus.SUCCEEDED));
+        assertThat(aws.keys("manifests/")).contains("manifests/sha256/" + hex(alpine.digest()));
+        assertThat(getJob(SAMPLE_JOB).get("state").asText()).isEqualTo("succeeded");
+    }
+
+    @Test
+    void aJobThatFailsIsABatchItemFailureThenDeadLettered() throws Exception {
+        ObjectNode event = (ObjectNode) JSON.readTree(AwsFixture.eventJson("mirror-post.json"));
+        event.put("body", "{\"image\": \"docker.io/library/absent:1\"}");
+        APIGatewayV2HTTPResponse posted = api.handleRequest(
+                AwsFixture.eventFromJson(event.toString(), APIGatewayV2HTTPEvent.class), null);
+        assertThat(posted.getStatusCode()).isEqualTo(202);
+        String jobId = JSON.readTree(posted.getBody()).get("jobId").asText();
+
+        for (int delivery = 1; delivery <= AwsFixture.MAX_RECEIVE_COUNT; delivery++) {
+            Message message = receiveOne(aws.queueUrl);
+            assertThat(message.attributes().get(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT))
+                    .isEqualTo(Integer.toString(delivery));
+            SQSBatchResponse response = worker.handleRequest(sqsEvent(message), null);
+            assertThat(response.getBatchItemFailures()).extracting(SQSBatchResponse.BatchItemFailure::getItemIdentifier)
+                    .containsExactly(message.messageId());
+            JsonNode job = getJob(jobId);
+            assertThat(job.get("state").asText()).isEqualTo("failed");
+            assertThat(job.get("error").asText()).contains("library/absent:1");
+            // What Lambda does with a reported failure: the message becomes visible again.
+            aws.sqs.changeMessageVisibility(b -> b.queueUrl(aws.queueUrl).receiptHandle(message.receiptHandle())
+                    .visibilityTimeout(0));
+        }
+        // Past maxReceiveCount the queue moves the message to the dead-letter queue.
+        assertThat(aws.sqs.receiveMessage(b -> b.queueUrl(aws.queueUrl).waitTimeSeconds(1)).messages()).isEmpty();
+        Message dead = receiveOne(aws.dlqUrl);
+        assertThat(JSON.readTree(dead.body()).get("jobId").asText()).isEqualTo(jobId);
+    }
+
+    @Test
+    void aBase64BodyIsDecodedAndABadMessageIsAFailure() throws Exception {
+        ObjectNode event = (ObjectNode) JSON.readTree(AwsFixture.eventJson("mirror-post.json"));
+        event.put("body", Base64.getEncoder().encodeToString(
+                "{\"image\": \"evil.example.com/x:1\"}".getBytes(StandardCharsets.UTF_8)));
+        event.put("isBase64Encoded", true);
+        APIGatewayV2HTTPResponse denied = api.handleRequest(
+                AwsFixture.eventFromJson(event.toString(), APIGatewayV2HTTPEvent.class), null);
+        assertThat(denied.getStatusCode()).isEqualTo(403);
+        assertThat(JSON.readTree(denied.getBody()).at("/errors/0/code").asText()).isEqualTo("DENIED");
+
+        ObjectNode sqs = (ObjectNode) JSON.readTree(AwsFixture.eventJson("copy-worker-sqs.json"));
+        ((ObjectNode) sqs.get("Records").get(0)).put("body", "not a job");
+        SQSBatchResponse bad = worker.handleRequest(AwsFixture.eventFromJson(sqs.toString(), SQSEvent.class), null);
+        assertThat(bad.getBatchItemFailures()).extracting(SQSBatchResponse.BatchItemFailure::getItemIdentifier)
+                .containsExactly("2e1424d4-f796-459a-8184-9c92662be6da");
+    }
+
+    private JsonNode getJob(String jobId) throws Exception {
+        ObjectNode event = (ObjectNode) JSON.readTree(AwsFixture.eventJson("job-get.json"));
+        event.put("rawPath", "/v1/jobs/" + jobId);
+        APIGatewayV2HTTPResponse r = api.handleRequest(
+                AwsFixture.eventFromJson(event.toString(), APIGatewayV2HTTPEvent.class), null);
+        assertThat(r.getStatusCode()).isEqualTo(200);
+        return JSON.readTree(r.getBody());
+    }
+
+    private Message receiveOne(String queueUrl) {
+        List<Message> got = aws.sqs.receiveMessage(b -> b.queueUrl(queueUrl).waitTimeSeconds(5).maxNumberOfMessages(1)
+                .messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages();
+        assertThat(got).as("one message on " + queueUrl).hasSize(1);
+        return got.get(0);
+    }
+
+    /** The SQS event Lambda's event source mapping would deliver for {@code message}, through the sample's shape. */
+    private SQSEvent sqsEvent(Message message) throws Exception {
+        ObjectNode event = (ObjectNode) JSON.readTree(AwsFixture.eventJson("copy-worker-sqs.json"));
+        ObjectNode record = (ObjectNode) event.get("Records").get(0);
+        record.put("messageId", message.messageId());
+        record.put("receiptHandle", message.receiptHandle());
+        record.put("body", message.body());
+        record.put("md5OfBody", message.md5OfBody());
+        ObjectNode attributes = record.putObject("attributes");
+        message.attributes().forEach((k, v) -> attributes.put(k.toString(), v));
+        return AwsFixture.eventFromJson(event.toString(), SQSEvent.class);
+    }
+
+    private static AttributeValue s(String v) {
+        return AttributeValue.fromS(v);
+    }
+
+    private static String hex(String digest) {
+        return digest.substring("sha256:".length());
+    }
+}
