@@ -1,0 +1,53 @@
+package io.imagemirror.aws;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.imagemirror.config.ConfigException;
+import io.imagemirror.config.MirrorConfig;
+import io.imagemirror.store.StoreException;
+import io.imagemirror.upstream.RegistryClient;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Building the functions' objects from the environment; the happy path runs in the handler tests. */
+class AwsWiringTest {
+
+    @Test
+    void theConfigIsTheLocalSchemaAsJsonWithVariablesExpanded() {
+        MirrorConfig c = AwsWiring.config(Map.of(AwsWiring.CONFIG, """
+                {"upstreams": [{"name": "ghcr.io", "username": "bot", "password": "${GHCR_TOKEN}"},
+                               {"name": "docker.io"}],
+                 "defaultUpstream": "ghcr.io", "tagTtl": "10m"}""", "GHCR_TOKEN", "ghp_x"));
+        assertThat(c.upstreams()).containsOnlyKeys("ghcr.io", "docker.io");
+        assertThat(c.defaultUpstream()).isEqualTo("ghcr.io");
+        assertThat(c.upstream("ghcr.io")).hasValueSatisfying(u -> assertThat(u.password()).isEqualTo("ghp_x"));
+        assertThat(AwsWiring.config(Map.of())).isEqualTo(MirrorConfig.defaults());
+    }
+
+    @Test
+    void aBadConfigIsNamedWithoutQuotingIt() {
+        assertThatThrownBy(() -> AwsWiring.config(Map.of(AwsWiring.CONFIG,
+                "{\"upstreams\": [{\"name\": \"x.io\", \"password\": hunter2}]}")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(AwsWiring.CONFIG)
+                .hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> AwsWiring.config(Map.of(AwsWiring.CONFIG, "{\"upstream\": []}")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("unknown configuration key upstream");
+    }
+
+    @Test
+    void missingVariablesAndResourcesAreNamed() {
+        Map<String, String> env = new HashMap<>(AwsFixture.sdkEnv());
+        assertThatThrownBy(() -> AwsWiring.fromEnvironment(env, RegistryClient.defaultHttpClient(), Clock.systemUTC()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(AwsWiring.BUCKET);
+        env.put(AwsWiring.BUCKET, "wiring-no-such-bucket");
+        env.put(AwsWiring.TABLE, "wiring-no-such-table");
+        assertThatThrownBy(() -> AwsWiring.fromEnvironment(env, RegistryClient.defaultHttpClient(), Clock.systemUTC()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(AwsWiring.QUEUE_URL);
+        env.put(AwsWiring.QUEUE_URL, "http://127.0.0.1:1/000000000000/none");
+        assertThatThrownBy(() -> AwsWiring.fromEnvironment(env, RegistryClient.defaultHttpClient(), Clock.systemUTC()))
+                .isInstanceOf(StoreException.class).hasMessageContaining("wiring-no-such-bucket");
+    }
+}
