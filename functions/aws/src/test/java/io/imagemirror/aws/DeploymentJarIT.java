@@ -28,4 +28,26 @@ class DeploymentJarIT {
                     .noneMatch(n -> n.startsWith("io/netty/"));
         }
     }
+
+    @Test
+    void deploymentJarHoldsEveryHandlerTheTemplateNames() throws IOException {
+        try (JarFile f = new JarFile(Path.of("target/image-mirror-aws.jar").toFile())) {
+            List<String> names = f.stream().map(JarEntry::getName).toList();
+            var resources = CloudFormationYaml.fields(CloudFormationYaml.template().get("Resources"));
+            long handlers = 0;
+            for (var r : resources.values()) {
+                String handler = r.path("Properties").path("Handler").asText();
+                if (!handler.isEmpty()) {
+                    handlers++;
+                    String entry = handler.substring(0, handler.indexOf("::")).replace('.', '/') + ".class";
+                    assertThat(names).as(handler).contains(entry);
+                }
+            }
+            assertThat(handlers).isGreaterThanOrEqualTo(2);
+            // What the handlers reach at run time: the SQS and Secrets Manager clients and the Lambda events.
+            assertThat(names).contains("software/amazon/awssdk/services/sqs/SqsClient.class",
+                    "software/amazon/awssdk/services/secretsmanager/SecretsManagerClient.class",
+                    "com/amazonaws/services/lambda/runtime/events/SQSBatchResponse.class");
+        }
+    }
 }
