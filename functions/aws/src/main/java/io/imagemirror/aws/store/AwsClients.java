@@ -22,8 +22,7 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 /**
  * Builds the SDK clients the way every entry point wants them: the light
  * {@link UrlConnectionHttpClient}; endpoints from the standard {@code AWS_ENDPOINT_URL_S3} /
- * {@code AWS_ENDPOINT_URL_DYNAMODB} / {@code AWS_ENDPOINT_URL_SQS} /
- * {@code AWS_ENDPOINT_URL_SECRETS_MANAGER} (or {@code AWS_ENDPOINT_URL}) variables, with path-style S3
+ * {@code AWS_ENDPOINT_URL_DYNAMODB} (or {@code AWS_ENDPOINT_URL}) variables, with path-style S3
  * addressing whenever an endpoint is given (S3-compatible servers have no virtual-host DNS);
  * region and credentials from the default chains. The environment is passed in, so tests can
  * point it anywhere; {@link #fromEnvironment()} reads the process's.
@@ -75,8 +74,7 @@ public final class AwsClients {
         try {
             return new DefaultAwsRegionProviderChain().getRegion();
         } catch (SdkClientException e) {
-            if (s3Endpoint().isPresent() || dynamoDbEndpoint().isPresent() || sqsEndpoint().isPresent()
-                    || secretsManagerEndpoint().isPresent()) {
+            if (s3Endpoint().isPresent() || dynamoDbEndpoint().isPresent()) {
                 return FALLBACK_REGION;
             }
             throw e;
@@ -113,6 +111,7 @@ public final class AwsClients {
         return b.build();
     }
 
+    /** The SQS client; endpoint from {@code AWS_ENDPOINT_URL_SQS} (or {@code AWS_ENDPOINT_URL}) when set. */
     public SqsClient sqs() {
         var b = SqsClient.builder().httpClient(UrlConnectionHttpClient.create()).region(region())
                 .credentialsProvider(credentials());
@@ -120,6 +119,7 @@ public final class AwsClients {
         return b.build();
     }
 
+    /** The Secrets Manager client; endpoint from {@code AWS_ENDPOINT_URL_SECRETS_MANAGER} when set. */
     public SecretsManagerClient secretsManager() {
         var b = SecretsManagerClient.builder().httpClient(UrlConnectionHttpClient.create()).region(region())
                 .credentialsProvider(credentials());
