@@ -21,7 +21,11 @@ import java.util.Optional;
  */
 public interface BlobStore {
 
-    /** What {@link #put} did. Both outcomes mean the content is now stored. */
+    /**
+     * What {@link #put} did. Both outcomes mean the content is now stored; use the difference for
+     * reporting only ("already exists"), never for correctness: on S3 a PUT retried by the SDK
+     * after its first attempt was stored reports {@link #ALREADY_EXISTS}.
+     */
     enum PutResult {
         /** This call wrote the object. */
         STORED,

@@ -52,6 +52,24 @@ public abstract class BlobStoreContract {
      */
     protected abstract BigPutChild bigPutChild();
 
+    /**
+     * Whether {@link BlobStore#put} reports exactly who wrote an object. S3 cannot: when the SDK
+     * retries a conditional PUT whose first attempt was stored but whose answer was lost, the retry
+     * gets 412 and the put says {@link BlobStore.PutResult#ALREADY_EXISTS}. Then only "stored, by
+     * someone" is checked.
+     */
+    protected boolean exactPutResult() {
+        return true;
+    }
+
+    private void assertStored(BlobStore.PutResult r) {
+        if (exactPutResult()) {
+            assertThat(r).isEqualTo(BlobStore.PutResult.STORED);
+        } else {
+            assertThat(r).isIn(BlobStore.PutResult.STORED, BlobStore.PutResult.ALREADY_EXISTS);
+        }
+    }
+
     /** A class whose {@code main(args)} builds this test's store and calls {@link BigBlobPut#putInThisJvm}. */
     public record BigPutChild(Class<?> mainClass, List<String> args) {
     }
@@ -91,7 +109,7 @@ public abstract class BlobStoreContract {
         byte[] b = bytes("hello, layer");
         Digest d = Digest.sha256(b);
         assertThat(store.exists(d)).isFalse();
-        assertThat(store.put(d, b.length, new ByteArrayInputStream(b))).isEqualTo(BlobStore.PutResult.STORED);
+        assertStored(store.put(d, b.length, new ByteArrayInputStream(b)));
         assertThat(store.exists(d)).isTrue();
         BlobStore.Info info = store.stat(d).orElseThrow();
         assertThat(info.digest()).isEqualTo(d);
@@ -108,7 +126,7 @@ public abstract class BlobStoreContract {
     void emptyBlobIsStoredAndOpened() throws Exception {
         byte[] b = new byte[0];
         Digest d = Digest.sha256(b);
-        assertThat(store.put(d, 0, new ByteArrayInputStream(b))).isEqualTo(BlobStore.PutResult.STORED);
+        assertStored(store.put(d, 0, new ByteArrayInputStream(b)));
         BlobStore.Content c = store.open(d).orElseThrow();
         assertThat(c.size()).isZero();
         assertThat(read(c)).isEmpty();
@@ -197,7 +215,7 @@ public abstract class BlobStoreContract {
                 .isNotInstanceOf(ContentMismatchException.class);
         assertNothingStored(d);
         // and a later good put works
-        assertThat(store.put(d, b.length, new ByteArrayInputStream(b))).isEqualTo(BlobStore.PutResult.STORED);
+        assertStored(store.put(d, b.length, new ByteArrayInputStream(b)));
     }
 
     private void assertNothingStored(Digest d) {
@@ -227,7 +245,9 @@ public abstract class BlobStoreContract {
                     stored++;
                 }
             }
-            assertThat(stored).as("puts that wrote the object").isEqualTo(1);
+            if (exactPutResult()) {
+                assertThat(stored).as("puts that wrote the object").isEqualTo(1);
+            }
         } finally {
             pool.shutdownNow();
         }
@@ -282,14 +302,14 @@ public abstract class BlobStoreContract {
         assertThat(store.exists(d)).isFalse();
         assertThat(allDigests()).doesNotContain(d);
         store.delete(d);
-        assertThat(store.put(d, b.length, new ByteArrayInputStream(b))).isEqualTo(BlobStore.PutResult.STORED);
+        assertStored(store.put(d, b.length, new ByteArrayInputStream(b)));
     }
 
     @Test
     void sha512DigestsAreStoredToo() throws Exception {
         byte[] b = bytes("sha512 content");
         Digest d = Digest.compute(Digest.Algorithm.SHA512, b);
-        assertThat(store.put(d, b.length, new ByteArrayInputStream(b))).isEqualTo(BlobStore.PutResult.STORED);
+        assertStored(store.put(d, b.length, new ByteArrayInputStream(b)));
         assertThat(read(store.open(d).orElseThrow())).isEqualTo(b);
         assertThat(allDigests()).contains(d);
     }
@@ -343,7 +363,7 @@ public abstract class BlobStoreContract {
         assumeTrue(child != null, "store keeps blobs in memory");
         String out = BigBlobPut.runChild(child.mainClass(), child.args());
         Digest d = new GeneratedBlob(BigBlobPut.SIZE, BigBlobPut.SEED).digest();
-        assertThat(out).contains("PUT STORED " + d);
+        assertThat(out).containsPattern("PUT " + (exactPutResult() ? "STORED" : "(STORED|ALREADY_EXISTS)") + " " + d);
         assertThat(store.stat(d).orElseThrow().size()).isEqualTo(BigBlobPut.SIZE);
         BlobStore.Content tail = store.open(d, ByteRange.from(BigBlobPut.SIZE - 1000)).orElseThrow();
         byte[] expectedTail = new byte[1000];

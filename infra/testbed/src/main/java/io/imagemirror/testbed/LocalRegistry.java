@@ -83,7 +83,7 @@ public final class LocalRegistry implements AutoCloseable {
             Files.createDirectories(dir.resolve("data"));
             StringBuilder cfg = new StringBuilder()
                     .append("version: 0.1\n")
-                    .append("log:\n  level: warn\n  accesslog:\n    disabled: true\n")
+                    .append("log:\n  level: warn\n  accesslog:\n    disabled: false\n")
                     .append("storage:\n  filesystem:\n    rootdirectory: ").append(dir.resolve("data")).append('\n')
                     .append("  delete:\n    enabled: true\n")
                     .append("http:\n  addr: 127.0.0.1:").append(port).append('\n');
@@ -162,6 +162,26 @@ public final class LocalRegistry implements AutoCloseable {
             }
         } catch (IOException ignored) {
             // a temp dir left behind is harmless
+        }
+    }
+
+    /**
+     * The request lines the registry has logged so far ({@code "GET /v2/... HTTP/1.1"}), for tests
+     * that count what reached the upstream.
+     */
+    public List<String> requestLines() {
+        try {
+            List<String> out = new ArrayList<>();
+            for (String line : Files.readAllLines(dir.resolve("registry.log"))) {
+                int q = line.indexOf('"');
+                int end = q < 0 ? -1 : line.indexOf('"', q + 1);
+                if (q >= 0 && end > q && line.substring(q + 1).matches("^(GET|HEAD|POST|PUT|PATCH|DELETE) .*")) {
+                    out.add(line.substring(q + 1, end));
+                }
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -1,28 +1,78 @@
 package io.imagemirror.local.cli;
 
+import io.imagemirror.config.MirrorConfig;
+import io.imagemirror.local.LocalRuntime;
+import io.imagemirror.store.Storage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
- * The top-level {@code image-mirror} command. Subcommands print results on stdout and one
- * {@code error: ...} line per failure on stderr; exit status 0 on success, 1 when something the
- * user asked for failed, 2 for a usage error.
+ * The top-level {@code image-mirror} command and its global options (storage, configuration,
+ * insecure registries). Subcommands print results on stdout and one {@code error: ...} line per
+ * failure on stderr; exit status 0 on success, 1 when something the user asked for failed, 2 for a
+ * usage error.
  */
 @Command(name = "image-mirror",
         mixinStandardHelpOptions = true,
         versionProvider = ImageMirrorCommand.Version.class,
         description = "Mirror container images into owned storage and serve them as an OCI pull-through cache.",
-        subcommands = {RefCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {MirrorCommand.class, ServeCommand.class, RefCommand.class, CommandLine.HelpCommand.class})
 public final class ImageMirrorCommand {
+
+    @Mixin
+    StoreOptions store = new StoreOptions();
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML configuration: upstreams, credentials, defaults (see README).")
+    Path configFile;
+
+    @Option(names = "--insecure-registry", paramLabel = "HOST:PORT",
+            description = "Allow plain HTTP to this upstream and add it to the allow-list (repeatable).")
+    List<String> insecureRegistries = new ArrayList<>();
 
     /** A command line with image-mirror's conventions (exit codes, error lines). */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new ImageMirrorCommand());
         cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
-            line.getErr().println("error: " + ex.getMessage());
+            line.getErr().println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            line.getErr().flush();
             return 1;
         });
         return cl;
+    }
+
+    /** The configuration: the file (or defaults), plus {@code --insecure-registry} upstreams. */
+    MirrorConfig config() {
+        MirrorConfig c = configFile == null ? MirrorConfig.defaults() : LocalRuntime.readConfig(configFile, System.getenv());
+        for (String r : insecureRegistries) {
+            String name = MirrorConfig.canonicalRegistry(r.trim());
+            if (!name.matches("[a-z0-9.\\-\\[\\]:]+")) {
+                throw new IllegalArgumentException("--insecure-registry " + r + ": expected HOST[:PORT]");
+            }
+            c = c.withUpstream(new MirrorConfig.UpstreamConfig(name, java.net.URI.create("http://" + name), true,
+                    c.upstream(name).map(MirrorConfig.UpstreamConfig::prefix).orElse(null),
+                    c.upstream(name).map(MirrorConfig.UpstreamConfig::username).orElse(null),
+                    c.upstream(name).map(MirrorConfig.UpstreamConfig::password).orElse(null),
+                    c.upstream(name).map(MirrorConfig.UpstreamConfig::authHosts).orElse(Set.of())));
+        }
+        return c;
+    }
+
+    /** Opens the store and wires a runtime over it; the caller closes it. */
+    LocalRuntime runtime(MirrorConfig config) throws IOException {
+        Storage storage = store.open();
+        Path spool = store.backend() == StoreOptions.Backend.local ? store.dataDir().resolve("spool")
+                : Files.createTempDirectory("image-mirror-spool");
+        return new LocalRuntime(config, storage, spool, Clock.systemUTC());
     }
 
     /** The version from the jar manifest (or "dev" when run from classes). */

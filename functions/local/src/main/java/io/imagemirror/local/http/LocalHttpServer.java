@@ -1,7 +1,5 @@
 package io.imagemirror.local.http;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.imagemirror.api.ApiHandler;
 import io.imagemirror.api.ApiRequest;
 import io.imagemirror.api.ApiResponse;
@@ -9,40 +7,47 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.net.SocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
- * Carries image-mirror's {@link ApiHandler} over the JDK's HTTP server: one request, one
- * {@link ApiRequest}; streamed bodies are copied out with a large buffer and closed; {@code HEAD}
- * answers carry the {@code Content-Length} a GET would have. Writes one access-log line per request.
- * Thread-safe; {@link #close()} stops accepting and waits briefly for requests in flight.
+ * Carries image-mirror's {@link ApiHandler} over Jetty: one request, one {@link ApiRequest};
+ * streamed bodies are copied out with a large buffer and closed; {@code HEAD} answers carry the
+ * {@code Content-Length} a GET would have. Writes one access-log line per request.
+ *
+ * <p>Jetty rather than the JDK's server because clients such as skopeo and podman probe an
+ * insecure registry with a TLS handshake first: Jetty answers that garbage with an immediate 400,
+ * so they fall back to HTTP at once instead of after a timeout. Thread-safe; {@link #close()}
+ * stops accepting and ends the requests in flight.
  */
 public final class LocalHttpServer implements AutoCloseable {
 
     private static final int COPY_BUFFER = 256 * 1024;
 
-    private final HttpServer server;
-    private final ExecutorService executor;
-    private final ApiHandler handler;
-    private final Consumer<String> accessLog;
-    private final Clock clock;
+    private final Server server;
+    private final ServerConnector connector;
 
-    private LocalHttpServer(HttpServer server, ExecutorService executor, ApiHandler handler,
-                            Consumer<String> accessLog, Clock clock) {
+    private LocalHttpServer(Server server, ServerConnector connector) {
         this.server = server;
-        this.executor = executor;
-        this.handler = handler;
-        this.accessLog = accessLog;
-        this.clock = clock;
+        this.connector = connector;
     }
 
     /**
@@ -54,103 +59,112 @@ public final class LocalHttpServer implements AutoCloseable {
      */
     public static LocalHttpServer start(InetSocketAddress address, int threads, ApiHandler handler,
                                         Consumer<String> accessLog, Clock clock) throws IOException {
-        HttpServer server = HttpServer.create(address, 128);
-        AtomicInteger n = new AtomicInteger();
-        ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), r -> {
-                    Thread t = new Thread(r, "http-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        executor.allowCoreThreadTimeOut(true);
-        LocalHttpServer s = new LocalHttpServer(server, executor, handler, accessLog, clock);
-        server.createContext("/", s::serve);
-        server.setExecutor(executor);
-        server.start();
-        return s;
+        QueuedThreadPool pool = new QueuedThreadPool(Math.max(threads, 8), 4);
+        pool.setName("http");
+        pool.setDaemon(true);
+        Server server = new Server(pool);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        connector.setHost(address.getAddress().getHostAddress());
+        connector.setPort(address.getPort());
+        server.addConnector(connector);
+        server.setHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                serve(handler, accessLog, clock, request, response, callback);
+                return true;
+            }
+        });
+        try {
+            server.start();
+        } catch (Exception e) {
+            throw new IOException("cannot listen on " + address + ": " + e.getMessage(), e);
+        }
+        return new LocalHttpServer(server, connector);
     }
 
     /** The bound address (with the real port when 0 was asked for). */
     public InetSocketAddress address() {
-        return server.getAddress();
+        return new InetSocketAddress(connector.getHost(), connector.getLocalPort());
     }
 
-    private void serve(HttpExchange exchange) {
+    private static void serve(ApiHandler handler, Consumer<String> accessLog, Clock clock, Request request,
+                              Response response, Callback callback) {
         Instant start = clock.instant();
         int status = 500;
         long sent = 0;
-        try (exchange) {
-            ApiRequest request = new ApiRequest(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                    ApiRequest.parseQuery(exchange.getRequestURI().getRawQuery()), exchange.getRequestHeaders(),
-                    exchange.getRequestBody(), exchange.getRemoteAddress().getAddress().isLoopbackAddress());
-            ApiResponse response;
+        String rawQuery = request.getHttpURI().getQuery();
+        String path = request.getHttpURI().getDecodedPath();
+        SocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress();
+        boolean loopback = remote instanceof InetSocketAddress isa && isa.getAddress() != null
+                && isa.getAddress().isLoopbackAddress();
+        try {
+            Map<String, List<String>> headers = new LinkedHashMap<>();
+            for (HttpField f : request.getHeaders()) {
+                headers.computeIfAbsent(f.getName(), k -> new ArrayList<>()).add(f.getValue());
+            }
+            ApiRequest apiRequest = new ApiRequest(request.getMethod(), path == null ? "/" : path,
+                    ApiRequest.parseQuery(rawQuery), headers, Content.Source.asInputStream(request), loopback);
+            ApiResponse apiResponse;
             try {
-                response = handler.handle(request);
+                apiResponse = handler.handle(apiRequest);
             } catch (Exception e) {
-                response = ApiResponse.json(500, "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":"
-                        + quote("internal error: " + e.getClass().getSimpleName()) + ",\"detail\":null}]}");
-                accessLog.accept("error serving " + request.method() + " " + request.path() + ": " + e);
+                apiResponse = ApiResponse.json(500, "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"internal error: "
+                        + e.getClass().getSimpleName() + "\",\"detail\":null}]}");
+                accessLog.accept("error serving " + request.getMethod() + " " + path + ": " + e);
             }
-            try (ApiResponse r = response) {
+            try (ApiResponse r = apiResponse) {
                 status = r.status();
-                sent = send(exchange, request.isHead(), r);
+                sent = send(response, apiRequest.isHead(), r);
             }
-        } catch (IOException e) {
-            // the client went away mid-response; nothing to answer
-            status = -status;
+            callback.succeeded();
+        } catch (Throwable t) {
+            status = -status; // the client went away mid-response
+            callback.failed(t);
         } finally {
             long ms = Duration.between(start, clock.instant()).toMillis();
-            accessLog.accept(String.format("%s %s %s %s %d %d %dms",
-                    exchange.getRemoteAddress().getAddress().getHostAddress(), exchange.getRequestMethod(),
-                    exchange.getRequestURI().getRawPath()
-                            + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery()),
-                    exchange.getProtocol(), status, sent, ms));
+            accessLog.accept(String.format("%s %s %s%s %d %d %dms", remote instanceof InetSocketAddress isa
+                            ? isa.getAddress().getHostAddress() : String.valueOf(remote), request.getMethod(),
+                    request.getHttpURI().getPath(), rawQuery == null ? "" : "?" + rawQuery, status, sent, ms));
         }
     }
 
-    private static long send(HttpExchange exchange, boolean head, ApiResponse response) throws IOException {
-        response.headers().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
-        boolean hasBody = !head && response.status() != 204 && response.status() != 304
-                && (response.body() != null && response.body().length > 0 || response.stream() != null);
+    private static long send(Response response, boolean head, ApiResponse r) throws IOException {
+        response.setStatus(r.status());
+        r.headers().forEach((k, v) -> response.getHeaders().put(k, v));
+        boolean hasBody = !head && r.status() != 204 && r.status() != 304
+                && (r.body() != null && r.body().length > 0 || r.stream() != null);
         if (!hasBody) {
-            // -1: no body. The Content-Length header set above still tells a HEAD what GET would send.
-            exchange.sendResponseHeaders(response.status(), -1);
             return 0;
         }
-        exchange.sendResponseHeaders(response.status(), response.length());
-        OutputStream out = exchange.getResponseBody();
-        if (response.body() != null) {
-            out.write(response.body());
-            out.close();
-            return response.body().length;
+        try (OutputStream out = Content.Sink.asOutputStream(response)) {
+            if (r.body() != null) {
+                out.write(r.body());
+                return r.body().length;
+            }
+            long total = 0;
+            byte[] buf = new byte[COPY_BUFFER];
+            InputStream in = r.stream();
+            long length = r.length();
+            for (int n; total < length && (n = in.read(buf, 0, (int) Math.min(buf.length, length - total))) >= 0; ) {
+                out.write(buf, 0, n);
+                total += n;
+            }
+            if (total < length) {
+                throw new IOException("body ended after " + total + " of " + length + " bytes");
+            }
+            return total;
         }
-        long total = 0;
-        byte[] buf = new byte[COPY_BUFFER];
-        InputStream in = response.stream();
-        for (int r; total < response.length() && (r = in.read(buf, 0, (int) Math.min(buf.length, response.length() - total))) >= 0; ) {
-            out.write(buf, 0, r);
-            total += r;
-        }
-        out.close();
-        return total;
-    }
-
-    private static String quote(String s) {
-        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     @Override
     public void close() {
-        server.stop(1);
-        executor.shutdownNow();
-    }
-
-    /** For callers that log access lines somewhere other than stderr. */
-    public static Consumer<String> stderrLog() {
-        return line -> {
-            byte[] b = (line + System.lineSeparator()).getBytes(StandardCharsets.UTF_8);
-            System.err.write(b, 0, b.length);
-            System.err.flush();
-        };
+        try {
+            server.stop();
+        } catch (Exception e) {
+            // stopping is best effort; the process is ending
+        }
     }
 }

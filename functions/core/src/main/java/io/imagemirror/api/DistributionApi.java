@@ -1,0 +1,363 @@
+package io.imagemirror.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.imagemirror.cache.NameRouter;
+import io.imagemirror.cache.PullThroughCache;
+import io.imagemirror.cache.Target;
+import io.imagemirror.oci.Descriptor;
+import io.imagemirror.oci.Digest;
+import io.imagemirror.oci.ErrorCode;
+import io.imagemirror.oci.InvalidDigestException;
+import io.imagemirror.oci.MediaTypes;
+import io.imagemirror.oci.OciError;
+import io.imagemirror.oci.RegistryException;
+import io.imagemirror.store.BlobStore;
+import io.imagemirror.store.ByteRange;
+import io.imagemirror.store.RangeNotSatisfiableException;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The pull side of the OCI distribution API over the {@link PullThroughCache}: {@code /v2/},
+ * manifests and blobs (GET, HEAD, {@code Range}), {@code tags/list} and {@code _catalog} with
+ * {@code n}/{@code last} and {@code Link}, and the OCI 1.1 referrers API. Every write method is
+ * answered 405 {@code UNSUPPORTED}; every error is OCI error JSON with the spec's status.
+ *
+ * <p>Blobs are answered with their bytes, or, where the store can sign URLs and
+ * {@code redirectBlobs} is set (S3 behind API Gateway), with a 307 to a short-lived URL.
+ */
+public final class DistributionApi implements ApiHandler {
+
+    public static final String API_VERSION_HEADER = "Docker-Distribution-API-Version";
+    private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+    private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int DEFAULT_PAGE = 1000;
+
+    private final PullThroughCache cache;
+    private final NameRouter router;
+    private final BlobStore blobs;
+    private final boolean redirectBlobs;
+    private final Duration presignTtl;
+
+    public DistributionApi(PullThroughCache cache, NameRouter router, boolean redirectBlobs, Duration presignTtl) {
+        this.cache = cache;
+        this.router = router;
+        this.blobs = cache.mirror().storage().blobs();
+        this.redirectBlobs = redirectBlobs;
+        this.presignTtl = presignTtl;
+    }
+
+    /** Whether this API answers {@code path}. */
+    public static boolean handles(String path) {
+        return path.equals("/v2") || path.startsWith("/v2/");
+    }
+
+    @Override
+    public ApiResponse handle(ApiRequest request) throws IOException {
+        ApiResponse r;
+        try {
+            r = route(request);
+        } catch (RegistryException e) {
+            r = error(e);
+        }
+        return r.header(API_VERSION_HEADER, "registry/2.0");
+    }
+
+    private ApiResponse route(ApiRequest req) throws IOException {
+        String path = req.path();
+        if (path.equals("/v2") || path.equals("/v2/")) {
+            return req.isRead() ? ApiResponse.json(200, "{}") : unsupported(req);
+        }
+        if (!req.isRead()) {
+            return unsupported(req);
+        }
+        String rest = path.substring("/v2/".length());
+        if (rest.equals("_catalog")) {
+            return catalog(req);
+        }
+        int i;
+        if ((i = rest.lastIndexOf("/manifests/")) > 0) {
+            return manifest(req, target(req, rest.substring(0, i)), rest.substring(i + "/manifests/".length()));
+        }
+        if ((i = rest.lastIndexOf("/blobs/")) > 0) {
+            return blob(req, target(req, rest.substring(0, i)), rest.substring(i + "/blobs/".length()));
+        }
+        if (rest.endsWith("/tags/list")) {
+            String name = rest.substring(0, rest.length() - "/tags/list".length());
+            return tags(req, target(req, name), name);
+        }
+        if ((i = rest.lastIndexOf("/referrers/")) > 0) {
+            return referrers(req, target(req, rest.substring(0, i)), rest.substring(i + "/referrers/".length()));
+        }
+        return ApiErrors.of(404, ErrorCode.NAME_UNKNOWN, "no such endpoint: " + req.method() + " " + path);
+    }
+
+    private Target target(ApiRequest req, String name) throws RegistryException {
+        return router.route(name, req.queryParam("ns"));
+    }
+
+    private static ApiResponse unsupported(ApiRequest req) {
+        return ApiErrors.of(405, ErrorCode.UNSUPPORTED, "this registry is a read-only mirror: "
+                + req.method() + " is not supported").header("Allow", "GET, HEAD");
+    }
+
+    private ApiResponse manifest(ApiRequest req, Target target, String reference) throws IOException {
+        if (reference.contains(":")) {
+            try {
+                Digest.parse(reference);
+            } catch (InvalidDigestException e) {
+                return ApiErrors.of(400, ErrorCode.DIGEST_INVALID, e.getMessage());
+            }
+        } else if (!TAG.matcher(reference).matches()) {
+            return ApiErrors.of(400, ErrorCode.MANIFEST_INVALID, "invalid tag \"" + shorten(reference) + "\"");
+        }
+        PullThroughCache.ServedManifest m = cache.manifest(target, reference);
+        List<String> accept = req.headerValues("Accept");
+        if (!acceptable(accept, m.mediaType())) {
+            return ApiErrors.of(404, ErrorCode.MANIFEST_UNKNOWN, "manifest " + m.digest() + " is "
+                    + m.mediaType() + ", which the request does not accept");
+        }
+        ApiResponse r = req.isHead() ? ApiResponse.headOnly(200, m.mediaType(), m.bytes().length)
+                : ApiResponse.bytes(200, m.mediaType(), m.bytes());
+        return r.header("Docker-Content-Digest", m.digest().toString()).header("ETag", "\"" + m.digest() + "\"");
+    }
+
+    /** No Accept, a wildcard, or the type itself: the stored bytes are served as they are, never converted. */
+    private static boolean acceptable(List<String> accept, String mediaType) {
+        if (accept.isEmpty()) {
+            return true;
+        }
+        for (String a : accept) {
+            String t = a.contains(";") ? a.substring(0, a.indexOf(';')).trim() : a;
+            if (t.equals("*/*") || t.equals("application/*") || t.equals(mediaType) || t.equals("application/json")) {
+                return true;
+            }
+        }
+        // A client that names only schema 2 types still gets an OCI manifest it can parse (as distribution does).
+        return !MediaTypes.isIndex(mediaType) && accept.stream().anyMatch(MediaTypes::isImageManifest);
+    }
+
+    private ApiResponse blob(ApiRequest req, Target target, String ref) throws IOException {
+        Digest digest;
+        try {
+            digest = Digest.parse(ref);
+        } catch (InvalidDigestException e) {
+            return ApiErrors.of(400, ErrorCode.DIGEST_INVALID, e.getMessage());
+        }
+        PullThroughCache.ServedBlob served = cache.blob(target, digest, req.isHead());
+        long size = served.size();
+        Optional<ByteRange> range;
+        try {
+            range = parseRange(req.header("Range"), size);
+        } catch (RangeNotSatisfiableException e) {
+            return ApiErrors.of(416, ErrorCode.RANGE_INVALID, "range " + req.header("Range").orElse("")
+                    + " not satisfiable for " + size + " bytes").header("Content-Range", "bytes */" + size);
+        }
+        if (redirectBlobs && served instanceof PullThroughCache.Stored && !req.isHead()) {
+            Optional<URI> url = blobs.presignGet(digest, presignTtl);
+            if (url.isPresent()) {
+                return ApiResponse.redirect(307, url.get()).header("Docker-Content-Digest", digest.toString());
+            }
+        }
+        long first = range.map(ByteRange::first).orElse(0L);
+        long length = range.map(r -> r.lengthWithin(size)).orElse(size);
+        int status = range.isPresent() ? 206 : 200;
+        ApiResponse r;
+        if (req.isHead()) {
+            r = ApiResponse.headOnly(status, "application/octet-stream", length);
+        } else if (served instanceof PullThroughCache.Filling f) {
+            r = ApiResponse.stream(status, "application/octet-stream", f.fill().open(first, length), length);
+        } else {
+            Optional<BlobStore.Content> content = blobs.open(digest, range.orElse(ByteRange.ALL));
+            if (content.isEmpty()) {
+                return ApiErrors.of(404, ErrorCode.BLOB_UNKNOWN, "blob " + digest + " is not stored");
+            }
+            r = ApiResponse.stream(status, "application/octet-stream", content.get().stream(), content.get().length());
+        }
+        if (range.isPresent()) {
+            r.header("Content-Range", "bytes " + first + "-" + (first + length - 1) + "/" + size);
+        }
+        return r.header("Accept-Ranges", "bytes").header("Docker-Content-Digest", digest.toString())
+                .header("ETag", "\"" + digest + "\"");
+    }
+
+    /** {@code bytes=a-b}, {@code bytes=a-} or {@code bytes=-n}; anything else is ignored (whole blob), as HTTP allows. */
+    static Optional<ByteRange> parseRange(Optional<String> header, long size) {
+        if (header.isEmpty()) {
+            return Optional.empty();
+        }
+        Matcher m = RANGE.matcher(header.get().trim());
+        if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
+            return Optional.empty();
+        }
+        long first;
+        long last;
+        if (m.group(1).isEmpty()) {
+            long suffix = Long.parseLong(m.group(2));
+            if (suffix == 0) {
+                throw new RangeNotSatisfiableException(ByteRange.of(size, size), size);
+            }
+            first = Math.max(0, size - suffix);
+            last = size - 1;
+        } else {
+            first = Long.parseLong(m.group(1));
+            last = m.group(2).isEmpty() ? size - 1 : Math.min(Long.parseLong(m.group(2)), size - 1);
+            if (!m.group(2).isEmpty() && Long.parseLong(m.group(2)) < first) {
+                return Optional.empty();
+            }
+        }
+        if (first >= size) {
+            throw new RangeNotSatisfiableException(ByteRange.from(first), size);
+        }
+        return Optional.of(ByteRange.of(first, last));
+    }
+
+    private ApiResponse tags(ApiRequest req, Target target, String name) throws IOException {
+        List<String> all;
+        try {
+            all = cache.tags(target);
+        } catch (RegistryException e) {
+            if (e.status() == 404 || e.hasCode(ErrorCode.NAME_UNKNOWN)) {
+                return ApiErrors.of(404, ErrorCode.NAME_UNKNOWN, "repository " + name + " is not known");
+            }
+            throw e;
+        }
+        Paged p = page(req, all);
+        if (p == null) {
+            return ApiErrors.of(400, ErrorCode.UNKNOWN, "n must be a non-negative number");
+        }
+        ObjectNode o = JSON.createObjectNode();
+        o.put("name", name);
+        ArrayNode arr = o.putArray("tags");
+        p.items.forEach(arr::add);
+        ApiResponse r = ApiResponse.json(200, o.toString());
+        if (p.more) {
+            r.header("Link", "</v2/" + name + "/tags/list?n=" + p.n + "&last=" + enc(p.items.get(p.items.size() - 1))
+                    + ns(req) + ">; rel=\"next\"");
+        }
+        return r;
+    }
+
+    private ApiResponse catalog(ApiRequest req) {
+        List<String> names = cache.repositories().stream().map(router::clientName).sorted().toList();
+        Paged p = page(req, names);
+        if (p == null) {
+            return ApiErrors.of(400, ErrorCode.UNKNOWN, "n must be a non-negative number");
+        }
+        ObjectNode o = JSON.createObjectNode();
+        ArrayNode arr = o.putArray("repositories");
+        p.items.forEach(arr::add);
+        ApiResponse r = ApiResponse.json(200, o.toString());
+        if (p.more) {
+            r.header("Link", "</v2/_catalog?n=" + p.n + "&last=" + enc(p.items.get(p.items.size() - 1)) + ">; rel=\"next\"");
+        }
+        return r;
+    }
+
+    private record Paged(List<String> items, boolean more, int n) {
+    }
+
+    /** Applies {@code last} (strictly after) and {@code n} to a sorted list; null for a bad {@code n}. */
+    private static Paged page(ApiRequest req, List<String> sorted) {
+        Optional<String> last = req.queryParam("last");
+        List<String> after = last.isPresent() ? sorted.stream().filter(s -> s.compareTo(last.get()) > 0).toList() : sorted;
+        int n = DEFAULT_PAGE;
+        Optional<String> nParam = req.queryParam("n");
+        if (nParam.isPresent() && !nParam.get().isEmpty()) {
+            try {
+                n = Integer.parseInt(nParam.get());
+            } catch (NumberFormatException e) {
+                return null;
+            }
+            if (n < 0) {
+                return null;
+            }
+        }
+        if (after.size() > n) {
+            return new Paged(after.subList(0, n), n > 0, n);
+        }
+        return new Paged(after, false, n);
+    }
+
+    private ApiResponse referrers(ApiRequest req, Target target, String ref) throws IOException {
+        Digest digest;
+        try {
+            digest = Digest.parse(ref);
+        } catch (InvalidDigestException e) {
+            return ApiErrors.of(400, ErrorCode.DIGEST_INVALID, e.getMessage());
+        }
+        Optional<String> artifactType = req.queryParam("artifactType");
+        ObjectNode index = JSON.createObjectNode();
+        index.put("schemaVersion", 2);
+        index.put("mediaType", MediaTypes.OCI_INDEX);
+        ArrayNode arr = index.putArray("manifests");
+        for (Descriptor d : cache.referrers(target, digest)) {
+            if (artifactType.isPresent() && !artifactType.get().equals(d.artifactType())) {
+                continue;
+            }
+            ObjectNode e = arr.addObject();
+            e.put("mediaType", d.mediaType());
+            e.put("digest", d.digest().toString());
+            e.put("size", d.size());
+            if (d.artifactType() != null) {
+                e.put("artifactType", d.artifactType());
+            }
+            if (!d.annotations().isEmpty()) {
+                ObjectNode a = e.putObject("annotations");
+                d.annotations().forEach(a::put);
+            }
+        }
+        ApiResponse r = ApiResponse.bytes(200, MediaTypes.OCI_INDEX, index.toString().getBytes(StandardCharsets.UTF_8));
+        if (artifactType.isPresent()) {
+            r.header("OCI-Filters-Applied", "artifactType");
+        }
+        return r;
+    }
+
+    private static ApiResponse error(RegistryException e) {
+        List<OciError> errors = e.errors();
+        ErrorCode code = errors.isEmpty() ? ErrorCode.UNKNOWN : errors.get(0).code();
+        if (code == ErrorCode.UNAUTHORIZED) {
+            // Upstream refused our credentials (or has none for us): to a client of the mirror this is
+            // a repository it cannot have, not a challenge it could answer.
+            return ApiResponse.json(404, OciError.toJson(List.of(OciError.of(ErrorCode.NAME_UNKNOWN,
+                    "repository does not exist upstream or needs credentials the mirror is not configured with"))));
+        }
+        int status;
+        if (code != ErrorCode.UNKNOWN) {
+            status = code.httpStatus();
+        } else if (e.status() == 0 || e.status() >= 500) {
+            status = 502; // upstream unreachable or failing, nothing stored to serve
+        } else {
+            status = e.status();
+        }
+        String message = errors.isEmpty() || errors.get(0).message() == null ? e.getMessage() : errors.get(0).message();
+        if (status == 502) {
+            message = "upstream unavailable and nothing stored: " + e.getMessage();
+        }
+        return ApiResponse.json(status, OciError.toJson(List.of(OciError.of(code, message))));
+    }
+
+    private static String ns(ApiRequest req) {
+        return req.queryParam("ns").map(v -> "&ns=" + enc(v)).orElse("");
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static String shorten(String s) {
+        String cut = s.length() > 100 ? s.substring(0, 97) + "..." : s;
+        return cut.replaceAll("\\p{Cntrl}", "?");
+    }
+}

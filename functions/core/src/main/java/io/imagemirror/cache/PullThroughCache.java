@@ -1,0 +1,354 @@
+package io.imagemirror.cache;
+
+import io.imagemirror.mirror.BlobFills;
+import io.imagemirror.mirror.ImageMirror;
+import io.imagemirror.mirror.MirrorListener;
+import io.imagemirror.mirror.MirrorRequest;
+import io.imagemirror.oci.Descriptor;
+import io.imagemirror.oci.Digest;
+import io.imagemirror.oci.ErrorCode;
+import io.imagemirror.oci.InvalidManifestException;
+import io.imagemirror.oci.Manifest;
+import io.imagemirror.oci.RegistryException;
+import io.imagemirror.reference.ImageReference;
+import io.imagemirror.store.BlobStore;
+import io.imagemirror.store.ManifestRecord;
+import io.imagemirror.store.MetadataStore;
+import io.imagemirror.store.Page;
+import io.imagemirror.store.TagRecord;
+import io.imagemirror.upstream.ManifestDescriptor;
+import io.imagemirror.upstream.RawManifest;
+import io.imagemirror.upstream.RegistryClient;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+
+/**
+ * The pull-through cache behind the {@code /v2} read API: what is stored is served without asking
+ * upstream (a digest forever, a tag while younger than its TTL); what is missing is fetched once,
+ * verified, stored and served; a tag older than its TTL is re-validated with a HEAD (no pull
+ * quota), and when upstream is down or errs the stored tag is served stale and the event logged.
+ *
+ * <p>A manifest fetched for a client is stored (as verified bytes) and served at once; recording
+ * it in the index, with its tag, is left to a background mirror of the same reference, which goes
+ * through the same engine as {@code image-mirror mirror} and so keeps invariants 2 and 3. Blobs
+ * the client asks for while that runs are served from the same fill (one upstream fetch).
+ * Thread-safe.
+ */
+public final class PullThroughCache {
+
+    /** The answer to a manifest request. */
+    public record ServedManifest(byte[] bytes, String mediaType, Digest digest) {
+    }
+
+    /** The answer to a blob request. */
+    public sealed interface ServedBlob permits Stored, Filling, RemoteOnly {
+        long size();
+    }
+
+    /** Stored here: open it from the blob store (or presign it). */
+    public record Stored(long size) implements ServedBlob {
+    }
+
+    /** Being fetched right now: follow the fill. */
+    public record Filling(BlobFills.Fill fill) implements ServedBlob {
+        @Override
+        public long size() {
+            return fill.size();
+        }
+    }
+
+    /** Known upstream but not fetched (a HEAD of a cold blob). */
+    public record RemoteOnly(long size) implements ServedBlob {
+    }
+
+    private record PendingTag(Digest digest, Instant at) {
+    }
+
+    private static final int MAX_REMEMBERED = 100_000;
+
+    private final ImageMirror mirror;
+    private final MetadataStore metadata;
+    private final BlobStore blobs;
+    private final BlobStore manifests;
+    private final Duration tagTtl;
+    private final Executor background;
+    private final Clock clock;
+    private final Consumer<String> log;
+    private final Map<String, Instant> validatedAt = new ConcurrentHashMap<>();
+    private final Map<String, PendingTag> pendingTags = new ConcurrentHashMap<>();
+    private final Set<Digest> knownChildren = ConcurrentHashMap.newKeySet();
+    private final Set<String> recording = ConcurrentHashMap.newKeySet();
+
+    /**
+     * @param background runs recording mirrors and pull statistics, off the request path
+     * @param log receives one line per notable event (stale serving, background failures)
+     */
+    public PullThroughCache(ImageMirror mirror, Duration tagTtl, Executor background, Clock clock,
+                            Consumer<String> log) {
+        this.mirror = mirror;
+        this.metadata = mirror.storage().metadata();
+        this.blobs = mirror.storage().blobs();
+        this.manifests = mirror.storage().manifests();
+        this.tagTtl = tagTtl;
+        this.background = background;
+        this.clock = clock;
+        this.log = log;
+    }
+
+    public ImageMirror mirror() {
+        return mirror;
+    }
+
+    /**
+     * A manifest by tag or digest.
+     *
+     * @throws RegistryException {@code MANIFEST_UNKNOWN}/{@code NAME_UNKNOWN} (404) when neither the
+     *     store nor upstream has it; other codes when upstream fails and nothing is stored
+     */
+    public ServedManifest manifest(Target target, String reference) throws IOException {
+        if (Digest.isValid(reference)) {
+            return manifestByDigest(target, Digest.parse(reference));
+        }
+        return manifestByTag(target, reference);
+    }
+
+    private ServedManifest manifestByDigest(Target target, Digest digest) throws IOException {
+        Optional<ServedManifest> stored = readStored(digest);
+        if (stored.isPresent()) {
+            notePull(target, digest);
+            return stored.get();
+        }
+        RegistryClient client = mirror.upstreams().client(target.registry());
+        ServedManifest fetched = fetchAndStore(client, target, digest);
+        if (!knownChildren.contains(digest)) {
+            // Pulled by digest on its own: record it (with a pin) as `mirror name@digest` would.
+            record(target, ImageReference.parseNormalized(target.registry() + "/" + target.repository() + "@" + digest));
+        }
+        return fetched;
+    }
+
+    private ServedManifest manifestByTag(Target target, String tag) throws IOException {
+        String key = target.repositoryKey() + ":" + tag;
+        Instant now = clock.instant();
+        Optional<TagRecord> recorded = metadata.getTag(target.repositoryKey(), tag);
+        PendingTag pending = pendingTags.get(key);
+        Digest known = null;
+        Instant checked = Instant.MIN;
+        if (recorded.isPresent()) {
+            known = recorded.get().digest();
+            checked = recorded.get().updatedAt();
+        }
+        if (pending != null && (recorded.isEmpty() || pending.at().isAfter(checked))) {
+            known = pending.digest();
+            checked = pending.at();
+        }
+        Instant validated = validatedAt.get(key);
+        if (validated != null && validated.isAfter(checked)) {
+            checked = validated;
+        }
+        if (known != null && checked.plus(tagTtl).isAfter(now)) {
+            Optional<ServedManifest> fresh = readStored(known);
+            if (fresh.isPresent()) {
+                notePull(target, known);
+                return fresh.get();
+            }
+        }
+        RegistryClient client;
+        ManifestDescriptor head;
+        try {
+            client = mirror.upstreams().client(target.registry());
+            head = client.headManifest(target.repository(), tag);
+        } catch (RegistryException e) {
+            Optional<ServedManifest> stale = known == null ? Optional.empty() : readStored(known);
+            if (stale.isPresent()) {
+                log.accept("serving " + target.repositoryKey() + ":" + tag + " stale at " + known
+                        + ": upstream answered " + e.getMessage());
+                return stale.get();
+            }
+            throw e;
+        }
+        validatedAt.put(key, now);
+        if (head.digest().equals(known)) {
+            Optional<ServedManifest> same = readStored(known);
+            if (same.isPresent()) {
+                notePull(target, known);
+                return same.get();
+            }
+        }
+        Optional<ServedManifest> stored = readStored(head.digest());
+        ServedManifest served = stored.isPresent() ? stored.get() : fetchAndStore(client, target, head.digest());
+        if (!head.digest().equals(recorded.map(TagRecord::digest).orElse(null))) {
+            remember(pendingTags, key, new PendingTag(head.digest(), now));
+            record(target, ImageReference.parseNormalized(target.registry() + "/" + target.repository() + ":" + tag));
+        }
+        return served;
+    }
+
+    private Optional<ServedManifest> readStored(Digest digest) throws IOException {
+        Optional<BlobStore.Content> c = manifests.open(digest);
+        if (c.isEmpty()) {
+            return Optional.empty();
+        }
+        byte[] bytes;
+        try (BlobStore.Content content = c.get()) {
+            bytes = content.stream().readNBytes(Manifest.MAX_SIZE + 1);
+        }
+        Manifest m = Manifest.parse(bytes, null, digest.algorithm());
+        noteChildren(m);
+        return Optional.of(new ServedManifest(bytes, m.mediaType(), digest));
+    }
+
+    private ServedManifest fetchAndStore(RegistryClient client, Target target, Digest digest) throws IOException {
+        RawManifest raw = client.getManifest(target.repository(), digest);
+        Manifest m;
+        try {
+            m = Manifest.parse(raw.bytes(), raw.mediaType(), digest.algorithm());
+        } catch (InvalidManifestException e) {
+            throw RegistryException.refused("upstream manifest " + digest + ": " + e.getMessage(),
+                    e.isUnsupported() ? ErrorCode.UNSUPPORTED : ErrorCode.MANIFEST_INVALID);
+        }
+        // Verified bytes become visible by digest; the index records them once everything below is stored.
+        manifests.put(digest, raw.size(), new ByteArrayInputStream(raw.bytes()));
+        noteChildren(m);
+        return new ServedManifest(raw.bytes(), m.mediaType(), digest);
+    }
+
+    private void noteChildren(Manifest m) {
+        if (m.isIndex()) {
+            if (knownChildren.size() > MAX_REMEMBERED) {
+                knownChildren.clear();
+            }
+            for (Descriptor d : m.manifests()) {
+                knownChildren.add(d.digest());
+            }
+        }
+    }
+
+    private static <V> void remember(Map<String, V> map, String key, V value) {
+        if (map.size() > MAX_REMEMBERED) {
+            map.clear();
+        }
+        map.put(key, value);
+    }
+
+    /** Records a reference in the background through the mirror engine, once at a time per reference. */
+    private void record(Target target, ImageReference ref) {
+        String key = ref.canonical();
+        if (!recording.add(key)) {
+            return;
+        }
+        background.execute(() -> {
+            try {
+                mirror.mirror(new MirrorRequest(ref, List.of(), false, false, false, "pull-through"), MirrorListener.NONE);
+                if (ref.tag().isPresent() && ref.digest().isEmpty()) {
+                    pendingTags.remove(target.repositoryKey() + ":" + ref.tag().get());
+                }
+            } catch (IOException | RuntimeException e) {
+                log.accept("recording " + key + " after a pull failed (it is served from what is stored): "
+                        + e.getMessage());
+            } finally {
+                recording.remove(key);
+            }
+        });
+    }
+
+    private void notePull(Target target, Digest digest) {
+        background.execute(() -> {
+            try {
+                metadata.recordPull(target.repositoryKey(), digest);
+            } catch (RuntimeException e) {
+                log.accept("recording a pull of " + digest + " failed: " + e.getMessage());
+            }
+        });
+    }
+
+    /**
+     * A blob: stored, being filled, or (for a HEAD) known upstream. A GET of a cold blob starts the
+     * fill that later requests and the recording mirror join.
+     *
+     * @throws RegistryException {@code BLOB_UNKNOWN} (404) when upstream does not have it either
+     */
+    public ServedBlob blob(Target target, Digest digest, boolean headOnly) throws IOException {
+        Optional<BlobStore.Info> info = blobs.stat(digest);
+        if (info.isPresent()) {
+            return new Stored(info.get().size());
+        }
+        BlobFills fills = mirror.fills();
+        Optional<BlobFills.Fill> running = fills.inProgress(digest);
+        if (running.isPresent() && fills.spooled()) {
+            return new Filling(running.get());
+        }
+        RegistryClient client = mirror.upstreams().client(target.registry());
+        long size = client.headBlob(target.repository(), digest);
+        if (headOnly) {
+            return new RemoteOnly(size);
+        }
+        BlobFills.Fill fill = fills.fill(digest, size, () -> client.openBlob(target.repository(), digest, size));
+        if (fills.spooled()) {
+            return new Filling(fill);
+        }
+        fill.await();
+        return new Stored(size);
+    }
+
+    /** Every tag of a repository: the mirrored ones, or upstream's when none is mirrored yet. Sorted. */
+    public List<String> tags(Target target) throws IOException {
+        TreeSet<String> out = new TreeSet<>();
+        String token = null;
+        do {
+            Page<TagRecord> page = metadata.listTags(target.repositoryKey(), Page.MAX_LIMIT, token);
+            page.items().forEach(t -> out.add(t.tag()));
+            token = page.nextToken();
+        } while (token != null);
+        if (out.isEmpty()) {
+            out.addAll(mirror.upstreams().client(target.registry()).tags(target.repository()));
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** Every stored repository key, sorted. */
+    public List<String> repositories() {
+        List<String> out = new ArrayList<>();
+        String token = null;
+        do {
+            Page<String> page = metadata.listRepositories(Page.MAX_LIMIT, token);
+            out.addAll(page.items());
+            token = page.nextToken();
+        } while (token != null);
+        return out;
+    }
+
+    /** Descriptors of the stored manifests in the repository whose {@code subject} is {@code digest}. */
+    public List<Descriptor> referrers(Target target, Digest digest) throws IOException {
+        List<Descriptor> out = new ArrayList<>();
+        String token = null;
+        do {
+            Page<ManifestRecord> page = metadata.listManifests(target.repositoryKey(), Page.MAX_LIMIT, token);
+            for (ManifestRecord r : page.items()) {
+                if (digest.equals(r.subject())) {
+                    Optional<ServedManifest> m = readStored(r.digest());
+                    if (m.isPresent()) {
+                        Manifest parsed = Manifest.parse(m.get().bytes(), m.get().mediaType(), digest.algorithm());
+                        // The referrers API reports the config media type when artifactType is absent.
+                        out.add(new Descriptor(parsed.mediaType(), parsed.digest(), parsed.size(), List.of(),
+                                parsed.annotations(), null, parsed.artifactType().orElse(null)));
+                    }
+                }
+            }
+            token = page.nextToken();
+        } while (token != null);
+        return out;
+    }
+}

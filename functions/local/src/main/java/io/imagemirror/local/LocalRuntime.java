@@ -1,0 +1,195 @@
+package io.imagemirror.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.imagemirror.api.ApiErrors;
+import io.imagemirror.api.ApiHandler;
+import io.imagemirror.api.ApiResponse;
+import io.imagemirror.api.DistributionApi;
+import io.imagemirror.api.MirrorApi;
+import io.imagemirror.cache.NameRouter;
+import io.imagemirror.cache.PullThroughCache;
+import io.imagemirror.config.ConfigException;
+import io.imagemirror.config.MirrorConfig;
+import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.mirror.BlobFills;
+import io.imagemirror.mirror.ImageMirror;
+import io.imagemirror.oci.ErrorCode;
+import io.imagemirror.store.Storage;
+import io.imagemirror.upstream.CredentialStore;
+import io.imagemirror.upstream.DockerConfigCredentials;
+import io.imagemirror.upstream.RegistryClient;
+import io.imagemirror.upstream.RetryPolicy;
+import io.imagemirror.upstream.Upstreams;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything one local process needs, wired once: configuration, storage, upstream clients, the
+ * copy engine, jobs (run in this process), the pull-through cache and the HTTP routes. Closing it
+ * stops the executors and closes the storage.
+ */
+public final class LocalRuntime implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalRuntime.class);
+
+    private final MirrorConfig config;
+    private final Storage storage;
+    private final ExecutorService blobPool;
+    private final ExecutorService background;
+    private final ImageMirror mirror;
+    private final MirrorJobs jobs;
+    private final PullThroughCache cache;
+    private final Clock clock;
+
+    /**
+     * @param spoolDir where cold blobs are spooled while served (inside the data directory for the
+     *     local store), or null to stream fills straight into the store
+     */
+    public LocalRuntime(MirrorConfig config, Storage storage, Path spoolDir, Clock clock) {
+        this.config = config;
+        this.storage = storage;
+        this.clock = clock;
+        this.blobPool = Executors.newFixedThreadPool(config.parallelism(), named("copy"));
+        this.background = Executors.newFixedThreadPool(Math.max(4, config.parallelism()), named("background"));
+        Upstreams upstreams = new Upstreams(config.toUpstreamList(), credentials(config), RegistryClient.defaultHttpClient(),
+                clock, RetryPolicy.defaults());
+        BlobFills fills = new BlobFills(storage.blobs(), storage.metadata(), spoolDir, background);
+        this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
+        this.jobs = new MirrorJobs(mirror, id -> background.execute(() -> runJob(id)), clock);
+        this.cache = new PullThroughCache(mirror, config.tagTtl(), background, clock, LOG::warn);
+    }
+
+    private void runJob(String id) {
+        try {
+            jobs.run(id);
+        } catch (Exception e) {
+            // recorded on the job; the local queue does not retry
+            LOG.warn("job {} failed: {}", id, e.getMessage());
+        }
+    }
+
+    private static CredentialStore credentials(MirrorConfig config) {
+        if (!config.dockerConfig()) {
+            return CredentialStore.none();
+        }
+        Path file = DockerConfigCredentials.defaultLocation(System.getenv(), Path.of(System.getProperty("user.home")));
+        if (!Files.isRegularFile(file)) {
+            return CredentialStore.none();
+        }
+        try {
+            return DockerConfigCredentials.read(file);
+        } catch (IOException e) {
+            LOG.warn("ignoring {}: {}", file, e.getMessage());
+            return CredentialStore.none();
+        }
+    }
+
+    private static ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /**
+     * Reads a YAML (or JSON) configuration file; {@code ${VAR}} is taken from the environment.
+     *
+     * @throws ConfigException naming the file and what is wrong
+     */
+    public static MirrorConfig readConfig(Path file, Map<String, String> env) {
+        JsonNode tree;
+        try {
+            tree = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+        } catch (IOException e) {
+            throw new ConfigException(file + ": " + e.getMessage(), e);
+        }
+        try {
+            return MirrorConfig.fromTree(tree, env::get);
+        } catch (ConfigException e) {
+            throw new ConfigException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public MirrorConfig config() {
+        return config;
+    }
+
+    public ImageMirror mirror() {
+        return mirror;
+    }
+
+    public MirrorJobs jobs() {
+        return jobs;
+    }
+
+    public PullThroughCache cache() {
+        return cache;
+    }
+
+    public Storage storage() {
+        return storage;
+    }
+
+    /**
+     * The HTTP routes of {@code serve}: {@code /v2} (read-only registry) and {@code /v1} (mirror jobs).
+     * Writes to {@code /v1} are allowed only on a loopback listener or with the configured bearer token.
+     */
+    public ApiHandler routes(boolean loopbackListener) {
+        DistributionApi registry = new DistributionApi(cache, new NameRouter(config), false, Duration.ofMinutes(15));
+        MirrorApi mirrorApi = new MirrorApi(jobs);
+        String token = config.serveToken();
+        return request -> {
+            if (DistributionApi.handles(request.path())) {
+                return registry.handle(request);
+            }
+            if (MirrorApi.handles(request.path())) {
+                if (!request.isRead() && !loopbackListener) {
+                    Optional<String> auth = request.header("Authorization");
+                    if (token == null || auth.isEmpty() || !constantTimeEquals(auth.get(), "Bearer " + token)) {
+                        return ApiErrors.of(401, ErrorCode.UNAUTHORIZED, token == null
+                                ? "write routes need a loopback listener or serveToken in the configuration"
+                                : "write routes need Authorization: Bearer <serveToken>")
+                                .header("WWW-Authenticate", "Bearer realm=\"image-mirror\"");
+                    }
+                }
+                return mirrorApi.handle(request);
+            }
+            return ApiResponse.json(404, "{\"errors\":[{\"code\":\"NAME_UNKNOWN\",\"message\":\"no route "
+                    + request.path().replace("\"", "") + "\",\"detail\":null}]}");
+        };
+    }
+
+    private static boolean constantTimeEquals(String a, String b) {
+        return java.security.MessageDigest.isEqual(a.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                b.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** Where a log line of the server goes. */
+    public static Consumer<String> accessLog() {
+        Logger access = LoggerFactory.getLogger("access");
+        return access::info;
+    }
+
+    @Override
+    public void close() {
+        blobPool.shutdownNow();
+        background.shutdownNow();
+        storage.close();
+    }
+}

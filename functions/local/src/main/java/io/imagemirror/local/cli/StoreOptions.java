@@ -1,0 +1,87 @@
+package io.imagemirror.local.cli;
+
+import io.imagemirror.aws.store.AwsClients;
+import io.imagemirror.aws.store.AwsStorage;
+import io.imagemirror.local.store.FileBlobStore;
+import io.imagemirror.local.store.SqliteMetadataStore;
+import io.imagemirror.store.Storage;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/**
+ * The global storage options of the CLI, for use as a {@code @Mixin} (or {@code @ArgGroup}):
+ * <pre>
+ *   --store local|aws   local: a directory + SQLite (default); aws: S3 + DynamoDB
+ *   --data DIR          the local store's directory (default ./mirror-data)
+ *   --bucket NAME       the S3 bucket (aws)
+ *   --table NAME        the DynamoDB table (aws)
+ *   --create-missing    create the bucket and table when absent
+ * </pre>
+ * The aws store takes endpoints from {@code AWS_ENDPOINT_URL_S3} / {@code AWS_ENDPOINT_URL_DYNAMODB},
+ * region and credentials from the SDK's default chains. The local store always creates its
+ * directory: it is the embedded default and a first run should just work.
+ */
+public final class StoreOptions {
+
+    /** Which backend. Lowercase so the option reads {@code --store aws}. */
+    public enum Backend {
+        local,
+        aws
+    }
+
+    @Option(names = "--store", defaultValue = "local", paramLabel = "local|aws",
+            description = "Where mirrored content lives: local (a directory + SQLite) or aws (S3 + DynamoDB). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Backend store = Backend.local;
+
+    @Option(names = "--data", defaultValue = "./mirror-data", paramLabel = "DIR",
+            description = "Directory of the local store. Default: ${DEFAULT-VALUE}.")
+    Path data = Path.of("./mirror-data");
+
+    @Option(names = "--bucket", paramLabel = "NAME", description = "S3 bucket of the aws store.")
+    String bucket;
+
+    @Option(names = "--table", paramLabel = "NAME", description = "DynamoDB table of the aws store.")
+    String table;
+
+    @Option(names = "--create-missing",
+            description = "Create the S3 bucket and DynamoDB table when they do not exist.")
+    boolean createMissing;
+
+    public Backend backend() {
+        return store;
+    }
+
+    public Path dataDir() {
+        return data;
+    }
+
+    /** Opens the chosen store with the system clock and the process's AWS environment. */
+    public Storage open() {
+        return open(Clock.systemUTC(), AwsClients.fromEnvironment());
+    }
+
+    /**
+     * Opens the chosen store; the caller closes it.
+     *
+     * @throws IllegalArgumentException when the aws store lacks {@code --bucket} or {@code --table}
+     * @throws io.imagemirror.store.StoreException when the bucket or table is missing (without
+     *     {@code --create-missing}) or the backend cannot be reached
+     */
+    public Storage open(Clock clock, AwsClients aws) {
+        return switch (store) {
+            case local -> {
+                SqliteMetadataStore metadata = SqliteMetadataStore.open(data, clock);
+                yield new Storage(FileBlobStore.blobs(data), FileBlobStore.manifests(data), metadata, List.of());
+            }
+            case aws -> {
+                if (bucket == null || bucket.isBlank() || table == null || table.isBlank()) {
+                    throw new IllegalArgumentException("--store aws needs --bucket NAME and --table NAME");
+                }
+                yield AwsStorage.open(aws, bucket, table, createMissing, clock);
+            }
+        };
+    }
+}
