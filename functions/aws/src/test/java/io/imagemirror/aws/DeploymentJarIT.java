@@ -25,6 +25,8 @@ class DeploymentJarIT {
                     .noneMatch(n -> n.startsWith("picocli/"))
                     .noneMatch(n -> n.startsWith("io/imagemirror/local/"))
                     .noneMatch(n -> n.startsWith("org/apache/http/"))
+                    .noneMatch(n -> n.startsWith("org/apache/hc/"))
+                    .noneMatch(n -> n.startsWith("software/amazon/awssdk/http/apache5/"))
                     .noneMatch(n -> n.startsWith("io/netty/"));
         }
     }
