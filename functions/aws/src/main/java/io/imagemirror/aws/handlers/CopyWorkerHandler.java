@@ -40,16 +40,16 @@ public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatc
             try {
                 jobId = SqsJobQueue.jobIdOf(message.getBody());
             } catch (IllegalArgumentException e) {
-                HttpApiAdapter.log(context, "message " + message.getMessageId() + " is not a job: " + e.getMessage());
+                LambdaLog.line(context, "message " + message.getMessageId() + " is not a job: " + e.getMessage());
                 failures.add(new SQSBatchResponse.BatchItemFailure(message.getMessageId()));
                 continue;
             }
             try {
                 MirrorJobs.Outcome outcome = jobs.run(jobId);
-                HttpApiAdapter.log(context, "job " + jobId + ": " + outcome);
+                LambdaLog.line(context, "job " + jobId + ": " + outcome);
             } catch (Exception e) {
                 // MirrorException (recorded FAILED by run) or anything unexpected: let SQS retry it.
-                HttpApiAdapter.log(context, "job " + jobId + " failed (message " + message.getMessageId()
+                LambdaLog.line(context, "job " + jobId + " failed (message " + message.getMessageId()
                         + ", receive " + receiveCount(message) + "): " + e.getMessage());
                 failures.add(new SQSBatchResponse.BatchItemFailure(message.getMessageId()));
             }

@@ -58,7 +58,7 @@ public final class HttpApiAdapter {
             return response(answer, request.isHead());
         } catch (Exception e) {
             String requestId = context == null ? "-" : context.getAwsRequestId();
-            log(context, request.method() + " " + request.path() + " failed: " + e);
+            LambdaLog.line(context, request.method() + " " + request.path() + " failed: " + e);
             return error(ApiErrors.of(500, ErrorCode.UNKNOWN, "internal error (request " + requestId + ")"));
         }
     }
@@ -184,14 +184,6 @@ public final class HttpApiAdapter {
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             return null;
-        }
-    }
-
-    static void log(Context context, String line) {
-        if (context != null && context.getLogger() != null) {
-            context.getLogger().log(line + "\n");
-        } else {
-            System.err.println(line);
         }
     }
 }
