@@ -7,6 +7,7 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.aws.queue.SqsJobQueue;
 import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.store.JobStatus;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,8 +16,10 @@ import java.util.List;
  * response (the event source mapping sets {@code ReportBatchItemFailures}): a record whose job
  * failed, or whose body is not a job message, is listed as a failure so SQS delivers it again and,
  * after the queue's {@code maxReceiveCount}, moves it to the dead-letter queue; the job itself is
- * left {@code FAILED} with its reason. A duplicate delivery, or a job that expired, is
- * acknowledged without copying anything.
+ * left {@code FAILED} with its reason. A duplicate delivery of a finished job, or of a job that
+ * expired, is acknowledged without copying anything; one that arrives while another worker runs
+ * the job copies nothing either, but is listed as a failure so the message survives until that
+ * run is over (it returns after the queue's visibility timeout, and is acknowledged then).
  */
 public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
 
@@ -46,6 +49,14 @@ public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatc
             }
             try {
                 MirrorJobs.Outcome outcome = jobs.run(jobId);
+                if (outcome == MirrorJobs.Outcome.DUPLICATE && heldByAnotherWorker(jobId)) {
+                    // SQS delivered this message twice at once. Acknowledging it would delete the
+                    // message, and with it the retry should the other worker fail: look again later.
+                    LambdaLog.line(context, "job " + jobId + " is running elsewhere; message "
+                            + message.getMessageId() + " comes back after the visibility timeout");
+                    failures.add(new SQSBatchResponse.BatchItemFailure(message.getMessageId()));
+                    continue;
+                }
                 LambdaLog.line(context, "job " + jobId + ": " + outcome);
             } catch (Exception e) {
                 // MirrorException (recorded FAILED by run) or anything unexpected: let SQS retry it.
@@ -55,6 +66,10 @@ public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatc
             }
         }
         return new SQSBatchResponse(failures);
+    }
+
+    private boolean heldByAnotherWorker(String jobId) {
+        return jobs.get(jobId).map(j -> j.status() == JobStatus.RUNNING).orElse(false);
     }
 
     private static String receiveCount(SQSEvent.SQSMessage message) {

@@ -168,6 +168,31 @@ class MirrorHandlersTest {
     }
 
     @Test
+    void aDeliveryWhileAnotherWorkerRunsTheJobCopiesNothingAndKeepsTheMessage() throws Exception {
+        APIGatewayV2HTTPResponse posted = api.handleRequest(
+                AwsFixture.event("mirror-post.json", APIGatewayV2HTTPEvent.class), null);
+        String jobId = JSON.readTree(posted.getBody()).get("jobId").asText();
+        Message message = receiveOne(aws.queueUrl);
+        Job queuedJob = wiring.jobs().get(jobId).orElseThrow();
+        Job running = queuedJob.withStatus(JobStatus.RUNNING, Instant.now());
+        assertThat(wiring.storage().metadata().updateJob(running, JobStatus.QUEUED)).isTrue();
+        requests.reset();
+
+        SQSBatchResponse whileRunning = worker.handleRequest(sqsEvent(message), null);
+        assertThat(whileRunning.getBatchItemFailures()).extracting(SQSBatchResponse.BatchItemFailure::getItemIdentifier)
+                .containsExactly(message.messageId());
+        assertThat(requests.seen).isEmpty();
+        assertThat(wiring.jobs().get(jobId).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+
+        // The other worker finishes; the message, back after its visibility timeout, is then acknowledged.
+        assertThat(wiring.storage().metadata().updateJob(running.succeeded("{}", Instant.now()), JobStatus.RUNNING))
+                .isTrue();
+        assertThat(worker.handleRequest(sqsEvent(message), null).getBatchItemFailures()).isEmpty();
+        assertThat(requests.seen).isEmpty();
+        aws.sqs.deleteMessage(b -> b.queueUrl(aws.queueUrl).receiptHandle(message.receiptHandle()));
+    }
+
+    @Test
     void aJobThatFailsIsABatchItemFailureThenDeadLettered() throws Exception {
         ObjectNode event = (ObjectNode) JSON.readTree(AwsFixture.eventJson("mirror-post.json"));
         event.put("body", "{\"image\": \"docker.io/library/absent:1\"}");
