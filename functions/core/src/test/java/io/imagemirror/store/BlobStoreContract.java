@@ -363,6 +363,9 @@ public abstract class BlobStoreContract {
         assumeTrue(child != null, "store keeps blobs in memory");
         String out = BigBlobPut.runChild(child.mainClass(), child.args());
         Digest d = new GeneratedBlob(BigBlobPut.SIZE, BigBlobPut.SEED).digest();
+        java.util.regex.Matcher heap = java.util.regex.Pattern.compile("maxHeap=(\\d+)").matcher(out);
+        assertThat(heap.find()).as("child output: " + out).isTrue();
+        assertThat(Long.parseLong(heap.group(1))).as("child max heap").isLessThanOrEqualTo(96L << 20);
         assertThat(out).containsPattern("PUT " + (exactPutResult() ? "STORED" : "(STORED|ALREADY_EXISTS)") + " " + d);
         assertThat(store.stat(d).orElseThrow().size()).isEqualTo(BigBlobPut.SIZE);
         BlobStore.Content tail = store.open(d, ByteRange.from(BigBlobPut.SIZE - 1000)).orElseThrow();
