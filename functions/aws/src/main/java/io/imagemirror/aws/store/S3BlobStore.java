@@ -234,6 +234,13 @@ public final class S3BlobStore implements BlobStore {
                 } else {
                     throw e;
                 }
+            } catch (SdkClientException e) {
+                // The answer to the completion was lost; whether it or a rival completed, the object
+                // is there and verified, or it is not and this put failed.
+                if (!stat(digest).isPresent()) {
+                    throw e;
+                }
+                result = PutResult.ALREADY_EXISTS;
             }
             return result;
         } catch (SdkException e) {
