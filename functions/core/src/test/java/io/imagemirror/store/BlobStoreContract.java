@@ -180,6 +180,30 @@ public abstract class BlobStoreContract {
     }
 
     @Test
+    void aLargerBlobWithTheWrongDigestOrLengthIsRejected() throws Exception {
+        // Large enough that stores which buffer small objects have to stream this one.
+        GeneratedBlob blob = new GeneratedBlob(3L << 20, 7);
+        Digest wrong = new GeneratedBlob(3L << 20, 8).digest();
+        try (InputStream in = blob.stream()) {
+            assertThatThrownBy(() -> store.put(wrong, blob.size(), in))
+                    .isInstanceOfSatisfying(ContentMismatchException.class,
+                            e -> assertThat(e.kind()).isEqualTo(ContentMismatchException.Kind.DIGEST));
+        }
+        assertNothingStored(wrong);
+        Digest right = blob.digest();
+        try (InputStream in = blob.stream()) {
+            assertThatThrownBy(() -> store.put(right, blob.size() + 10, in))
+                    .isInstanceOfSatisfying(ContentMismatchException.class,
+                            e -> assertThat(e.kind()).isEqualTo(ContentMismatchException.Kind.TOO_SHORT));
+        }
+        assertNothingStored(right);
+        try (InputStream in = blob.stream()) {
+            assertStored(store.put(right, blob.size(), in));
+        }
+        assertThat(store.stat(right).orElseThrow().size()).isEqualTo(blob.size());
+    }
+
+    @Test
     void wrongDeclaredSizeIsRejected() throws Exception {
         byte[] b = random(4_000, 3);
         Digest d = Digest.sha256(b);
