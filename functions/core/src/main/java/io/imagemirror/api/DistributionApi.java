@@ -156,6 +156,9 @@ public final class DistributionApi implements ApiHandler {
         }
         PullThroughCache.ServedBlob served = cache.blob(target, digest, req.isHead());
         long size = served.size();
+        if (served instanceof PullThroughCache.Redirect redirect && !req.isHead()) {
+            return ApiResponse.redirect(307, redirect.location()).header("Docker-Content-Digest", digest.toString());
+        }
         Optional<ByteRange> range;
         try {
             range = parseRange(req.header("Range"), size);

@@ -53,8 +53,27 @@ public final class PullThroughCache {
     }
 
     /** The answer to a blob request. */
-    public sealed interface ServedBlob permits Stored, Filling, RemoteOnly {
+    public sealed interface ServedBlob permits Stored, Filling, RemoteOnly, Redirect {
         long size();
+    }
+
+    /** Too large to store within the request's time limit: send the client to upstream's own location. */
+    public record Redirect(long size, java.net.URI location) implements ServedBlob {
+    }
+
+    /**
+     * Records a reference after a pull: in this process in the background (local server), or as a
+     * mirror job on the queue (Lambda, which freezes once it has answered).
+     */
+    @FunctionalInterface
+    public interface Recorder {
+        void record(MirrorRequest request) throws IOException;
+    }
+
+    /** How a cold blob is answered when the cache cannot spool it to the client while storing it. */
+    public record ColdBlobs(long storeInRequestUpTo, boolean redirectLarger) {
+        /** Always store first (local CLI and server). */
+        public static final ColdBlobs STORE_FIRST = new ColdBlobs(Long.MAX_VALUE, false);
     }
 
     /** Stored here: open it from the blob store (or presign it). */
@@ -90,13 +109,43 @@ public final class PullThroughCache {
     private final Map<String, PendingTag> pendingTags = new ConcurrentHashMap<>();
     private final Set<Digest> knownChildren = ConcurrentHashMap.newKeySet();
     private final Set<String> recording = ConcurrentHashMap.newKeySet();
+    private final Recorder recorder;
+    private final ColdBlobs coldBlobs;
 
     /**
+     * A cache that records pulled references in the background of this process.
+     *
      * @param background runs recording mirrors and pull statistics, off the request path
      * @param log receives one line per notable event (stale serving, background failures)
      */
     public PullThroughCache(ImageMirror mirror, Duration tagTtl, Executor background, Clock clock,
                             Consumer<String> log) {
+        this(mirror, tagTtl, background, clock, log, null, ColdBlobs.STORE_FIRST);
+    }
+
+    /**
+     * @param recorder how pulled references get recorded, or null to run the mirror on {@code background}
+     * @param coldBlobs how cold blobs are answered when fills are not spooled
+     */
+    public PullThroughCache(ImageMirror mirror, Duration tagTtl, Executor background, Clock clock,
+                            Consumer<String> log, Recorder recorder, ColdBlobs coldBlobs) {
+        this.recorder = recorder != null ? recorder : request -> {
+            String key = request.reference().canonical();
+            if (!recording.add(key)) {
+                return; // already being recorded
+            }
+            background.execute(() -> {
+                try {
+                    mirror.mirror(request, MirrorListener.NONE);
+                } catch (IOException | RuntimeException e) {
+                    log.accept("recording " + key + " after a pull failed (it is served from what is stored): "
+                            + e.getMessage());
+                } finally {
+                    recording.remove(key);
+                }
+            });
+        };
+        this.coldBlobs = coldBlobs;
         this.mirror = mirror;
         this.metadata = mirror.storage().metadata();
         this.blobs = mirror.storage().blobs();
@@ -134,7 +183,7 @@ public final class PullThroughCache {
         ServedManifest fetched = fetchAndStore(client, target, digest);
         if (!knownChildren.contains(digest)) {
             // Pulled by digest on its own: record it (with a pin) as `mirror name@digest` would.
-            record(target, ImageReference.parseNormalized(target.registry() + "/" + target.repository() + "@" + digest));
+            record(ImageReference.parseNormalized(target.registry() + "/" + target.repository() + "@" + digest));
         }
         return fetched;
     }
@@ -191,7 +240,7 @@ public final class PullThroughCache {
         ServedManifest served = stored.isPresent() ? stored.get() : fetchAndStore(client, target, head.digest());
         if (!head.digest().equals(recorded.map(TagRecord::digest).orElse(null))) {
             remember(pendingTags, key, new PendingTag(head.digest(), now));
-            record(target, ImageReference.parseNormalized(target.registry() + "/" + target.repository() + ":" + tag));
+            record(ImageReference.parseNormalized(target.registry() + "/" + target.repository() + ":" + tag));
         }
         return served;
     }
@@ -243,25 +292,13 @@ public final class PullThroughCache {
         map.put(key, value);
     }
 
-    /** Records a reference in the background through the mirror engine, once at a time per reference. */
-    private void record(Target target, ImageReference ref) {
-        String key = ref.canonical();
-        if (!recording.add(key)) {
-            return;
+    /** Records a pulled reference through the engine, by way of the recorder. */
+    private void record(ImageReference ref) {
+        try {
+            recorder.record(new MirrorRequest(ref, List.of(), false, false, false, "pull-through"));
+        } catch (IOException | RuntimeException e) {
+            log.accept("recording " + ref.canonical() + " after a pull could not be started: " + e.getMessage());
         }
-        background.execute(() -> {
-            try {
-                mirror.mirror(new MirrorRequest(ref, List.of(), false, false, false, "pull-through"), MirrorListener.NONE);
-                if (ref.tag().isPresent() && ref.digest().isEmpty()) {
-                    pendingTags.remove(target.repositoryKey() + ":" + ref.tag().get());
-                }
-            } catch (IOException | RuntimeException e) {
-                log.accept("recording " + key + " after a pull failed (it is served from what is stored): "
-                        + e.getMessage());
-            } finally {
-                recording.remove(key);
-            }
-        });
     }
 
     private void notePull(Target target, Digest digest) {
@@ -294,6 +331,12 @@ public final class PullThroughCache {
         long size = client.headBlob(target.repository(), digest);
         if (headOnly) {
             return new RemoteOnly(size);
+        }
+        if (!fills.spooled() && coldBlobs.redirectLarger() && size > coldBlobs.storeInRequestUpTo()) {
+            Optional<java.net.URI> location = client.blobLocation(target.repository(), digest);
+            if (location.isPresent()) {
+                return new Redirect(size, location.get());
+            }
         }
         BlobFills.Fill fill = fills.fill(digest, size, () -> client.openBlob(target.repository(), digest, size));
         if (fills.spooled()) {

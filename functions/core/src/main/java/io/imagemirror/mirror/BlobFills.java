@@ -106,16 +106,28 @@ public final class BlobFills {
         private Path spool;
         private long written;
         private IOException failure;
+        /** The source reached its end and its stream verified digest and size: the spool holds the blob. */
+        private boolean verified;
         private boolean finished;
+
+        /** The fill this handle joined, or null when this is the fill itself. */
+        private final Fill joinedTo;
 
         private Fill(Digest digest, long size) {
             this.digest = digest;
             this.size = size;
+            this.joinedTo = null;
         }
 
+        private Fill(Fill original) {
+            this.digest = original.digest;
+            this.size = original.size;
+            this.joinedTo = original;
+        }
+
+        /** A handle on this fill for a caller that joined it (it does not own the transfer). */
         private Fill joined() {
-            Fill view = this;
-            return view;
+            return new Fill(this);
         }
 
         public Digest digest() {
@@ -133,13 +145,13 @@ public final class BlobFills {
 
         /** Completes with the bytes transferred from upstream once the blob is stored, or fails. */
         public CompletableFuture<Long> done() {
-            return done;
+            return joinedTo != null ? joinedTo.done() : done;
         }
 
         /** Waits until the blob is stored; returns the bytes this fill transferred. */
         public long await() throws IOException {
             try {
-                return done.join();
+                return done().join();
             } catch (java.util.concurrent.CompletionException e) {
                 Throwable c = e.getCause();
                 throw c instanceof IOException io ? io : new IOException(c.getMessage(), c);
@@ -172,7 +184,12 @@ public final class BlobFills {
                         }
                     }
                 }
-                // The source verified digest and size at its end; now make it visible.
+                // The source verified digest and size at its end: readers may have the last byte now,
+                // while the store takes its own verified copy.
+                synchronized (this) {
+                    verified = true;
+                    notifyAll();
+                }
                 try (InputStream verified = Files.newInputStream(spool)) {
                     blobs.put(digest, size, verified);
                 }
@@ -208,16 +225,30 @@ public final class BlobFills {
          * stream fails if the fill fails, so a client never gets a clean end of unverified bytes.
          */
         public InputStream open(long offset, long length) throws IOException {
+            if (joinedTo != null) {
+                return joinedTo.open(offset, length);
+            }
             if (spool == null) {
                 throw new IllegalStateException("fill of " + digest + " is not spooled");
             }
-            FileChannel ch = FileChannel.open(spool, StandardOpenOption.READ);
-            return new TailStream(ch, offset, length);
+            if (length == 0) {
+                await();
+                return InputStream.nullInputStream();
+            }
+            try {
+                return new TailStream(FileChannel.open(spool, StandardOpenOption.READ), offset, length);
+            } catch (java.nio.file.NoSuchFileException done) {
+                // The fill finished and removed its spool between lookup and open: read the stored blob.
+                await();
+                return blobs.open(digest, io.imagemirror.store.ByteRange.of(offset, offset + length - 1))
+                        .orElseThrow(() -> new IOException("blob " + digest + " vanished after its fill"))
+                        .stream();
+            }
         }
 
         private long waitFor(long position) throws IOException {
             synchronized (this) {
-                while (written <= position && failure == null && !finished) {
+                while (written <= position && failure == null && !verified) {
                     try {
                         wait(1000);
                     } catch (InterruptedException e) {
@@ -225,7 +256,7 @@ public final class BlobFills {
                         throw new InterruptedIOException("interrupted waiting for " + digest);
                     }
                 }
-                if (failure != null) {
+                if (failure != null && !verified) {
                     throw new IOException("fetching " + digest + " from upstream failed: " + failure.getMessage(),
                             failure);
                 }
@@ -269,9 +300,9 @@ public final class BlobFills {
             }
 
             private void waitUntilVerified() throws IOException {
-                // The last byte is only handed out once the whole blob matched its digest.
+                // The end is only reported once the whole blob matched its digest.
                 synchronized (Fill.this) {
-                    while (!finished && failure == null) {
+                    while (!verified && failure == null) {
                         try {
                             Fill.this.wait(1000);
                         } catch (InterruptedException e) {
@@ -279,7 +310,7 @@ public final class BlobFills {
                             throw new InterruptedIOException();
                         }
                     }
-                    if (failure != null) {
+                    if (failure != null && !verified) {
                         throw new IOException("fetching " + digest + " from upstream failed: " + failure.getMessage(),
                                 failure);
                     }

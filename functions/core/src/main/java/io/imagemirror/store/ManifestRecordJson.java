@@ -85,7 +85,7 @@ public final class ManifestRecordJson {
                     c.get("size").asLong(), platform, c.get("mirrored").asBoolean()));
         }
         Map<String, String> labels = new LinkedHashMap<>();
-        o.path("labels").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+        o.path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
         return new ManifestRecord(repository, digest, o.get("mediaType").asText(), o.get("size").asLong(),
                 digestOrNull(o, "config"), blobs, children, digestOrNull(o, "subject"),
                 o.hasNonNull("artifactType") ? o.get("artifactType").asText() : null,

@@ -10,9 +10,16 @@ import io.imagemirror.oci.MediaTypes;
 import io.imagemirror.oci.OciError;
 import io.imagemirror.oci.RegistryException;
 import io.imagemirror.upstream.RegistryAuthenticator.AuthScope;
+import okhttp3.ConnectionPool;
+import okhttp3.HttpUrl;
+import okhttp3.Interceptor;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -31,12 +38,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import okhttp3.ConnectionPool;
-import okhttp3.HttpUrl;
-import okhttp3.Interceptor;
-import okhttp3.OkHttpClient;
-import okhttp3.Request;
-import okhttp3.Response;
 
 /**
  * The client of one upstream registry: the only class that speaks HTTP to it. Callers get bytes,
@@ -214,6 +215,34 @@ public final class RegistryClient {
             }
             return contentLength(r);
         });
+    }
+
+    /**
+     * Where upstream would send a client for this blob: the target of its redirect (Docker Hub
+     * answers blob GETs with a short-lived signed CDN URL), or empty when it serves the bytes
+     * itself. Used on AWS to hand a client a cold blob that cannot be stored within a request's
+     * time limit. Makes one authenticated GET and reads no body.
+     *
+     * @throws RegistryException {@code BLOB_UNKNOWN} when upstream does not have it
+     */
+    public Optional<URI> blobLocation(String repository, Digest digest) throws IOException {
+        Request req = request(checkRepository(repository), "blobs", digest.toString()).get()
+                .header("Accept-Encoding", "identity").build();
+        try (Response r = http.newCall(req).execute()) {
+            int code = r.code();
+            if (code == 301 || code == 302 || code == 303 || code == 307 || code == 308) {
+                String location = r.header("Location");
+                HttpUrl target = location == null ? null : req.url().resolve(location);
+                return target == null || auth.isUpstream(target) ? Optional.empty() : Optional.of(target.uri());
+            }
+            if (code == 404) {
+                throw new RegistryException(describe(req) + ": blob unknown", 404, List.of(OciError.of(ErrorCode.BLOB_UNKNOWN)));
+            }
+            if (code >= 400) {
+                throw new RegistryException(describe(req) + ": HTTP " + code, code, List.of());
+            }
+            return Optional.empty();
+        }
     }
 
     /**

@@ -180,6 +180,30 @@ public abstract class BlobStoreContract {
     }
 
     @Test
+    void aLargerBlobWithTheWrongDigestOrLengthIsRejected() throws Exception {
+        // Large enough that stores which buffer small objects have to stream this one.
+        GeneratedBlob blob = new GeneratedBlob(3L << 20, 7);
+        Digest wrong = new GeneratedBlob(3L << 20, 8).digest();
+        try (InputStream in = blob.stream()) {
+            assertThatThrownBy(() -> store.put(wrong, blob.size(), in))
+                    .isInstanceOfSatisfying(ContentMismatchException.class,
+                            e -> assertThat(e.kind()).isEqualTo(ContentMismatchException.Kind.DIGEST));
+        }
+        assertNothingStored(wrong);
+        Digest right = blob.digest();
+        try (InputStream in = blob.stream()) {
+            assertThatThrownBy(() -> store.put(right, blob.size() + 10, in))
+                    .isInstanceOfSatisfying(ContentMismatchException.class,
+                            e -> assertThat(e.kind()).isEqualTo(ContentMismatchException.Kind.TOO_SHORT));
+        }
+        assertNothingStored(right);
+        try (InputStream in = blob.stream()) {
+            assertStored(store.put(right, blob.size(), in));
+        }
+        assertThat(store.stat(right).orElseThrow().size()).isEqualTo(blob.size());
+    }
+
+    @Test
     void wrongDeclaredSizeIsRejected() throws Exception {
         byte[] b = random(4_000, 3);
         Digest d = Digest.sha256(b);
@@ -363,6 +387,9 @@ public abstract class BlobStoreContract {
         assumeTrue(child != null, "store keeps blobs in memory");
         String out = BigBlobPut.runChild(child.mainClass(), child.args());
         Digest d = new GeneratedBlob(BigBlobPut.SIZE, BigBlobPut.SEED).digest();
+        java.util.regex.Matcher heap = java.util.regex.Pattern.compile("maxHeap=(\\d+)").matcher(out);
+        assertThat(heap.find()).as("child output: " + out).isTrue();
+        assertThat(Long.parseLong(heap.group(1))).as("child max heap").isLessThanOrEqualTo(96L << 20);
         assertThat(out).containsPattern("PUT " + (exactPutResult() ? "STORED" : "(STORED|ALREADY_EXISTS)") + " " + d);
         assertThat(store.stat(d).orElseThrow().size()).isEqualTo(BigBlobPut.SIZE);
         BlobStore.Content tail = store.open(d, ByteRange.from(BigBlobPut.SIZE - 1000)).orElseThrow();

@@ -242,6 +242,21 @@ class RegistryClientFakeHubTest {
         }
 
         @Test
+        void blobLocationIsTheCdnRedirectTargetAfterAuthentication() throws IOException {
+            byte[] blob = Content.randomBytes(5, 1000);
+            Digest d = hub.putBlob(blob);
+            hub.cdnBase = "http://localhost:" + cdnServer.getPort();
+            assertThat(client().blobLocation(REPO, d)).hasValueSatisfying(u -> {
+                assertThat(u.toString()).startsWith(hub.cdnBase + "/blobs/" + d).contains("sig=");
+            });
+            assertThat(cdn.requests).as("only the location is asked for, not the bytes").isEmpty();
+            hub.cdnBase = null;
+            assertThat(client().blobLocation(REPO, d)).as("served directly: no location").isEmpty();
+            assertThatThrownBy(() -> client().blobLocation(REPO, Digest.sha256(new byte[] {1})))
+                    .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.hasCode(ErrorCode.BLOB_UNKNOWN)).isTrue());
+        }
+
+        @Test
         void redirectsToLinkLocalOrPrivateAddressesAreRefused() {
             Digest d = hub.putBlob(Content.randomBytes(3, 1000));
             RegistryClient client = client();

@@ -8,7 +8,6 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
@@ -24,12 +23,13 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  * {@link UrlConnectionHttpClient}; endpoints from the standard {@code AWS_ENDPOINT_URL_S3} /
  * {@code AWS_ENDPOINT_URL_DYNAMODB} (or {@code AWS_ENDPOINT_URL}) variables, with path-style S3
  * addressing whenever an endpoint is given (S3-compatible servers have no virtual-host DNS);
- * region and credentials from the default chains. The environment is passed in, so tests can
+ * region and credentials from the variables or else the default chains (with a custom endpoint
+ * and no region given, us-east-1 rather than a wait for the instance metadata service). The environment is passed in, so tests can
  * point it anywhere; {@link #fromEnvironment()} reads the process's.
  */
 public final class AwsClients {
 
-    /** Used only when a custom endpoint is set and no region is configured anywhere. */
+    /** Used when a custom endpoint is set and neither AWS_REGION nor aws.region names a region. */
     static final Region FALLBACK_REGION = Region.US_EAST_1;
 
     private final Map<String, String> env;
@@ -71,14 +71,12 @@ public final class AwsClients {
         if (v != null && !v.isBlank()) {
             return Region.of(v.trim());
         }
-        try {
-            return new DefaultAwsRegionProviderChain().getRegion();
-        } catch (SdkClientException e) {
-            if (s3Endpoint().isPresent() || dynamoDbEndpoint().isPresent()) {
-                return FALLBACK_REGION;
-            }
-            throw e;
+        if (s3Endpoint().isPresent() || dynamoDbEndpoint().isPresent()) {
+            // An S3/DynamoDB-compatible server: do not wait for the instance metadata service.
+            String prop = System.getProperty("aws.region");
+            return prop == null || prop.isBlank() ? FALLBACK_REGION : Region.of(prop.trim());
         }
+        return new DefaultAwsRegionProviderChain().getRegion();
     }
 
     AwsCredentialsProvider credentials() {

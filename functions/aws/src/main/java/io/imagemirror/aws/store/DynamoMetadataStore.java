@@ -126,7 +126,9 @@ public final class DynamoMetadataStore implements MetadataStore {
                     .globalSecondaryIndexes(GlobalSecondaryIndex.builder().indexName(GSI)
                             .keySchema(key("gsi1pk", KeyType.HASH), key("gsi1sk", KeyType.RANGE))
                             .projection(Projection.builder().projectionType(ProjectionType.ALL).build()).build()));
-            dynamo.waiter().waitUntilTableExists(b -> b.tableName(table));
+            try (var waiter = dynamo.waiter()) {
+                waiter.waitUntilTableExists(b -> b.tableName(table));
+            }
             dynamo.updateTimeToLive(b -> b.tableName(table)
                     .timeToLiveSpecification(t -> t.attributeName("ttl").enabled(true)));
         } catch (SdkException e) {

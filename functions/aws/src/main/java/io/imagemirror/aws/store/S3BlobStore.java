@@ -42,8 +42,9 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
  * configs, {@code manifests/sha256/<hex>} for raw manifests.
  *
  * <p>Below the multipart threshold (default 64 MiB) a put is one {@code PutObject} with
- * {@code If-None-Match: *}, whose body withholds its last bytes until the digest has been checked:
- * a mismatch breaks the request before S3 has the whole body, so no object appears. Above it the
+ * {@code If-None-Match: *}. Up to 1 MiB the bytes are verified into memory first (so SDK retries
+ * can replay them); above that the body streams but withholds its last bytes until the digest has
+ * been checked: a mismatch breaks the request before S3 has the whole body, so no object appears. Above it the
  * put is a multipart upload, one part buffered at a time ({@link #partSize}), completed only
  * after the stream verified (with {@code If-None-Match: *} again) and aborted on any failure, so
  * nothing is visible before it is whole and right. A {@code 412} means another writer won: the
@@ -57,6 +58,10 @@ public final class S3BlobStore implements BlobStore {
     public static final int DEFAULT_PART_SIZE = 8 << 20;
     /** S3's smallest part (all but the last). */
     public static final int MIN_PART_SIZE = 5 << 20;
+    /** Single PUTs up to this size are verified into memory first, so any retry can replay them. */
+    static final int SMALL_PUT = 1 << 20;
+    /** Our own attempts at a part on top of the SDK's retries: its buffer can always be replayed. */
+    private static final int PART_ATTEMPTS = 3;
 
     private final S3Client s3;
     private final S3Presigner presigner;
@@ -128,16 +133,28 @@ public final class S3BlobStore implements BlobStore {
     }
 
     private PutResult putSingle(Digest digest, long size, VerifyingInputStream verifying) throws IOException {
-        HoldLastByteUntilVerified body = new HoldLastByteUntilVerified(verifying, size);
-        if (size == 0) {
-            verifying.drainAndVerify(); // S3 would not read an empty body, so check it here
+        if (size <= SMALL_PUT) {
+            // Small objects (configs, manifests, most layers of small images) are verified into
+            // memory first: their body can then be replayed by every SDK retry.
+            byte[] bytes = new byte[(int) size];
+            int filled = verifying.readNBytes(bytes, 0, bytes.length);
+            if (filled < bytes.length || verifying.read() != -1) {
+                throw new IllegalStateException("verifying stream ended without failing"); // cannot happen
+            }
+            return conditionalPut(digest, size, RequestBody.fromContentProvider(
+                    () -> new ByteArrayInputStream(bytes), size, "application/octet-stream"), null);
         }
+        HoldLastByteUntilVerified body = new HoldLastByteUntilVerified(verifying, size);
+        return conditionalPut(digest, size, RequestBody.fromInputStream(retryableStart(body), size), body);
+    }
+
+    private PutResult conditionalPut(Digest digest, long size, RequestBody requestBody,
+                                     HoldLastByteUntilVerified body) throws IOException {
         try {
-            s3.putObject(b -> b.bucket(bucket).key(keyOf(digest)).contentLength(size).ifNoneMatch("*"),
-                    size == 0 ? RequestBody.empty() : RequestBody.fromInputStream(retryableStart(body), size));
+            s3.putObject(b -> b.bucket(bucket).key(keyOf(digest)).contentLength(size).ifNoneMatch("*"), requestBody);
             return PutResult.STORED;
         } catch (S3Exception e) {
-            body.rethrowFailure();
+            rethrowFailure(body);
             if (e.statusCode() == 412) {
                 return PutResult.ALREADY_EXISTS;
             }
@@ -146,15 +163,21 @@ public final class S3BlobStore implements BlobStore {
             }
             throw translate("put", digest, e);
         } catch (RuntimeException e) {
-            body.rethrowFailure();
-            // Some servers answer a failed If-None-Match before reading the body and drop the
-            // connection, which the client sees as a broken write: the object is there, from a
-            // writer whose bytes were verified.
+            rethrowFailure(body);
+            // Some servers answer before the client has written all of an aws-chunked body (the
+            // trailer) and drop the connection, or answer a failed If-None-Match early: the client
+            // sees a broken write although the object is there, from a writer whose bytes were verified.
             if (stat(digest).isPresent()) {
                 return PutResult.ALREADY_EXISTS;
             }
             throw e instanceof SdkException sdk ? translate("put", digest, sdk)
                     : new StoreException("put " + digest + " failed: " + e.getMessage(), e, true);
+        }
+    }
+
+    private static void rethrowFailure(HoldLastByteUntilVerified body) throws IOException {
+        if (body != null) {
+            body.rethrowFailure();
         }
     }
 
@@ -196,10 +219,7 @@ public final class S3BlobStore implements BlobStore {
                 }
                 int partNumber = parts.size() + 1;
                 int length = filled;
-                UploadPartResponse r = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId)
-                                .partNumber(partNumber).contentLength((long) length),
-                        RequestBody.fromContentProvider(() -> new ByteArrayInputStream(buf, 0, length), length,
-                                "application/octet-stream"));
+                UploadPartResponse r = uploadPart(key, uploadId, partNumber, buf, length);
                 parts.add(CompletedPart.builder().partNumber(partNumber).eTag(r.eTag()).build());
             }
             PutResult result;
@@ -214,6 +234,13 @@ public final class S3BlobStore implements BlobStore {
                 } else {
                     throw e;
                 }
+            } catch (SdkClientException e) {
+                // The answer to the completion was lost; whether it or a rival completed, the object
+                // is there and verified, or it is not and this put failed.
+                if (!stat(digest).isPresent()) {
+                    throw e;
+                }
+                result = PutResult.ALREADY_EXISTS;
             }
             return result;
         } catch (SdkException e) {
@@ -221,6 +248,22 @@ public final class S3BlobStore implements BlobStore {
         } finally {
             if (!completed) {
                 abort(key, uploadId);
+            }
+        }
+    }
+
+    private UploadPartResponse uploadPart(String key, String uploadId, int partNumber, byte[] buf, int length) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(partNumber)
+                                .contentLength((long) length),
+                        RequestBody.fromContentProvider(() -> new ByteArrayInputStream(buf, 0, length), length,
+                                "application/octet-stream"));
+            } catch (SdkClientException e) {
+                // A broken connection: the part is in memory, so sending it again is cheap and safe.
+                if (attempt >= PART_ATTEMPTS) {
+                    throw e;
+                }
             }
         }
     }

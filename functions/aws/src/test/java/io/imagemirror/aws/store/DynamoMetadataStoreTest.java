@@ -2,38 +2,16 @@ package io.imagemirror.aws.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.imagemirror.store.MetadataStore;
-import io.imagemirror.store.MetadataStoreContract;
-import io.imagemirror.store.TickingClock;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /** The metadata contract against dynoxide 1.2.1, plus the table design's specifics. */
-class DynamoMetadataStoreTest extends MetadataStoreContract {
-
-    static DynamoDbClient dynamo;
-    static String table;
-
-    @BeforeAll
-    static void table() {
-        dynamo = TestServers.clients().dynamoDb();
-        table = TestServers.uniqueName("im-dynamo-contract");
-        DynamoMetadataStore.createTable(dynamo, table);
-    }
-
-    @AfterAll
-    static void dropTable() {
-        dynamo.deleteTable(b -> b.tableName(table));
-        dynamo.close();
-    }
+class DynamoMetadataStoreTest extends DynamoMetadataStoreContractSetup {
 
     @Override
-    protected MetadataStore newStore(TickingClock clock) {
-        return new DynamoMetadataStore(dynamo, table, clock);
+    Map<String, String> env() {
+        return TestServers.env();
     }
 
     @Test

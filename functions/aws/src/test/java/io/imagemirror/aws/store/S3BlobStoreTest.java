@@ -5,79 +5,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imagemirror.oci.ContentMismatchException;
 import io.imagemirror.oci.Digest;
-import io.imagemirror.store.BigBlobPut;
 import io.imagemirror.store.BlobStore;
-import io.imagemirror.store.BlobStoreContract;
 import io.imagemirror.store.GeneratedBlob;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
-import java.util.List;
-import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
 /** The blob contract against s3proxy 4.1.0, plus S3 specifics: key layout and the multipart path. */
-class S3BlobStoreTest extends BlobStoreContract {
-
-    static S3Client s3;
-    static S3Presigner presigner;
-    static String bucket;
-    String namespace;
-
-    @BeforeAll
-    static void bucket() {
-        AwsClients clients = TestServers.clients();
-        s3 = clients.s3();
-        presigner = clients.s3Presigner();
-        bucket = TestServers.uniqueName("im-s3-contract");
-        AwsStorage.ensureBucket(s3, bucket, true);
-    }
-
-    @AfterAll
-    static void dropBucket() {
-        TestServers.drop(s3, bucket);
-        presigner.close();
-        s3.close();
-    }
+class S3BlobStoreTest extends S3BlobStoreContractSetup {
 
     @Override
-    protected BlobStore newStore() {
-        // A namespace per test keeps tests apart inside the class's bucket.
-        namespace = "t" + Long.toString(new Random().nextLong() & Long.MAX_VALUE, 36).replaceAll("[0-9]", "x");
-        return new S3BlobStore(s3, presigner, bucket, namespace);
-    }
-
-    @Override
-    protected void cleanUp(BlobStore store) {
-        TestServers.empty(s3, bucket, namespace + "/", false);
-    }
-
-    @Override
-    protected boolean exactPutResult() {
-        return false;
-    }
-
-    @Override
-    protected boolean presigns() {
-        return true;
-    }
-
-    @Override
-    protected BigPutChild bigPutChild() {
-        return new BigPutChild(BigPut.class, List.of(bucket, namespace));
-    }
-
-    /** The child JVM of the 200 MiB check: {@code BigPut BUCKET NAMESPACE}, default threshold and parts. */
-    public static final class BigPut {
-        public static void main(String[] args) throws Exception {
-            AwsClients clients = new AwsClients(TestServers.env());
-            try (S3Client client = clients.s3()) {
-                BigBlobPut.putInThisJvm(new S3BlobStore(client, null, args[0], args[1]));
-            }
-        }
+    Map<String, String> env() {
+        return TestServers.env();
     }
 
     @Test

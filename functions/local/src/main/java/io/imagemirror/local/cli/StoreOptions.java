@@ -73,8 +73,10 @@ public final class StoreOptions {
     public Storage open(Clock clock, AwsClients aws) {
         return switch (store) {
             case local -> {
-                SqliteMetadataStore metadata = SqliteMetadataStore.open(data, clock);
-                yield new Storage(FileBlobStore.blobs(data), FileBlobStore.manifests(data), metadata, List.of());
+                // The directories first: if they fail, no database connection is left open.
+                FileBlobStore blobs = FileBlobStore.blobs(data);
+                FileBlobStore manifests = FileBlobStore.manifests(data);
+                yield new Storage(blobs, manifests, SqliteMetadataStore.open(data, clock), List.of());
             }
             case aws -> {
                 if (bucket == null || bucket.isBlank() || table == null || table.isBlank()) {

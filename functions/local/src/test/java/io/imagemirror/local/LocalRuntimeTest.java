@@ -1,0 +1,87 @@
+package io.imagemirror.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.imagemirror.api.ApiHandler;
+import io.imagemirror.api.ApiRequest;
+import io.imagemirror.api.ApiResponse;
+import io.imagemirror.config.ConfigException;
+import io.imagemirror.config.MirrorConfig;
+import io.imagemirror.local.store.FileBlobStore;
+import io.imagemirror.local.store.SqliteMetadataStore;
+import io.imagemirror.store.Storage;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalRuntimeTest {
+
+    @TempDir
+    Path tmp;
+
+    LocalRuntime runtime(MirrorConfig config) {
+        Storage storage = new Storage(FileBlobStore.blobs(tmp), FileBlobStore.manifests(tmp),
+                SqliteMetadataStore.open(tmp, Clock.systemUTC()), List.of());
+        return new LocalRuntime(config, storage, tmp.resolve("spool"), Clock.systemUTC());
+    }
+
+    static ApiRequest post(String body, String authorization) {
+        Map<String, List<String>> h = authorization == null ? Map.of() : Map.of("Authorization", List.of(authorization));
+        return new ApiRequest("POST", "/v1/mirror", Map.of(), h,
+                new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), false);
+    }
+
+    @Test
+    void writeRoutesOnAPublicListenerNeedTheBearerToken() throws Exception {
+        MirrorConfig config = MirrorConfig.fromTree(new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree("{\"serveToken\":\"s3cret\"}"), k -> null);
+        try (LocalRuntime rt = runtime(config)) {
+            ApiHandler routes = rt.routes(false);
+            ApiResponse anonymous = routes.handle(post("{\"image\":\"alpine\"}", null));
+            assertThat(anonymous.status()).isEqualTo(401);
+            assertThat(anonymous.bodyText()).contains("UNAUTHORIZED");
+            assertThat(routes.handle(post("{\"image\":\"alpine\"}", "Bearer wrong")).status()).isEqualTo(401);
+            // with the token the request reaches the API (which rejects this body on its own terms)
+            assertThat(routes.handle(post("{nope", "Bearer s3cret")).status()).isEqualTo(400);
+            // reads need no token
+            assertThat(routes.handle(ApiRequest.of("GET", "/v1/jobs/x", Map.of())).status()).isEqualTo(404);
+            assertThat(routes.handle(ApiRequest.of("GET", "/v2/", Map.of())).status()).isEqualTo(200);
+            assertThat(routes.handle(ApiRequest.of("GET", "/other", Map.of())).status()).isEqualTo(404);
+        }
+    }
+
+    @Test
+    void loopbackListenerAcceptsWritesWithoutToken() throws Exception {
+        try (LocalRuntime rt = runtime(MirrorConfig.defaults())) {
+            ApiResponse r = rt.routes(true).handle(post("{nope", null));
+            assertThat(r.status()).isEqualTo(400);
+        }
+    }
+
+    @Test
+    void publicListenerWithoutTokenRefusesWrites() throws Exception {
+        try (LocalRuntime rt = runtime(MirrorConfig.defaults())) {
+            ApiResponse r = rt.routes(false).handle(post("{\"image\":\"alpine\"}", "Bearer anything"));
+            assertThat(r.status()).isEqualTo(401);
+            assertThat(r.bodyText()).contains("serveToken");
+        }
+    }
+
+    @Test
+    void yamlConfigIsReadWithEnvironmentAndErrorsNameTheFile() throws Exception {
+        Path f = tmp.resolve("m.yaml");
+        Files.writeString(f, "upstreams:\n  - name: ghcr.io\n    username: u\n    password: ${TOKEN}\n");
+        MirrorConfig c = LocalRuntime.readConfig(f, Map.of("TOKEN", "t"));
+        assertThat(c.upstream("ghcr.io")).hasValueSatisfying(u -> assertThat(u.password()).isEqualTo("t"));
+        Files.writeString(f, "tagTtl: [\n");
+        assertThatThrownBy(() -> LocalRuntime.readConfig(f, Map.of())).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(f.toString());
+    }
+}
