@@ -38,6 +38,9 @@ class TemplateTest {
     static final String DEPLOYMENT_JAR = "functions/aws/target/image-mirror-aws.jar";
     /** Which paths each HTTP handler answers; a new HTTP handler adds its own check here. */
     static final Map<String, Predicate<String>> ROUTES = Map.of(MirrorApiHandler.class.getName(), MirrorApi::handles);
+    /** Paths each HTTP handler serves in code, which the template must route to it. */
+    static final Map<String, List<String>> SERVED = Map.of(MirrorApiHandler.class.getName(),
+            List.of("/v1/mirror", "/v1/jobs/7f3c2a1e-5b6d-4e8f-9a0b-1c2d3e4f5a6b"));
 
     final JsonNode template = CloudFormationYaml.template();
     final Map<String, JsonNode> resources = CloudFormationYaml.fields(template.get("Resources"));
@@ -126,6 +129,24 @@ class TemplateTest {
         assertThat(routes).isPositive();
         assertThat(resources.get("HttpApi").path("Properties").path("Auth").path("EnableIamAuthorizer").asBoolean())
                 .isTrue();
+    }
+
+    @Test
+    void everyPathAHandlerServesHasARouteToIt() {
+        for (Map.Entry<String, List<String>> served : SERVED.entrySet()) {
+            List<Pattern> routes = new ArrayList<>();
+            for (JsonNode f : functions().values()) {
+                if (f.path("Handler").asText().equals(served.getKey() + "::handleRequest")) {
+                    for (JsonNode event : CloudFormationYaml.fields(f.path("Events")).values()) {
+                        String path = event.path("Properties").path("Path").asText();
+                        routes.add(Pattern.compile(Pattern.quote(path).replace("{proxy+}", "\\E.+\\Q")));
+                    }
+                }
+            }
+            for (String path : served.getValue()) {
+                assertThat(routes).as(path + " -> " + served.getKey()).anyMatch(r -> r.matcher(path).matches());
+            }
+        }
     }
 
     @Test
