@@ -2,7 +2,9 @@ package io.imagemirror.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.jar.JarEntry;
@@ -28,6 +30,23 @@ class DeploymentJarIT {
                     .noneMatch(n -> n.startsWith("org/apache/hc/"))
                     .noneMatch(n -> n.startsWith("software/amazon/awssdk/http/apache5/"))
                     .noneMatch(n -> n.startsWith("io/netty/"));
+        }
+    }
+
+    @Test
+    void handlersStartFromTheJarWithTheEnvironmentAlone() throws Exception {
+        try (AwsFixture aws = new AwsFixture("jarsmoke")) {
+            ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", "target/image-mirror-aws.jar" + File.pathSeparator + "target/test-classes",
+                    JarSmoke.class.getName(), "{\"image\": \"alpine:3.20\"}").redirectErrorStream(true);
+            pb.environment().putAll(aws.functionEnv(null));
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as(out).isZero();
+            assertThat(out).contains("api 202 {\"jobId\":").contains("worker failures 0");
+            var messages = aws.sqs.receiveMessage(b -> b.queueUrl(aws.queueUrl).waitTimeSeconds(5)).messages();
+            assertThat(messages).hasSize(1);
+            assertThat(out).contains(messages.get(0).body().replace("{\"jobId\":\"", "").replace("\"}", ""));
         }
     }
 
