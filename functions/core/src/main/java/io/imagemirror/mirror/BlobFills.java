@@ -324,11 +324,16 @@ public final class BlobFills {
         }
     }
 
-    private static final class CountingStream extends java.io.FilterInputStream {
+    private static final class CountingStream extends java.io.FilterInputStream implements io.imagemirror.oci.Verified {
         long count;
 
         CountingStream(InputStream in) {
             super(in);
+        }
+
+        @Override
+        public boolean verifies(Digest d, long n) {
+            return in instanceof io.imagemirror.oci.Verified v && v.verifies(d, n);
         }
 
         @Override

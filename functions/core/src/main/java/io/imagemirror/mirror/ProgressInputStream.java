@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /** Counts bytes as they pass and reports them to a listener at most every 1 MiB (and at the end). */
-final class ProgressInputStream extends FilterInputStream {
+final class ProgressInputStream extends FilterInputStream implements io.imagemirror.oci.Verified {
     private static final long STEP = 1 << 20;
 
     private final Digest digest;
@@ -20,6 +20,11 @@ final class ProgressInputStream extends FilterInputStream {
         this.digest = digest;
         this.size = size;
         this.listener = listener;
+    }
+
+    @Override
+    public boolean verifies(Digest d, long n) {
+        return in instanceof io.imagemirror.oci.Verified v && v.verifies(d, n);
     }
 
     @Override

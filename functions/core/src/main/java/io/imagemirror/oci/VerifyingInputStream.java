@@ -14,7 +14,7 @@ import java.security.MessageDigest;
  *
  * <p>Not thread-safe. Closing closes the underlying stream. {@link #mark} is not supported.
  */
-public final class VerifyingInputStream extends FilterInputStream {
+public final class VerifyingInputStream extends FilterInputStream implements Verified {
 
     private final Digest expected;
     private final long expectedSize;
@@ -32,6 +32,22 @@ public final class VerifyingInputStream extends FilterInputStream {
         this.expected = expected;
         this.expectedSize = expectedSize;
         this.hasher = expected.newHasher();
+    }
+
+    /**
+     * {@code in} itself when it already verifies {@code digest} and {@code size} (so bytes are hashed
+     * once, not twice, on their way from upstream into a store), else a new verifying stream over it.
+     */
+    public static java.io.InputStream over(java.io.InputStream in, Digest digest, long size) {
+        if (in instanceof Verified v && v.verifies(digest, size)) {
+            return in;
+        }
+        return new VerifyingInputStream(in, digest, size);
+    }
+
+    @Override
+    public boolean verifies(Digest digest, long size) {
+        return expected.equals(digest) && (size < 0 || size == expectedSize);
     }
 
     /**

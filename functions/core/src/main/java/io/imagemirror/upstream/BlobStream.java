@@ -20,7 +20,7 @@ import okhttp3.Response;
  * yields a byte twice or a wrong byte unnoticed: the end of stream comes only after the digest and
  * size matched. Not thread-safe; the caller closes it.
  */
-final class BlobStream extends InputStream {
+final class BlobStream extends InputStream implements io.imagemirror.oci.Verified {
 
     /** Opens the blob from {@code offset} (a Range request when positive), retrying as the client does. */
     @FunctionalInterface
@@ -55,6 +55,11 @@ final class BlobStream extends InputStream {
         s.response = opener.open(0);
         s.in = new VerifyingInputStream(s.response.body().byteStream(), digest, size);
         return s;
+    }
+
+    @Override
+    public boolean verifies(Digest d, long n) {
+        return digest.equals(d) && (n < 0 || n == size);
     }
 
     @Override

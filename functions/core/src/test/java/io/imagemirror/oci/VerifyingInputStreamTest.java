@@ -126,4 +126,15 @@ class VerifyingInputStreamTest {
         assertThat(in.read()).isEqualTo(-1);
         assertThat(in.isVerified()).isTrue();
     }
+
+    @Test
+    void overTrustsAStreamThatVerifiesTheSameDigestAndSizeOnly() {
+        VerifyingInputStream inner = new VerifyingInputStream(new ByteArrayInputStream(DATA), DIGEST, DATA.length);
+        assertThat(VerifyingInputStream.over(inner, DIGEST, DATA.length)).isSameAs(inner);
+        assertThat(VerifyingInputStream.over(inner, DIGEST, -1)).isSameAs(inner);
+        assertThat(VerifyingInputStream.over(inner, DIGEST, DATA.length + 1)).isNotSameAs(inner);
+        assertThat(VerifyingInputStream.over(inner, Digest.sha256(new byte[0]), DATA.length)).isNotSameAs(inner);
+        InputStream plain = new ByteArrayInputStream(DATA);
+        assertThat(VerifyingInputStream.over(plain, DIGEST, DATA.length)).isInstanceOf(VerifyingInputStream.class);
+    }
 }

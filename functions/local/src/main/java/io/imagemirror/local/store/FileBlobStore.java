@@ -121,7 +121,8 @@ public final class FileBlobStore implements BlobStore {
         Path temp = Files.createTempFile(tmp, digest.hex().substring(0, 12) + "-", TEMP_SUFFIX);
         try {
             // The caller owns `in`: the verifying wrapper is not closed, as that would close it.
-            VerifyingInputStream verifying = new VerifyingInputStream(in, digest, size);
+            // Hashed here unless `in` verifies this digest and size itself (a blob from upstream does).
+            InputStream verifying = VerifyingInputStream.over(in, digest, size);
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 byte[] buf = new byte[64 * 1024];
                 int n;
