@@ -1,5 +1,11 @@
 package io.imagemirror.aws;
 
+import io.imagemirror.api.DistributionApi;
+import io.imagemirror.cache.NameRouter;
+import io.imagemirror.cache.PullThroughCache;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagemirror.aws.queue.SqsJobQueue;
@@ -56,6 +62,11 @@ public final class AwsWiring implements AutoCloseable {
     public static final List<String> VARIABLES = List.of(BUCKET, TABLE, QUEUE_URL, CONFIG, CREDENTIALS_SECRET);
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = LoggerFactory.getLogger(AwsWiring.class);
+    /** Cold blobs up to this size are stored within the request (API Gateway allows 30 s). */
+    static final long COLD_BLOB_IN_REQUEST = 32L << 20;
+    /** How long a presigned blob URL stays valid. */
+    static final Duration PRESIGN_TTL = Duration.ofMinutes(10);
     private static AwsWiring shared;
 
     private final MirrorConfig config;
@@ -65,6 +76,8 @@ public final class AwsWiring implements AutoCloseable {
     private final ImageMirror mirror;
     private final MirrorJobs jobs;
     private final List<AutoCloseable> resources;
+    private final Clock clock;
+    private DistributionApi registryApi;
 
     /**
      * Wires the engine over given ports.
@@ -76,6 +89,7 @@ public final class AwsWiring implements AutoCloseable {
         this.config = Objects.requireNonNull(config, "config");
         this.storage = Objects.requireNonNull(storage, "storage");
         this.resources = List.copyOf(resources);
+        this.clock = Objects.requireNonNull(clock, "clock");
         this.upstreams = new Upstreams(config.toUpstreamList(), credentials, http, clock, RetryPolicy.defaults());
         this.blobPool = Executors.newFixedThreadPool(config.parallelism(), daemonThreads());
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock);
@@ -179,6 +193,21 @@ public final class AwsWiring implements AutoCloseable {
 
     public MirrorJobs jobs() {
         return jobs;
+    }
+
+    /**
+     * The {@code /v2} pull-through API as Lambda serves it: stored blobs answered with a 307 to a
+     * presigned S3 URL, a cold blob stored within the request when small and otherwise handed over at
+     * upstream's own location, and pulled references recorded by a mirror job on the queue (a
+     * frozen Lambda runs no background threads).
+     */
+    public synchronized DistributionApi registryApi() {
+        if (registryApi == null) {
+            PullThroughCache cache = new PullThroughCache(mirror, config.tagTtl(), blobPool, clock, LOG::warn,
+                    jobs::submit, new PullThroughCache.ColdBlobs(COLD_BLOB_IN_REQUEST, true));
+            registryApi = new DistributionApi(cache, new NameRouter(config), true, PRESIGN_TTL);
+        }
+        return registryApi;
     }
 
     @Override

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.imagemirror.api.DistributionApi;
 import io.imagemirror.api.MirrorApi;
 import io.imagemirror.aws.handlers.MirrorApiHandler;
+import io.imagemirror.aws.handlers.RegistryHandler;
 import io.imagemirror.aws.store.AwsClients;
 import io.imagemirror.aws.store.DynamoMetadataStore;
 import io.imagemirror.jobs.MirrorJobs;
@@ -37,10 +39,12 @@ class TemplateTest {
 
     static final String DEPLOYMENT_JAR = "functions/aws/target/image-mirror-aws.jar";
     /** Which paths each HTTP handler answers; a new HTTP handler adds its own check here. */
-    static final Map<String, Predicate<String>> ROUTES = Map.of(MirrorApiHandler.class.getName(), MirrorApi::handles);
+    static final Map<String, Predicate<String>> ROUTES = Map.of(MirrorApiHandler.class.getName(), MirrorApi::handles,
+            RegistryHandler.class.getName(), DistributionApi::handles);
     /** Paths each HTTP handler serves in code, which the template must route to it. */
     static final Map<String, List<String>> SERVED = Map.of(MirrorApiHandler.class.getName(),
-            List.of("/v1/mirror", "/v1/jobs/7f3c2a1e-5b6d-4e8f-9a0b-1c2d3e4f5a6b"));
+            List.of("/v1/mirror", "/v1/jobs/7f3c2a1e-5b6d-4e8f-9a0b-1c2d3e4f5a6b"),
+            RegistryHandler.class.getName(), List.of("/v2/", "/v2/library/alpine/manifests/3.20", "/v2/_catalog"));
 
     final JsonNode template = CloudFormationYaml.template();
     final Map<String, JsonNode> resources = CloudFormationYaml.fields(template.get("Resources"));
