@@ -129,6 +129,10 @@ class DistributionApiTest extends MirrorTestBase {
 
         requests.reset();
         assertThat(body(get("/v2/app/web/blobs/" + layer.digest()))).isEqualTo(layer.bytes());
+        // pulls of a recorded manifest are counted, off the request path
+        get("/v2/app/web/manifests/1.0");
+        await().atMost(Duration.ofSeconds(10)).until(() -> metadata.getManifest(upstream.hostPort() + "/app/web",
+                Digest.parse(img.digest())).orElseThrow().pullCount() >= 1);
         assertThat(get("/v2/app/web/manifests/1.0").body()).isEqualTo(img.manifest());
         assertThat(get("/v2/app/web/manifests/" + img.digest()).body()).isEqualTo(img.manifest());
         assertThat(requests.seen).isEmpty();
