@@ -160,10 +160,10 @@ public final class BlobFills {
 
         private void runDirect(Source source) throws IOException {
             try (InputStream in = source.open()) {
-                CountingStream counted = new CountingStream(in);
+                ProgressInputStream counted = new ProgressInputStream(in, digest, size, MirrorListener.NONE);
                 BlobStore.PutResult r = blobs.put(digest, size, counted);
                 record();
-                done.complete(r == BlobStore.PutResult.STORED ? counted.count : 0L);
+                done.complete(r == BlobStore.PutResult.STORED ? counted.bytes() : 0L);
             } catch (IOException | RuntimeException e) {
                 done.completeExceptionally(e);
                 throw e;
@@ -321,37 +321,6 @@ public final class BlobFills {
             public void close() throws IOException {
                 channel.close();
             }
-        }
-    }
-
-    private static final class CountingStream extends java.io.FilterInputStream implements io.imagemirror.oci.Verified {
-        long count;
-
-        CountingStream(InputStream in) {
-            super(in);
-        }
-
-        @Override
-        public boolean verifies(Digest d, long n) {
-            return in instanceof io.imagemirror.oci.Verified v && v.verifies(d, n);
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) {
-                count++;
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            if (n > 0) {
-                count += n;
-            }
-            return n;
         }
     }
 }
