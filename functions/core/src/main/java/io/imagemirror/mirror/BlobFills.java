@@ -6,7 +6,6 @@ import io.imagemirror.store.MetadataStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -41,6 +40,7 @@ public final class BlobFills {
     private final Path spoolDir;
     private final Executor executor;
     private final Map<Digest, Fill> inFlight = new ConcurrentHashMap<>();
+    private static final int SPOOL_CHUNK = 1 << 20;
 
     /**
      * @param spoolDir where fills spool so readers can follow them, or null to stream into the store
@@ -173,26 +173,34 @@ public final class BlobFills {
         private void runSpooled(Source source) {
             try {
                 try (InputStream in = source.open();
-                     OutputStream out = Files.newOutputStream(spool, StandardOpenOption.WRITE)) {
-                    byte[] buf = new byte[256 * 1024];
-                    for (int n; (n = in.read(buf)) >= 0; ) {
-                        out.write(buf, 0, n);
-                        out.flush();
-                        synchronized (this) {
-                            written += n;
-                            notifyAll();
+                     FileChannel out = FileChannel.open(spool, StandardOpenOption.WRITE)) {
+                    // Fill a large buffer before each write and wake readers once per write, not per
+                    // network read (which hands over 8 KiB at a time).
+                    byte[] buf = new byte[SPOOL_CHUNK];
+                    while (true) {
+                        int n = in.readNBytes(buf, 0, buf.length);
+                        if (n > 0) {
+                            ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                            while (bb.hasRemaining()) {
+                                out.write(bb);
+                            }
+                            synchronized (this) {
+                                written += n;
+                                notifyAll();
+                            }
+                        }
+                        if (n < buf.length) {
+                            break; // end of stream: readNBytes read less than asked only there
                         }
                     }
+                    out.force(true);
                 }
-                // The source verified digest and size at its end: readers may have the last byte now,
-                // while the store takes its own verified copy.
+                // The source verified digest and size at its end: readers may have the last byte now.
                 synchronized (this) {
                     verified = true;
                     notifyAll();
                 }
-                try (InputStream verified = Files.newInputStream(spool)) {
-                    blobs.put(digest, size, verified);
-                }
+                blobs.putFile(digest, size, spool);
                 record();
                 synchronized (this) {
                     finished = true;
@@ -246,9 +254,14 @@ public final class BlobFills {
             }
         }
 
+        /**
+         * Waits until there are bytes past {@code position} a reader may have, and returns where they
+         * end. The blob's last byte is only handed out once the whole blob matched its digest, so a
+         * client that stops after {@code Content-Length} bytes never gets unverified content whole.
+         */
         private long waitFor(long position) throws IOException {
             synchronized (this) {
-                while (written <= position && failure == null && !verified) {
+                while (releasable() <= position && failure == null && !verified) {
                     try {
                         wait(1000);
                     } catch (InterruptedException e) {
@@ -260,8 +273,13 @@ public final class BlobFills {
                     throw new IOException("fetching " + digest + " from upstream failed: " + failure.getMessage(),
                             failure);
                 }
-                return written;
+                return releasable();
             }
+        }
+
+        /** Bytes readers may have: all once verified, else all but the last byte of the blob. */
+        private long releasable() {
+            return verified ? written : Math.min(written, size - 1);
         }
 
         /** Follows the spool file as the fill writes it. */

@@ -79,6 +79,18 @@ public interface BlobStore {
     PutResult put(Digest digest, long size, InputStream in) throws IOException;
 
     /**
+     * Stores a complete local file whose bytes were already verified against {@code digest} and
+     * {@code size} as they were written (a pull-through spool). A store on the same filesystem may
+     * take the file over without copying it (the local store links it into place); the default
+     * streams it through {@link #put}. The file is left for the caller to delete.
+     */
+    default PutResult putFile(Digest digest, long size, java.nio.file.Path file) throws IOException {
+        try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+            return put(digest, size, in);
+        }
+    }
+
+    /**
      * Opens the object, or the given range of it.
      *
      * @return empty when nothing is stored under {@code digest}

@@ -67,10 +67,16 @@ public final class ImageMirrorCommand {
         return c;
     }
 
-    /** Opens the store and wires a runtime over it; the caller closes it. */
-    LocalRuntime runtime(MirrorConfig config) throws IOException {
+    /**
+     * Opens the store and wires a runtime over it; the caller closes it.
+     *
+     * @param spooled whether cold blobs are spooled so clients can follow them while they are
+     *     stored ({@code serve}); a plain copy streams straight into the store instead
+     */
+    LocalRuntime runtime(MirrorConfig config, boolean spooled) throws IOException {
         Storage storage = store.open();
-        Path spool = store.backend() == StoreOptions.Backend.local ? store.dataDir().resolve("spool")
+        Path spool = !spooled ? null
+                : store.backend() == StoreOptions.Backend.local ? store.dataDir().resolve("spool")
                 : Files.createTempDirectory("image-mirror-spool");
         return new LocalRuntime(config, storage, spool, Clock.systemUTC());
     }

@@ -61,7 +61,7 @@ final class MirrorCommand implements Callable<Integer> {
             wanted.add(Platform.parse(p));
         }
         MirrorRequest request = new MirrorRequest(ref, wanted, allTags, referrers, nonDistributable, "mirror");
-        try (LocalRuntime rt = parent.runtime(parent.config())) {
+        try (LocalRuntime rt = parent.runtime(parent.config(), false)) {
             MirrorListener progress = quiet || json ? MirrorListener.NONE
                     : System.console() != null ? new TerminalProgress(out) : new PlainProgress(out);
             MirrorResult result = rt.mirror().mirror(request, progress);

@@ -53,7 +53,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         InetSocketAddress address = parseListen(listen);
         CountDownLatch stopped = new CountDownLatch(1);
-        try (LocalRuntime rt = parent.runtime(config);
+        try (LocalRuntime rt = parent.runtime(config, true);
              LocalHttpServer server = LocalHttpServer.start(address, threads,
                      rt.routes(address.getAddress().isLoopbackAddress()), LocalRuntime.accessLog(), Clock.systemUTC())) {
             Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "shutdown"));

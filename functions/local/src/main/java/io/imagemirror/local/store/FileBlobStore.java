@@ -112,6 +112,35 @@ public final class FileBlobStore implements BlobStore {
         }
     }
 
+    /**
+     * Links an already verified, fsynced file (a pull-through spool on the same filesystem) into
+     * place instead of copying it; elsewhere, or if links are not possible, it is copied and
+     * verified through {@link #put}.
+     */
+    @Override
+    public PutResult putFile(Digest digest, long size, Path file) throws IOException {
+        Path target = pathOf(digest);
+        if (Files.exists(target)) {
+            return PutResult.ALREADY_EXISTS;
+        }
+        if (Files.size(file) != size) {
+            throw new IOException("file for " + digest + " has " + Files.size(file) + " bytes, not " + size);
+        }
+        Files.createDirectories(target.getParent());
+        try {
+            Files.createLink(target, file);
+        } catch (FileAlreadyExistsException e) {
+            return PutResult.ALREADY_EXISTS;
+        } catch (UnsupportedOperationException | IOException e) {
+            // another filesystem, or no hard links: copy and verify
+            try (InputStream in = Files.newInputStream(file)) {
+                return put(digest, size, in);
+            }
+        }
+        syncDirectory(target.getParent());
+        return PutResult.STORED;
+    }
+
     @Override
     public PutResult put(Digest digest, long size, InputStream in) throws IOException {
         Path target = pathOf(digest);
@@ -179,8 +208,7 @@ public final class FileBlobStore implements BlobStore {
             }
             long length = range.lengthWithin(size);
             ch.position(range.first());
-            return Optional.of(new Content(new LimitedInputStream(Channels.newInputStream(ch), length),
-                    range.first(), length, size));
+            return Optional.of(new Content(new RegionStream(ch, range.first(), length), range.first(), length, size));
         } catch (IOException e) {
             closeQuietly(ch);
             throw failure("open", digest, e);
@@ -269,7 +297,36 @@ public final class FileBlobStore implements BlobStore {
     }
 
     /** Yields at most {@code limit} bytes of the underlying stream. */
-    private static final class LimitedInputStream extends java.io.FilterInputStream {
+    /** A stored blob's bytes as a stream that also offers its file region, for zero-copy serving. */
+    private static final class RegionStream extends LimitedInputStream implements io.imagemirror.store.FileRegion {
+        private final FileChannel channel;
+        private final long position;
+        private final long length;
+
+        RegionStream(FileChannel channel, long position, long length) {
+            super(Channels.newInputStream(channel), length);
+            this.channel = channel;
+            this.position = position;
+            this.length = length;
+        }
+
+        @Override
+        public FileChannel channel() {
+            return channel;
+        }
+
+        @Override
+        public long position() {
+            return position;
+        }
+
+        @Override
+        public long length() {
+            return length;
+        }
+    }
+
+    private static class LimitedInputStream extends java.io.FilterInputStream {
         private long left;
 
         LimitedInputStream(InputStream in, long limit) {

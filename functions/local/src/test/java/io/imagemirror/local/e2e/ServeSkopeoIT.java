@@ -132,6 +132,27 @@ class ServeSkopeoIT {
     }
 
     @Test
+    void storedBlobsServeWholeAndByRangeOverHttp() throws Exception {
+        TestImage img = TestImage.builder(60).layer(3_000_000).build();
+        upstream.pusher().pushImage("serve/range", "1", img);
+        assertThat(pull("serve/range:1", tmp.resolve("range")).status()).isZero();
+        waitForTag("serve/range", "1");
+        TestImage.Blob layer = img.layers().get(0);
+        URI uri = URI.create("http://" + server.hostPort() + "/v2/serve/range/blobs/" + layer.digest());
+        HttpResponse<byte[]> whole = HTTP.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(whole.statusCode()).isEqualTo(200);
+        assertThat(whole.body()).isEqualTo(layer.bytes());
+        HttpResponse<byte[]> part = HTTP.send(HttpRequest.newBuilder(uri).header("Range", "bytes=1000000-1000099").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(part.statusCode()).isEqualTo(206);
+        assertThat(part.headers().firstValue("Content-Range")).hasValue("bytes 1000000-1000099/" + layer.size());
+        assertThat(part.body()).isEqualTo(java.util.Arrays.copyOfRange(layer.bytes(), 1_000_000, 1_000_100));
+        HttpResponse<Void> head = HTTP.send(HttpRequest.newBuilder(uri).method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.discarding());
+        assertThat(head.headers().firstValue("Content-Length")).hasValue(String.valueOf(layer.size()));
+    }
+
+    @Test
     void writesAreRefusedAndErrorsAreOciJson() throws Exception {
         HttpResponse<String> put = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + server.hostPort()
                 + "/v2/serve/app/manifests/x")).PUT(HttpRequest.BodyPublishers.ofString("{}")).build(),

@@ -1,13 +1,13 @@
 package io.imagemirror.local.store;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import static assertThat;
 
-import io.imagemirror.oci.Digest;
+import Digest;
 import io.imagemirror.store.BigBlobPut;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.BlobStoreContract;
 import java.io.ByteArrayInputStream;
-import java.nio.file.Files;
+import Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
@@ -42,6 +42,28 @@ class FileBlobStoreTest extends BlobStoreContract {
         public static void main(String[] args) throws Exception {
             BigBlobPut.putInThisJvm(FileBlobStore.blobs(Path.of(args[0])));
         }
+    }
+
+    @Test
+    void putFileLinksAVerifiedSpoolIntoPlaceWithoutCopying() throws Exception {
+        FileBlobStore store = FileBlobStore.blobs(data);
+        byte[] bytes = "spooled blob".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Digest d = Digest.sha256(bytes);
+        Path spool = Files.createDirectories(data.resolve("spool")).resolve("x.spool");
+        Files.write(spool, bytes);
+        assertThat(store.putFile(d, bytes.length, spool))
+                .isEqualTo(BlobStore.PutResult.STORED);
+        Files.delete(spool);
+        try (var c = store.open(d).orElseThrow()) {
+            assertThat(c.stream().readAllBytes()).isEqualTo(bytes);
+        }
+        Files.write(spool, bytes);
+        assertThat(store.putFile(d, bytes.length, spool))
+                .isEqualTo(BlobStore.PutResult.ALREADY_EXISTS);
+        Digest other = Digest.sha256(new byte[] {1});
+        assertThatThrownBy(() -> store.putFile(other, 99, spool))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("not 99");
+        assertThat(store.exists(other)).isFalse();
     }
 
     @Test
