@@ -1,13 +1,14 @@
 package io.imagemirror.local.store;
 
-import static assertThat;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import Digest;
+import io.imagemirror.oci.Digest;
 import io.imagemirror.store.BigBlobPut;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.BlobStoreContract;
 import java.io.ByteArrayInputStream;
-import Files;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
