@@ -6,7 +6,7 @@
 #
 # One local upstream docker-registry holds a single-layer image (LAYER_MIB MiB, incompressible).
 # Each run: (1) image-mirror mirrors it into a fresh local store (dir + SQLite) with -Xmx128m,
-# wall time and peak RSS via /usr/bin/time -v (or VmHWM sampling); (2) skopeo copies it to a
+# wall time (`sync` first, outside the clock) and peak RSS via /usr/bin/time -v (or VmHWM sampling); (2) skopeo copies it to a
 # fresh second docker-registry. The order alternates per run. Prints a Markdown table and
 # writes it to $OUT (default bench/results/mirror-vs-skopeo.md).
 # Needs: java 17, the built jar (mvn -B -q -ntp package -DskipTests), docker-registry, skopeo,
@@ -35,6 +35,7 @@ SRC="$UP/bench/big:1"
 run_mirror() {
   local i="$1" data="$WORK/data-$i" t0 t1 rc=0
   rm -rf "$data"
+  sync  # flush earlier runs' dirty pages outside the clock
   t0="$(now)"
   if [ -x /usr/bin/time ]; then
     /usr/bin/time -v -o "$WORK/time-$i.txt" java $MIRROR_JAVA_OPTS -jar "$JAR" --data "$data" \
@@ -68,6 +69,7 @@ run_skopeo() {
   local i="$1" port t0 t1
   port="$(free_port)"
   start_registry "dest-$i" "$port" "$WORK/dest-$i"
+  sync
   t0="$(now)"
   skopeo copy -q --src-tls-verify=false --dest-tls-verify=false "docker://$SRC" \
     "docker://127.0.0.1:$port/bench/big:1" > "$WORK/skopeo-$i.out" 2>&1 \
