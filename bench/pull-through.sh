@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (issue 6): pulling through `image-mirror serve` vs CNCF distribution 2.8 as a proxy.
 #
-#   bench/pull-through.sh               # N=3 rounds, 512 MiB layer
+#   bench/pull-through.sh               # N=5 rounds, 512 MiB layer
 #   N=5 LAYER_MIB=256 OUT=/tmp/r.md bench/pull-through.sh
 #
 # One local upstream docker-registry (access log on) holds a single-layer image. Each round, skopeo
@@ -9,17 +9,23 @@
 # mode with fresh storage: cold, then warm, (c) through `image-mirror serve` with a fresh data dir:
 # cold, then warm. `sync` runs before each timed pull (outside the clock). Servers are started (and answer /v2/) before the clock starts. Upstream blob GETs
 # and the bytes they sent are counted from the upstream's access log for each proxied pull, after a
-# settle delay (SETTLE seconds, default 3) so background fills are counted too. Prints a Markdown
+# settle delay (SETTLE seconds, default 3) so background fills are counted too. The client writes
+# into PULL_DIR (default /dev/shm when it is a writable tmpfs, else the temp dir): the client's own
+# disk writes are the same for every path and only add noise. Prints a Markdown
 # table and writes it to $OUT (default bench/results/pull-through.md).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-N="${N:-3}"
+N="${N:-5}"
 SETTLE="${SETTLE:-3}"
 SERVE_JAVA_OPTS="${SERVE_JAVA_OPTS:-}"
 OUT="${OUT:-$here/results/pull-through.md}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-pull.XXXXXX")"
 . "$here/lib.sh"
-trap bench_cleanup EXIT
+if [ -z "${PULL_DIR:-}" ]; then
+  if [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then PULL_DIR=/dev/shm; else PULL_DIR="$WORK"; fi
+fi
+PULL_OUT="$(mktemp -d "$PULL_DIR/bench-pull-out.XXXXXX")"
+trap 'rm -rf "${PULL_OUT:-/nonexistent}"; bench_cleanup' EXIT
 trap 'exit 130' INT TERM
 need_tools java docker-registry skopeo jq curl openssl python3 sha256sum
 [ -s "$JAR" ] || die "no jar at $JAR: run mvn -B -q -ntp package -DskipTests"
@@ -34,7 +40,7 @@ rm -rf "$WORK/layout"
 
 # pull HOSTPORT -> sets T_PULL
 pull() {
-  local out="$WORK/pull" t0 t1
+  local out="$PULL_OUT/pull" t0 t1
   rm -rf "$out"
   sync  # flush earlier runs' dirty pages outside the clock
   t0="$(now)"
@@ -95,7 +101,7 @@ mkdir -p "$(dirname "$OUT")"
 {
   echo "### pull-through — $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
-  echo "Image: 1 layer of $IMAGE_LAYER_SIZE bytes (${LAYER_MIB} MiB incompressible) + config; client skopeo → \`dir:\`; $N rounds."
+  echo "Image: 1 layer of $IMAGE_LAYER_SIZE bytes (${LAYER_MIB} MiB incompressible) + config; client skopeo → \`dir:\` in $PULL_DIR; $N rounds (median)."
   echo
   echo "| path | runs (s) | median (s) | ratio | upstream blob GETs per pull | upstream bytes per pull |"
   echo "| --- | --- | --- | --- | --- | --- |"
