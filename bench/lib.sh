@@ -153,6 +153,8 @@ count_blob_gets() {
   tail -n +"$(($2 + 1))" "$1" | awk '$6 == "\"GET" && $7 ~ /\/blobs\/sha256:/ {n++; b += ($10 ~ /^[0-9]+$/ ? $10 : 0)}
     END {printf "%d %d\n", n, b}'
 }
+# cpu_secs PID: user+system CPU seconds the process has used so far
+cpu_secs() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
 
 machine_info() {

@@ -42,6 +42,7 @@ run_mirror() {
       --insecure-registry "$UP" mirror "$SRC" --json > "$WORK/mirror-$i.out" 2> "$WORK/mirror-$i.err" || rc=$?
     t1="$(now)"
     RSS_MIRROR="$(awk -F': ' '/Maximum resident set size/{print $2}' "$WORK/time-$i.txt")"
+    CPU_MIRROR="$(awk -F': ' '/User time/{u=$2} /System time/{s=$2} END{printf "%.2f", u+s}' "$WORK/time-$i.txt")"
   else
     java $MIRROR_JAVA_OPTS -jar "$JAR" --data "$data" --insecure-registry "$UP" mirror "$SRC" --json \
       > "$WORK/mirror-$i.out" 2> "$WORK/mirror-$i.err" &
@@ -55,6 +56,7 @@ run_mirror() {
     wait "$pid" || rc=$?
     t1="$(now)"
     RSS_MIRROR="$hwm"
+    CPU_MIRROR="n/a"
   fi
   [ "$rc" = 0 ] || { cat "$WORK/mirror-$i.out" "$WORK/mirror-$i.err" >&2; die "image-mirror mirror failed (exit $rc)"; }
   # the mirror's own duration (durationMs of --json): the copy without JVM start and exit
@@ -82,14 +84,14 @@ run_skopeo() {
   rm -rf "$WORK/dest-$i"
 }
 
-declare -a tm td ts rss
+declare -a tm td tc ts rss
 for ((i = 1; i <= N; i++)); do
   if ((i % 2)); then
     run_mirror "$i"; run_skopeo "$i"
   else
     run_skopeo "$i"; run_mirror "$i"
   fi
-  tm+=("$T_MIRROR"); td+=("$D_MIRROR"); ts+=("$T_SKOPEO"); rss+=("$RSS_MIRROR")
+  tm+=("$T_MIRROR"); td+=("$D_MIRROR"); tc+=("$CPU_MIRROR"); ts+=("$T_SKOPEO"); rss+=("$RSS_MIRROR")
   log "run $i/$N: image-mirror ${T_MIRROR}s (in-process ${D_MIRROR}s, peak RSS ${RSS_MIRROR} KiB), skopeo ${T_SKOPEO}s"
 done
 
@@ -108,6 +110,7 @@ mkdir -p "$(dirname "$OUT")"
   echo "| image-mirror mirror ($MIRROR_JAVA_OPTS) → local store | ${tm[*]} | $med_m | $((max_rss / 1024)) MiB (max of runs) |"
   echo "| skopeo copy registry → registry | ${ts[*]} | $med_s | – |"
   echo "| (image-mirror in-process \`durationMs\`, without JVM start/exit) | ${td[*]} | $(median "${td[@]}") | – |"
+  echo "| (image-mirror CPU user+sys, s) | ${tc[*]} | $(median "${tc[@]}") | – |"
   echo
   echo "Ratio skopeo / image-mirror: **${speedup}x** (target ≥ 2x: $target)."
   echo

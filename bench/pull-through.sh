@@ -11,7 +11,8 @@
 # and the bytes they sent are counted from the upstream's access log for each proxied pull, after a
 # settle delay (SETTLE seconds, default 3) so background fills are counted too. The client writes
 # into PULL_DIR (default /dev/shm when it is a writable tmpfs, else the temp dir): the client's own
-# disk writes are the same for every path and only add noise. Prints a Markdown
+# disk writes are the same for every path and only add noise. Server CPU is user+system time of the
+# serving process (/proc/PID/stat) from the start of a pull to the end of its settle delay. Prints a Markdown
 # table and writes it to $OUT (default bench/results/pull-through.md).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,14 +34,16 @@ need_tools java docker-registry skopeo jq curl openssl python3 sha256sum
 
 UP_PORT="$(free_port)"; UP="127.0.0.1:$UP_PORT"
 start_registry upstream "$UP_PORT" "$WORK/upstream"
+UP_PID="$REG_PID"
 UPLOG="$WORK/upstream.access.log"
 build_image "$WORK/layout"
 push_image "$WORK/layout" "$UP" bench/big:1
 rm -rf "$WORK/layout"
 
-# pull HOSTPORT -> sets T_PULL
+# pull HOSTPORT [SERVER_PID] -> sets T_PULL (and C0, the server's CPU seconds before the pull)
 pull() {
   local out="$PULL_OUT/pull" t0 t1
+  C0="$(cpu_secs "${2:-$$}")"
   rm -rf "$out"
   sync  # flush earlier runs' dirty pages outside the clock
   t0="$(now)"
@@ -53,37 +56,39 @@ pull() {
   T_PULL="$(elapsed "$t0" "$t1")"
 }
 
-# upstream_since LINE -> sets UP_GETS UP_BYTES (blob GETs at the upstream after LINE, after settling)
+# upstream_since LINE [SERVER_PID] -> sets UP_GETS UP_BYTES (blob GETs at the upstream after LINE,
+# after settling) and CPU (the server's CPU seconds since the pull began, background work included)
 upstream_since() {
   sleep "$SETTLE"
   read -r UP_GETS UP_BYTES < <(count_blob_gets "$UPLOG" "$1")
+  CPU="$(awk -v a="$C0" -v b="$(cpu_secs "${2:-$$}")" 'BEGIN{printf "%.2f", b - a}')"
 }
 
 # one untimed pull so the upstream's blob is in the page cache for every path alike
 pull "$UP"
 
-declare -a dgets direct pcold pwarm scold swarm pgets pbytes sgets sbytes pwgets swgets
+declare -a dcpu pccpu pwcpu sccpu swcpu dgets direct pcold pwarm scold swarm pgets pbytes sgets sbytes pwgets swgets
 for ((i = 1; i <= N; i++)); do
   # (a) direct
-  mark="$(lines "$UPLOG")"; pull "$UP"; direct+=("$T_PULL")
-  read -r UP_GETS UP_BYTES < <(count_blob_gets "$UPLOG" "$mark"); dgets+=("$UP_GETS")
+  mark="$(lines "$UPLOG")"; pull "$UP" "$UP_PID"; direct+=("$T_PULL")
+  upstream_since "$mark" "$UP_PID"; dgets+=("$UP_GETS"); dcpu+=("$CPU")
 
   # (b) distribution proxy, fresh storage
   pport="$(free_port)"
   start_registry "proxy-$i" "$pport" "$WORK/proxy-$i" "http://$UP"
-  mark="$(lines "$UPLOG")"; pull "127.0.0.1:$pport"; pcold+=("$T_PULL")
-  upstream_since "$mark"; pgets+=("$UP_GETS"); pbytes+=("$UP_BYTES")
-  mark="$(lines "$UPLOG")"; pull "127.0.0.1:$pport"; pwarm+=("$T_PULL")
-  upstream_since "$mark"; pwgets+=("$UP_GETS")
+  mark="$(lines "$UPLOG")"; pull "127.0.0.1:$pport" "$REG_PID"; pcold+=("$T_PULL")
+  upstream_since "$mark" "$REG_PID"; pgets+=("$UP_GETS"); pbytes+=("$UP_BYTES"); pccpu+=("$CPU")
+  mark="$(lines "$UPLOG")"; pull "127.0.0.1:$pport" "$REG_PID"; pwarm+=("$T_PULL")
+  upstream_since "$mark" "$REG_PID"; pwgets+=("$UP_GETS"); pwcpu+=("$CPU")
   stop_pid "$REG_PID"; rm -rf "$WORK/proxy-$i"
 
   # (c) image-mirror serve, fresh data dir
   sport="$(free_port)"
   start_serve "$WORK/data-$i" "$sport" "$UP"
-  mark="$(lines "$UPLOG")"; pull "127.0.0.1:$sport"; scold+=("$T_PULL")
-  upstream_since "$mark"; sgets+=("$UP_GETS"); sbytes+=("$UP_BYTES")
-  mark="$(lines "$UPLOG")"; pull "127.0.0.1:$sport"; swarm+=("$T_PULL")
-  upstream_since "$mark"; swgets+=("$UP_GETS")
+  mark="$(lines "$UPLOG")"; pull "127.0.0.1:$sport" "$SERVE_PID"; scold+=("$T_PULL")
+  upstream_since "$mark" "$SERVE_PID"; sgets+=("$UP_GETS"); sbytes+=("$UP_BYTES"); sccpu+=("$CPU")
+  mark="$(lines "$UPLOG")"; pull "127.0.0.1:$sport" "$SERVE_PID"; swarm+=("$T_PULL")
+  upstream_since "$mark" "$SERVE_PID"; swgets+=("$UP_GETS"); swcpu+=("$CPU")
   stop_pid "$SERVE_PID"; rm -rf "$WORK/data-$i"
 
   log "round $i/$N: direct ${direct[-1]}s | proxy cold ${pcold[-1]}s (${pgets[-1]} GETs, ${pbytes[-1]} B) warm ${pwarm[-1]}s | image-mirror cold ${scold[-1]}s (${sgets[-1]} GETs, ${sbytes[-1]} B) warm ${swarm[-1]}s"
@@ -103,13 +108,13 @@ mkdir -p "$(dirname "$OUT")"
   echo
   echo "Image: 1 layer of $IMAGE_LAYER_SIZE bytes (${LAYER_MIB} MiB incompressible) + config; client skopeo → \`dir:\` in $PULL_DIR; $N rounds (median)."
   echo
-  echo "| path | runs (s) | median (s) | ratio | upstream blob GETs per pull | upstream bytes per pull |"
-  echo "| --- | --- | --- | --- | --- | --- |"
-  echo "| (a) direct from upstream | ${direct[*]} | $m_direct | 1.00 (baseline) | ${dgets[*]} | – |"
-  echo "| (b) distribution 2.8 proxy, cold | ${pcold[*]} | $m_pcold | 1.00 (cold baseline) | ${pgets[*]} | $(mib "$(median "${pbytes[@]}")") |"
-  echo "| (b) distribution 2.8 proxy, warm | ${pwarm[*]} | $m_pwarm | ${r_pwarm} of direct | ${pwgets[*]} | – |"
-  echo "| (c) image-mirror serve, cold | ${scold[*]} | $m_scold | **${r_cold}** of proxy cold | ${sgets[*]} | $(mib "$(median "${sbytes[@]}")") |"
-  echo "| (c) image-mirror serve, warm | ${swarm[*]} | $m_swarm | **${r_warm}** of direct | ${swgets[*]} | – |"
+  echo "| path | runs (s) | median (s) | ratio | upstream blob GETs per pull | upstream bytes per pull | server CPU s per pull (median) |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
+  echo "| (a) direct from upstream | ${direct[*]} | $m_direct | 1.00 (baseline) | ${dgets[*]} | – | $(median "${dcpu[@]}") (upstream) |"
+  echo "| (b) distribution 2.8 proxy, cold | ${pcold[*]} | $m_pcold | 1.00 (cold baseline) | ${pgets[*]} | $(mib "$(median "${pbytes[@]}")") | $(median "${pccpu[@]}") |"
+  echo "| (b) distribution 2.8 proxy, warm | ${pwarm[*]} | $m_pwarm | ${r_pwarm} of direct | ${pwgets[*]} | – | $(median "${pwcpu[@]}") |"
+  echo "| (c) image-mirror serve, cold | ${scold[*]} | $m_scold | **${r_cold}** of proxy cold | ${sgets[*]} | $(mib "$(median "${sbytes[@]}")") | $(median "${sccpu[@]}") |"
+  echo "| (c) image-mirror serve, warm | ${swarm[*]} | $m_swarm | **${r_warm}** of direct | ${swgets[*]} | – | $(median "${swcpu[@]}") |"
   echo
   echo "Targets: cold ≤ 0.85x the distribution proxy with exactly one upstream GET per blob ($blobs blobs): **$t_cold**"
   echo "(ratio $r_cold, one fetch per blob: $one_fetch); warm within 5% of direct: **$t_warm** (ratio $r_warm)."
