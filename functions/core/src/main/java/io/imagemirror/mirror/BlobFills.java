@@ -193,12 +193,13 @@ public final class BlobFills {
                             break; // end of stream: readNBytes read less than asked only there
                         }
                     }
+                    // The source verified digest and size at its end: readers may have the last byte
+                    // now, before the spool is made durable for the store.
+                    synchronized (this) {
+                        verified = true;
+                        notifyAll();
+                    }
                     out.force(true);
-                }
-                // The source verified digest and size at its end: readers may have the last byte now.
-                synchronized (this) {
-                    verified = true;
-                    notifyAll();
                 }
                 blobs.putFile(digest, size, spool);
                 record();
