@@ -344,7 +344,9 @@ public final class DistributionApi implements ApiHandler {
         } else {
             status = e.status();
         }
-        String message = errors.isEmpty() || errors.get(0).message() == null ? e.getMessage() : errors.get(0).message();
+        // Our own refusals carry only the code's stock text in the error list; their message says why.
+        String message = errors.isEmpty() || errors.get(0).message() == null
+                || errors.get(0).message().equals(code.defaultMessage()) ? e.getMessage() : errors.get(0).message();
         if (status == 502) {
             message = "upstream unavailable and nothing stored: " + e.getMessage();
         }

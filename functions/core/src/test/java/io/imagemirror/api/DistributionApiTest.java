@@ -217,6 +217,7 @@ class DistributionApiTest extends MirrorTestBase {
         ApiResponse r = get("/v2/evil.example.com/x/manifests/latest");
         assertThat(r.status()).isEqualTo(403);
         assertThat(json(r).at("/errors/0/code").asText()).isEqualTo("DENIED");
+        assertThat(json(r).at("/errors/0/message").asText()).contains("evil.example.com is not a configured upstream");
         ApiResponse ns = get("/v2/x/manifests/latest?ns=evil.example.com");
         assertThat(ns.status()).isEqualTo(403);
         assertThat(requests.seen).isEmpty();
