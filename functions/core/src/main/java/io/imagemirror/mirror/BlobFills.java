@@ -284,15 +284,44 @@ public final class BlobFills {
         }
 
         /** Follows the spool file as the fill writes it. */
-        private final class TailStream extends InputStream {
+        private final class TailStream extends InputStream implements io.imagemirror.store.FileRegion {
             private final FileChannel channel;
             private long position;
             private final long end;
 
+            private final long start;
+
             TailStream(FileChannel channel, long offset, long length) {
                 this.channel = channel;
                 this.position = offset;
+                this.start = offset;
                 this.end = offset + length;
+            }
+
+            @Override
+            public FileChannel channel() {
+                return channel;
+            }
+
+            @Override
+            public long position() {
+                return start;
+            }
+
+            @Override
+            public long length() {
+                return end - start;
+            }
+
+            @Override
+            public long awaitAvailable(long offset) throws IOException {
+                if (offset >= end) {
+                    if (end == size) {
+                        waitUntilVerified();
+                    }
+                    return end;
+                }
+                return Math.min(waitFor(offset), end);
             }
 
             @Override

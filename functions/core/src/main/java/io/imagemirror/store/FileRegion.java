@@ -17,4 +17,14 @@ public interface FileRegion {
 
     /** How many bytes it covers. */
     long length();
+
+    /**
+     * Waits until the file holds the region's bytes from {@code offset} (an absolute file position)
+     * on, and returns the position up to which they may be sent. A complete file answers at once
+     * with the region's end; a file still being written (a pull-through spool) blocks until more has
+     * arrived, and fails if the write fails.
+     */
+    default long awaitAvailable(long offset) throws java.io.IOException {
+        return position() + length();
+    }
 }

@@ -183,7 +183,10 @@ public final class LocalHttpServer implements AutoCloseable {
             return 0;
         }
         while (position < end) {
-            long slice = Math.min(MAP_SLICE, end - position);
+            // A spool still being filled releases its bytes as they arrive (and the last one only
+            // once verified); a stored file is available whole.
+            long available = region.awaitAvailable(position);
+            long slice = Math.min(MAP_SLICE, available - position);
             MappedByteBuffer mapped = region.channel().map(FileChannel.MapMode.READ_ONLY, position, slice);
             FutureCallback written = new FutureCallback();
             response.write(position + slice >= end, mapped, written);
