@@ -51,6 +51,24 @@ public final class BlobFills {
         this.metadata = metadata;
         this.spoolDir = spoolDir;
         this.executor = executor;
+        removeStaleSpools();
+    }
+
+    /** Spools left by a process that died mid-fill are garbage: remove those older than a day. */
+    private void removeStaleSpools() {
+        if (spoolDir == null || !Files.isDirectory(spoolDir)) {
+            return;
+        }
+        java.time.Instant cutoff = java.time.Instant.now().minus(java.time.Duration.ofDays(1));
+        try (java.util.stream.Stream<Path> files = Files.list(spoolDir)) {
+            for (Path p : files.filter(f -> f.getFileName().toString().endsWith(".spool")).toList()) {
+                if (Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException ignored) {
+            // cleanup is best effort; fills work without it
+        }
     }
 
     /** Whether readers can follow a fill while it runs. */
@@ -71,9 +89,21 @@ public final class BlobFills {
      * @return the fill; {@link Fill#owned()} tells whether this call started it
      */
     public Fill fill(Digest digest, long size, Source source) throws IOException {
+        Fill running = inFlight.get(digest);
+        if (running != null) {
+            return running.joined();
+        }
         Fill mine = new Fill(digest, size);
+        if (spoolDir != null) {
+            // The spool exists before the fill is published, so a joiner can always open it.
+            Files.createDirectories(spoolDir);
+            mine.spool = Files.createTempFile(spoolDir, digest.hex().substring(0, 12) + "-", ".spool");
+        }
         Fill theirs = inFlight.putIfAbsent(digest, mine);
         if (theirs != null) {
+            if (mine.spool != null) {
+                Files.deleteIfExists(mine.spool);
+            }
             return theirs.joined();
         }
         mine.owned = true;
@@ -84,8 +114,6 @@ public final class BlobFills {
                 inFlight.remove(digest, mine);
             }
         } else {
-            Files.createDirectories(spoolDir);
-            mine.spool = Files.createTempFile(spoolDir, digest.hex().substring(0, 12) + "-", ".spool");
             executor.execute(() -> {
                 try {
                     mine.runSpooled(source);
@@ -103,7 +131,7 @@ public final class BlobFills {
         private final long size;
         private final CompletableFuture<Long> done = new CompletableFuture<>();
         private volatile boolean owned;
-        private Path spool;
+        private volatile Path spool;
         private long written;
         private IOException failure;
         /** The source reached its end and its stream verified digest and size: the spool holds the blob. */
@@ -203,23 +231,28 @@ public final class BlobFills {
                 }
                 blobs.putFile(digest, size, spool);
                 record();
+                removeSpool();
                 synchronized (this) {
                     finished = true;
                     notifyAll();
                 }
                 done.complete(written);
             } catch (IOException | RuntimeException e) {
+                removeSpool();
                 synchronized (this) {
                     failure = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
                     notifyAll();
                 }
                 done.completeExceptionally(e);
-            } finally {
-                try {
-                    Files.deleteIfExists(spool); // readers that have it open keep reading (POSIX)
-                } catch (IOException ignored) {
-                    // a stale spool is removed with the spool directory
-                }
+            }
+        }
+
+        /** Removes the spool before the fill reports its end; readers that have it open keep reading (POSIX). */
+        private void removeSpool() {
+            try {
+                Files.deleteIfExists(spool);
+            } catch (IOException ignored) {
+                // a stale spool is only disk space; the next serve start may clear the directory
             }
         }
 
