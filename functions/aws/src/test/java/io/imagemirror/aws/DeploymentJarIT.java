@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.jar.JarEntry;
@@ -13,6 +14,14 @@ import org.junit.jupiter.api.Test;
 
 /** The Lambda deployment jar carries the core and the SDK, and none of the local-only stacks. */
 class DeploymentJarIT {
+
+    /** Issue 7's budget for the deployment artifact (decimal megabytes, as Lambda's quotas count). */
+    static final long MAX_JAR_BYTES = 20_000_000L;
+
+    @Test
+    void deploymentJarIsAtMost20Megabytes() throws IOException {
+        assertThat(Files.size(Path.of("target/image-mirror-aws.jar"))).isLessThanOrEqualTo(MAX_JAR_BYTES);
+    }
 
     @Test
     void deploymentJarHasNoJettySqliteOrPicocli() throws IOException {
