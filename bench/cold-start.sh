@@ -4,12 +4,14 @@
 # handler init and first event), against the test bed (s3proxy, dynoxide, ElasticMQ) with a local
 # docker-registry as Docker Hub; prints a Markdown table (median / p90) and the jar size.
 #
-#   bench/cold-start.sh [--runs N] [--java PATH/bin/java] [--primed] [--no-build] [--events a.json,b.json]
+#   bench/cold-start.sh [--runs N] [--java PATH/bin/java] [--jar JAR] [--primed] [--no-build] [--events a.json,b.json] [--jvm-arg ARG]...
 #
 #   --runs N      fresh JVMs per event (default 5)
 #   --java PATH   the JVM to measure (default: java on PATH; e.g. /usr/lib/jvm/temurin-25-jdk-amd64/bin/java)
 #   --primed      run the SnapStart priming between init and the event: approximates the first
 #                 event after a SnapStart restore (not the restore itself)
+#   --jar JAR     the deployment jar to start (default functions/aws/target/image-mirror-aws.jar)
+#   --jvm-arg ARG one more flag for the measured JVMs (repeatable), e.g. -XX:StartFlightRecording=...
 #   --no-build    reuse functions/aws/target (jar, test classes, classpath) from an earlier run
 #
 # The child JVMs get the flags of Lambda's Java runtime that apply here (see ColdStartBench).
@@ -24,9 +26,9 @@ args=()
 while (($#)); do
   case "$1" in
     --no-build) build=0; shift ;;
-    --runs|--java|--events) args+=("$1" "$2"); shift 2 ;;
+    --runs|--java|--jar|--events|--jvm-arg) args+=("$1" "$2"); shift 2 ;;
     --primed) args+=("$1"); shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done

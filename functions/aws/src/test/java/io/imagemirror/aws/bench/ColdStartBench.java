@@ -37,7 +37,8 @@ import java.util.regex.Pattern;
  * upstream, blobs "already exists").
  *
  * <p>Options: {@code --runs N} (5), {@code --java PATH} (this JVM's), {@code --jar PATH},
- * {@code --primed} (run the SnapStart priming between init and the event), {@code --events a,b}.
+ * {@code --primed} (run the SnapStart priming between init and the event), {@code --events a,b},
+ * {@code --jvm-arg ARG} (one more flag for the measured JVMs, e.g. {@code -Xlog:class+load}).
  */
 public final class ColdStartBench {
 
@@ -60,14 +61,14 @@ public final class ColdStartBench {
     }
 
     private static final Pattern LINE = Pattern.compile(
-            "COLDSTART main=([\\d.]+) init=([\\d.]+) prime=([\\d.]+) event=([\\d.]+) total=([\\d.]+) status=(\\S+)");
+            "COLDSTART main=([\\d.]+) init=([\\d.]+) prime=([\\d.]+) event=([\\d.]+) total=([\\d.]+) cpu=(-?\\d+) status=(\\S+)");
     /** The blob {@code events/registry-blob-get.json} names: sha256 of these bytes. */
     private static final byte[] SAMPLE_BLOB = "image-mirror sample blob\n".getBytes(StandardCharsets.UTF_8);
 
     private ColdStartBench() {
     }
 
-    record Run(double main, double init, double prime, double event, double total, String status) {
+    record Run(double main, double init, double prime, double event, double total, double cpu, String status) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -76,6 +77,7 @@ public final class ColdStartBench {
         Path jar = Path.of("functions/aws/target/image-mirror-aws.jar");
         boolean primed = false;
         List<String> only = new ArrayList<>(EVENTS.keySet());
+        List<String> jvmArgs = new ArrayList<>(LAMBDA_JVM_FLAGS);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
@@ -83,6 +85,7 @@ public final class ColdStartBench {
                 case "--jar" -> jar = Path.of(args[++i]);
                 case "--primed" -> primed = true;
                 case "--events" -> only = List.of(args[++i].split(","));
+                case "--jvm-arg" -> jvmArgs.add(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -110,12 +113,12 @@ public final class ColdStartBench {
                         if (event.equals("copy-worker-sqs.json")) {
                             file = copyJobEvent(wiring, file, tmp.resolve("copy-worker-" + r + ".json"));
                         }
-                        Run run = runOnce(java, classPath, EVENTS.get(event), file, env, primed);
+                        Run run = runOnce(java, jvmArgs, classPath, EVENTS.get(event), file, env, primed);
                         results.computeIfAbsent(event, k -> new ArrayList<>()).add(run);
                         System.err.printf("run %d %-28s %s%n", r + 1, event, run);
                     }
                 }
-                report(java, jar, runs, primed, results);
+                report(java, jvmArgs, jar, runs, primed, results);
             }
         }
     }
@@ -141,10 +144,10 @@ public final class ColdStartBench {
         return Files.writeString(out, json);
     }
 
-    private static Run runOnce(String java, String classPath, String handler, Path event, Map<String, String> env,
+    private static Run runOnce(String java, List<String> jvmArgs, String classPath, String handler, Path event, Map<String, String> env,
                                boolean primed) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(java));
-        cmd.addAll(LAMBDA_JVM_FLAGS);
+        cmd.addAll(jvmArgs);
         Instant launch = Instant.now();
         cmd.add("-Dbench.launchEpochNanos=" + (launch.getEpochSecond() * 1_000_000_000L + launch.getNano()));
         cmd.addAll(List.of("-cp", classPath, ColdStartRun.class.getName(), handler, event.toString()));
@@ -163,27 +166,39 @@ public final class ColdStartBench {
         if (!m.find()) {
             throw new IllegalStateException("no timing line from " + handler + ":\n" + out);
         }
-        return new Run(d(m.group(1)), d(m.group(2)), d(m.group(3)), d(m.group(4)), d(m.group(5)), m.group(6));
+        return new Run(d(m.group(1)), d(m.group(2)), d(m.group(3)), d(m.group(4)), d(m.group(5)), d(m.group(6)),
+                m.group(7));
     }
 
-    private static void report(String java, Path jar, int runs, boolean primed, Map<String, List<Run>> results)
+    private static void report(String java, List<String> jvmArgs, Path jar, int runs, boolean primed, Map<String, List<Run>> results)
             throws IOException {
-        System.out.printf("JVM: %s (%s %s); flags: %s; deployment jar: %,d bytes; runs per event: %d%s%n%n",
-                java, System.getProperty("java.vm.name"), javaVersion(java), String.join(" ", LAMBDA_JVM_FLAGS),
-                Files.size(jar), runs, primed ? "; SnapStart priming run between init and event" : "");
+        System.out.printf("JVM: %s (%s); flags: %s; deployment jar: %,d bytes; runs per event: %d%s; "
+                        + "%d CPUs, load average %s%n%n",
+                java, javaVersion(java), String.join(" ", jvmArgs), Files.size(jar), runs,
+                primed ? "; SnapStart priming run between init and event" : "",
+                Runtime.getRuntime().availableProcessors(), loadAverage());
         System.out.println("| handler | event | status | JVM start → main | init (constructor) median / p90 |"
-                + (primed ? " priming median |" : "") + " first event median / p90 | JVM start → first response median / p90 |");
-        System.out.println("| --- | --- | --- | ---: | ---: |" + (primed ? " ---: |" : "") + " ---: | ---: |");
+                + (primed ? " priming median |" : "") + " first event median / p90 | JVM start → first response median / p90 | CPU to first response median |");
+        System.out.println("| --- | --- | --- | ---: | ---: |" + (primed ? " ---: |" : "") + " ---: | ---: | ---: |");
         for (var e : results.entrySet()) {
             List<Run> rs = e.getValue();
             String handler = EVENTS.get(e.getKey()).replaceAll(".*\\.", "");
-            System.out.printf("| %s | %s | %s | %.0f ms | %.0f / %.0f ms |%s %.0f / %.0f ms | %.0f / %.0f ms |%n",
+            System.out.printf("| %s | %s | %s | %.0f ms | %.0f / %.0f ms |%s %.0f / %.0f ms | %.0f / %.0f ms | %.0f ms |%n",
                     handler, e.getKey(), rs.get(0).status(),
                     median(rs.stream().mapToDouble(Run::main).toArray()),
                     median(rs.stream().mapToDouble(Run::init).toArray()), p90(rs.stream().mapToDouble(Run::init).toArray()),
                     primed ? String.format(" %.0f ms |", median(rs.stream().mapToDouble(Run::prime).toArray())) : "",
                     median(rs.stream().mapToDouble(Run::event).toArray()), p90(rs.stream().mapToDouble(Run::event).toArray()),
-                    median(rs.stream().mapToDouble(Run::total).toArray()), p90(rs.stream().mapToDouble(Run::total).toArray()));
+                    median(rs.stream().mapToDouble(Run::total).toArray()), p90(rs.stream().mapToDouble(Run::total).toArray()),
+                    median(rs.stream().mapToDouble(Run::cpu).toArray()));
+        }
+    }
+
+    private static String loadAverage() {
+        try {
+            return String.join(" ", List.of(Files.readString(Path.of("/proc/loadavg")).split(" ")).subList(0, 3));
+        } catch (IOException | RuntimeException e) {
+            return "?";
         }
     }
 
