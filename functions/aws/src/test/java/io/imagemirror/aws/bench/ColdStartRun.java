@@ -19,7 +19,8 @@ import java.time.Instant;
  * no-arg constructor (the function's init), read the event JSON with the runtime's serializer,
  * handle it, write the response JSON. Prints one line of timings for {@link ColdStartBench}:
  * {@code main} (JVM launch to main, from {@code -Dbench.launchEpochNanos}), {@code init}
- * (constructor), {@code event} (deserialize, handle, serialize), {@code total} (launch to response),
+ * (constructor), {@code event} (deserialize, handle, serialize), {@code handle} (the handler's part
+ * of it: {@code handleRequest} alone), {@code total} (launch to response),
  * {@code cpu} (CPU time of the JVM until the response).
  *
  * <p>Arguments: handler class, event file, and optionally {@code primed}: run the SnapStart priming
@@ -58,7 +59,9 @@ public final class ColdStartRun {
         try (InputStream s = Files.newInputStream(eventFile)) {
             event = in.fromJson(s);
         }
+        long readAt = epochNanos();
         Object response = handler.handleRequest(event, null);
+        long handledAt = epochNanos();
         ByteArrayOutputStream json = new ByteArrayOutputStream();
         out.toJson(response, json);
         long doneAt = epochNanos();
@@ -68,9 +71,9 @@ public final class ColdStartRun {
         if (status.equals(body)) {
             status = body.contains("\"batchItemFailures\":[]") ? "ok" : "failures";
         }
-        System.out.printf("COLDSTART main=%.1f init=%.1f prime=%.1f event=%.1f total=%.1f cpu=%d status=%s%n",
-                ms(mainAt - launchAt), ms(initAt - mainAt), ms(primedAt - initAt), ms(doneAt - primedAt),
-                ms(doneAt - launchAt), cpuMillis(), status);
+        System.out.printf("COLDSTART main=%.1f init=%.1f prime=%.1f event=%.1f handle=%.1f total=%.1f cpu=%d "
+                        + "status=%s%n", ms(mainAt - launchAt), ms(initAt - mainAt), ms(primedAt - initAt),
+                ms(doneAt - primedAt), ms(handledAt - readAt), ms(doneAt - launchAt), cpuMillis(), status);
         // Lambda freezes the environment after the response; here the JVM simply ends.
         System.exit(0);
     }
