@@ -2,10 +2,16 @@ package io.imagemirror.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSerializers;
+import io.imagemirror.testbed.TestBed;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -13,6 +19,14 @@ import org.junit.jupiter.api.Test;
 
 /** The Lambda deployment jar carries the core and the SDK, and none of the local-only stacks. */
 class DeploymentJarIT {
+
+    /** Issue 7's budget for the deployment artifact (decimal megabytes, as Lambda's quotas count). */
+    static final long MAX_JAR_BYTES = 20_000_000L;
+
+    @Test
+    void deploymentJarIsAtMost20Megabytes() throws IOException {
+        assertThat(Files.size(Path.of("target/image-mirror-aws.jar"))).isLessThanOrEqualTo(MAX_JAR_BYTES);
+    }
 
     @Test
     void deploymentJarHasNoJettySqliteOrPicocli() throws IOException {
@@ -48,6 +62,34 @@ class DeploymentJarIT {
             assertThat(messages).hasSize(1);
             assertThat(out).contains(messages.get(0).body().replace("{\"jobId\":\"", "").replace("\"}", ""));
         }
+    }
+
+    /**
+     * The runtime deserializes events with its own serializer, which loads classes by name from the
+     * function's jar (org.joda.time.DateTime for every event class, whether or not it has a date):
+     * every sample event must read from the jar alone.
+     */
+    @Test
+    void everySampleEventReadsWithOnlyTheJarOnTheClassPath() throws Exception {
+        List<String> args = new ArrayList<>();
+        try (var files = Files.list(TestBed.repoRoot().resolve("events"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
+                Class<?> type = f.getFileName().toString().startsWith("copy-worker") ? SQSEvent.class
+                        : APIGatewayV2HTTPEvent.class;
+                args.add(f + "=" + type.getName());
+            }
+        }
+        assertThat(args).hasSizeGreaterThanOrEqualTo(7);
+        String serialization = Path.of(LambdaEventSerializers.class.getProtectionDomain().getCodeSource().getLocation()
+                .toURI()).toString();
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", String.join(File.pathSeparator, "target/image-mirror-aws.jar", serialization, "target/test-classes"),
+                JarEventsSmoke.class.getName()));
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out.lines().filter(l -> l.startsWith("ok ")).count()).as(out).isEqualTo(args.size());
     }
 
     @Test

@@ -25,9 +25,10 @@ public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatc
 
     private final MirrorJobs jobs;
 
-    /** Production wiring, from the environment (see {@link AwsWiring}). */
+    /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public CopyWorkerHandler() {
         this(AwsWiring.shared().jobs());
+        SnapStartPriming.forCopyWorker(this).register();
     }
 
     public CopyWorkerHandler(MirrorJobs jobs) {

@@ -17,9 +17,10 @@ public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEv
 
     private final MirrorApi api;
 
-    /** Production wiring, from the environment (see {@link AwsWiring}). */
+    /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public MirrorApiHandler() {
         this(AwsWiring.shared().jobs());
+        SnapStartPriming.forMirrorApi(this).register();
     }
 
     public MirrorApiHandler(MirrorJobs jobs) {

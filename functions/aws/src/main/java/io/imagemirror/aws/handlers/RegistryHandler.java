@@ -17,9 +17,10 @@ public final class RegistryHandler implements RequestHandler<APIGatewayV2HTTPEve
 
     private final ApiHandler api;
 
-    /** Production wiring, from the environment (see {@link AwsWiring}). */
+    /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public RegistryHandler() {
         this(AwsWiring.shared().registryApi());
+        SnapStartPriming.forRegistry(this, AwsWiring.shared().storage()).register();
     }
 
     public RegistryHandler(ApiHandler api) {

@@ -8,6 +8,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
@@ -20,7 +21,7 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
  * Builds the SDK clients the way every entry point wants them: the light
- * {@link UrlConnectionHttpClient}; endpoints from the standard {@code AWS_ENDPOINT_URL_S3} /
+ * {@link UrlConnectionHttpClient}, one instance shared by all of them; endpoints from the standard {@code AWS_ENDPOINT_URL_S3} /
  * {@code AWS_ENDPOINT_URL_DYNAMODB} (or {@code AWS_ENDPOINT_URL}) variables, with path-style S3
  * addressing whenever an endpoint is given (S3-compatible servers have no virtual-host DNS);
  * region and credentials from the variables or else the default chains (with a custom endpoint
@@ -33,6 +34,13 @@ public final class AwsClients {
     static final Region FALLBACK_REGION = Region.US_EAST_1;
 
     private final Map<String, String> env;
+    /**
+     * One HTTP client for every SDK client built here: each {@link UrlConnectionHttpClient} builds its
+     * own SSLContext and reads the trust store, ~50 ms of a cold start apiece. The SDK leaves a client
+     * it was given open when the service client closes; this one holds nothing to close (its
+     * {@code close()} does nothing, connections are the JDK's).
+     */
+    private SdkHttpClient http;
 
     public AwsClients(Map<String, String> env) {
         this.env = Map.copyOf(Objects.requireNonNull(env, "env"));
@@ -66,6 +74,13 @@ public final class AwsClients {
         return endpoint("SECRETS_MANAGER");
     }
 
+    private synchronized SdkHttpClient http() {
+        if (http == null) {
+            http = UrlConnectionHttpClient.create();
+        }
+        return http;
+    }
+
     Region region() {
         String v = env.getOrDefault("AWS_REGION", env.get("AWS_DEFAULT_REGION"));
         if (v != null && !v.isBlank()) {
@@ -89,7 +104,7 @@ public final class AwsClients {
     }
 
     public S3Client s3() {
-        var b = S3Client.builder().httpClient(UrlConnectionHttpClient.create()).region(region())
+        var b = S3Client.builder().httpClient(http()).region(region())
                 .credentialsProvider(credentials());
         s3Endpoint().ifPresent(uri -> b.endpointOverride(uri).forcePathStyle(true));
         return b.build();
@@ -103,7 +118,7 @@ public final class AwsClients {
     }
 
     public DynamoDbClient dynamoDb() {
-        var b = DynamoDbClient.builder().httpClient(UrlConnectionHttpClient.create()).region(region())
+        var b = DynamoDbClient.builder().httpClient(http()).region(region())
                 .credentialsProvider(credentials());
         dynamoDbEndpoint().ifPresent(b::endpointOverride);
         return b.build();
@@ -111,7 +126,7 @@ public final class AwsClients {
 
     /** The SQS client; endpoint from {@code AWS_ENDPOINT_URL_SQS} (or {@code AWS_ENDPOINT_URL}) when set. */
     public SqsClient sqs() {
-        var b = SqsClient.builder().httpClient(UrlConnectionHttpClient.create()).region(region())
+        var b = SqsClient.builder().httpClient(http()).region(region())
                 .credentialsProvider(credentials());
         sqsEndpoint().ifPresent(b::endpointOverride);
         return b.build();
@@ -119,7 +134,7 @@ public final class AwsClients {
 
     /** The Secrets Manager client; endpoint from {@code AWS_ENDPOINT_URL_SECRETS_MANAGER} when set. */
     public SecretsManagerClient secretsManager() {
-        var b = SecretsManagerClient.builder().httpClient(UrlConnectionHttpClient.create()).region(region())
+        var b = SecretsManagerClient.builder().httpClient(http()).region(region())
                 .credentialsProvider(credentials());
         secretsManagerEndpoint().ifPresent(b::endpointOverride);
         return b.build();
