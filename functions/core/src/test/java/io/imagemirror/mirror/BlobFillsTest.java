@@ -122,11 +122,14 @@ class BlobFillsTest {
         BlobFills fills = new BlobFills(blobs, metadata, spool, executor);
         BlobFills.Fill fill = fills.fill(d, bytes.length,
                 () -> new VerifyingInputStream(new ByteArrayInputStream(wrong), d, bytes.length));
-        InputStream reader = fill.open(0, bytes.length);
         // even a reader that stops after exactly size bytes (a server honouring Content-Length)
-        // never gets the whole blob: the last byte waits for verification, which fails
-        assertThatThrownBy(() -> reader.readNBytes(bytes.length)).isInstanceOf(IOException.class)
-                .hasMessageContaining(d.toString());
+        // never gets the whole blob: the last byte waits for verification, which fails (opening
+        // after the failure fails at once)
+        assertThatThrownBy(() -> {
+            try (InputStream reader = fill.open(0, bytes.length)) {
+                reader.readNBytes(bytes.length);
+            }
+        }).isInstanceOf(IOException.class).hasMessageContaining(d.toString());
         assertThatThrownBy(fill::await).isInstanceOf(IOException.class);
         assertThat(blobs.exists(d)).isFalse();
         assertThat(fills.inProgress(d)).isEmpty();
