@@ -3,6 +3,7 @@
 #
 #   bench/pull-through.sh               # N=5 rounds, 512 MiB layer
 #   N=5 LAYER_MIB=256 OUT=/tmp/r.md bench/pull-through.sh
+#   WARM_SERVE=1 bench/pull-through.sh  # warm each fresh serve's JIT first (see below)
 #
 # One local upstream docker-registry (access log on) holds a single-layer image. Each round, skopeo
 # pulls it into a fresh `dir:` (a) directly from the upstream, (b) through docker-registry in proxy
@@ -14,11 +15,17 @@
 # disk writes are the same for every path and only add noise. Server CPU is user+system time of the
 # serving process (/proc/PID/stat) from the start of a pull to the end of its settle delay. Prints a Markdown
 # table and writes it to $OUT (default bench/results/pull-through.md).
+#
+# WARM_SERVE=1: before the timed cold pull, each fresh `serve` first fetches an unrelated 128 MiB
+# blob (pushed to the upstream once, untimed, not counted), so the cold pull measures a running
+# service rather than a JVM that compiles its hot paths during the pull. The proxy needs no such
+# warm-up (Go is compiled ahead of time).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 N="${N:-5}"
 SETTLE="${SETTLE:-3}"
 SERVE_JAVA_OPTS="${SERVE_JAVA_OPTS:-}"
+WARM_SERVE="${WARM_SERVE:-0}"
 OUT="${OUT:-$here/results/pull-through.md}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-pull.XXXXXX")"
 . "$here/lib.sh"
@@ -39,6 +46,17 @@ UPLOG="$WORK/upstream.access.log"
 build_image "$WORK/layout"
 push_image "$WORK/layout" "$UP" bench/big:1
 rm -rf "$WORK/layout"
+if [ "$WARM_SERVE" = 1 ]; then
+  # an unrelated blob for warming up each fresh serve (monolithic upload over the registry API)
+  head -c $((128 << 20)) /dev/urandom > "$WORK/warmup.bin"
+  WARM_DIGEST="sha256:$(sha256sum "$WORK/warmup.bin" | cut -d' ' -f1)"
+  loc="$(curl -s -o /dev/null -D - -X POST "http://$UP/v2/bench/warmup/blobs/uploads/" | tr -d '\r' | awk 'tolower($1)=="location:"{print $2}')"
+  case "$loc" in http*) ;; *) loc="http://$UP$loc" ;; esac
+  case "$loc" in *\?*) sep='&' ;; *) sep='?' ;; esac
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' \
+      --data-binary @"$WORK/warmup.bin" "$loc${sep}digest=$WARM_DIGEST")" = 201 ] || die "warm-up blob push failed"
+  rm -f "$WORK/warmup.bin"
+fi
 
 # pull HOSTPORT [SERVER_PID] -> sets T_PULL (and C0, the server's CPU seconds before the pull)
 pull() {
@@ -85,6 +103,10 @@ for ((i = 1; i <= N; i++)); do
   # (c) image-mirror serve, fresh data dir
   sport="$(free_port)"
   start_serve "$WORK/data-$i" "$sport" "$UP"
+  if [ "$WARM_SERVE" = 1 ]; then
+    curl -s -o /dev/null "http://127.0.0.1:$sport/v2/bench/warmup/blobs/$WARM_DIGEST" || die "warm-up pull failed"
+    sleep "$SETTLE"  # let its store pass finish before the clock starts
+  fi
   mark="$(lines "$UPLOG")"; pull "127.0.0.1:$sport" "$SERVE_PID"; scold+=("$T_PULL")
   upstream_since "$mark" "$SERVE_PID"; sgets+=("$UP_GETS"); sbytes+=("$UP_BYTES"); sccpu+=("$CPU")
   mark="$(lines "$UPLOG")"; pull "127.0.0.1:$sport" "$SERVE_PID"; swarm+=("$T_PULL")
