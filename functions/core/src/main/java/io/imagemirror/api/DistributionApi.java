@@ -8,6 +8,7 @@ import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.cache.Target;
 import io.imagemirror.oci.Descriptor;
 import io.imagemirror.oci.Digest;
+import io.imagemirror.oci.EchoedInput;
 import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.oci.InvalidDigestException;
 import io.imagemirror.oci.MediaTypes;
@@ -119,7 +120,7 @@ public final class DistributionApi implements ApiHandler {
                 return ApiErrors.of(400, ErrorCode.DIGEST_INVALID, e.getMessage());
             }
         } else if (!TAG.matcher(reference).matches()) {
-            return ApiErrors.of(400, ErrorCode.MANIFEST_INVALID, "invalid tag \"" + shorten(reference) + "\"");
+            return ApiErrors.of(400, ErrorCode.MANIFEST_INVALID, "invalid tag \"" + EchoedInput.of(reference) + "\"");
         }
         PullThroughCache.ServedManifest m = cache.manifest(target, reference);
         List<String> accept = req.headerValues("Accept");
@@ -359,10 +360,5 @@ public final class DistributionApi implements ApiHandler {
 
     private static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
-    }
-
-    private static String shorten(String s) {
-        String cut = s.length() > 100 ? s.substring(0, 97) + "..." : s;
-        return cut.replaceAll("\\p{Cntrl}", "?");
     }
 }

@@ -1,6 +1,7 @@
 package io.imagemirror.cache;
 
 import io.imagemirror.config.MirrorConfig;
+import io.imagemirror.oci.EchoedInput;
 import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.oci.RegistryException;
 import java.util.Optional;
@@ -35,7 +36,7 @@ public final class NameRouter {
      */
     public Target route(String name, Optional<String> ns) throws RegistryException {
         if (name.isEmpty() || name.length() > 255) {
-            throw RegistryException.refused("invalid repository name \"" + shorten(name) + "\"", ErrorCode.NAME_INVALID);
+            throw RegistryException.refused("invalid repository name \"" + EchoedInput.of(name) + "\"", ErrorCode.NAME_INVALID);
         }
         if (ns.isPresent() && !ns.get().isBlank()) {
             String registry = MirrorConfig.canonicalRegistry(ns.get().trim());
@@ -82,14 +83,9 @@ public final class NameRouter {
     private static void checkPath(String path) throws RegistryException {
         for (String c : path.split("/", -1)) {
             if (!COMPONENT.matcher(c).matches()) {
-                throw RegistryException.refused("invalid repository name \"" + shorten(path) + "\": component \""
-                        + shorten(c) + "\"", ErrorCode.NAME_INVALID);
+                throw RegistryException.refused("invalid repository name \"" + EchoedInput.of(path) + "\": component \""
+                        + EchoedInput.of(c) + "\"", ErrorCode.NAME_INVALID);
             }
         }
-    }
-
-    private static String shorten(String s) {
-        String cut = s.length() > 100 ? s.substring(0, 97) + "..." : s;
-        return cut.replaceAll("\\p{Cntrl}", "?");
     }
 }

@@ -74,13 +74,13 @@ public final class Digest implements Comparable<Digest> {
         Objects.requireNonNull(value, "digest");
         int colon = value.indexOf(':');
         if (colon < 0) {
-            throw new InvalidDigestException("invalid digest \"" + abbreviate(value) + "\": missing \"algorithm:\" prefix");
+            throw new InvalidDigestException("invalid digest \"" + EchoedInput.of(value) + "\": missing \"algorithm:\" prefix");
         }
         String algorithmId = value.substring(0, colon);
         Algorithm algorithm = Algorithm.fromId(algorithmId);
         if (algorithm == null) {
-            throw new InvalidDigestException("invalid digest \"" + abbreviate(value)
-                    + "\": unsupported algorithm \"" + abbreviate(algorithmId) + "\" (sha256 or sha512)");
+            throw new InvalidDigestException("invalid digest \"" + EchoedInput.of(value)
+                    + "\": unsupported algorithm \"" + EchoedInput.of(algorithmId) + "\" (sha256 or sha512)");
         }
         return of(algorithm, value.substring(colon + 1));
     }
@@ -90,13 +90,13 @@ public final class Digest implements Comparable<Digest> {
         Objects.requireNonNull(algorithm, "algorithm");
         Objects.requireNonNull(hex, "hex");
         if (hex.length() != algorithm.hexLength) {
-            throw new InvalidDigestException("invalid digest \"" + algorithm.id + ":" + abbreviate(hex) + "\": "
+            throw new InvalidDigestException("invalid digest \"" + algorithm.id + ":" + EchoedInput.of(hex) + "\": "
                     + algorithm.id + " needs " + algorithm.hexLength + " hex characters, got " + hex.length());
         }
         for (int i = 0; i < hex.length(); i++) {
             char c = hex.charAt(i);
             if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-                throw new InvalidDigestException("invalid digest \"" + algorithm.id + ":" + abbreviate(hex)
+                throw new InvalidDigestException("invalid digest \"" + algorithm.id + ":" + EchoedInput.of(hex)
                         + "\": character '" + c + "' at " + i + " is not lowercase hex");
             }
         }
@@ -171,11 +171,5 @@ public final class Digest implements Comparable<Digest> {
     @Override
     public String toString() {
         return algorithm.id + ":" + hex;
-    }
-
-    private static String abbreviate(String s) {
-        // Error messages echo input; keep them one short printable line.
-        String shown = s.length() > 80 ? s.substring(0, 77) + "..." : s;
-        return shown.replaceAll("\\p{Cntrl}", "?");
     }
 }

@@ -1,6 +1,7 @@
 package io.imagemirror.reference;
 
 import io.imagemirror.oci.Digest;
+import io.imagemirror.oci.EchoedInput;
 import io.imagemirror.oci.InvalidDigestException;
 import java.util.Objects;
 import java.util.Optional;
@@ -69,7 +70,7 @@ public final class ImageReference {
                 digest = Digest.parse(digestPart);
             } catch (InvalidDigestException e) {
                 throw new InvalidReferenceException(InvalidReferenceException.Problem.INVALID_DIGEST,
-                        "invalid reference \"" + shown(input) + "\": " + e.getMessage(), e);
+                        "invalid reference \"" + EchoedInput.of(input) + "\": " + e.getMessage(), e);
             }
         }
         String tag = null;
@@ -79,22 +80,22 @@ public final class ImageReference {
             rest = rest.substring(0, colon);
             if (tag.length() > TAG_MAX_LENGTH) {
                 throw new InvalidReferenceException(InvalidReferenceException.Problem.TAG_TOO_LONG,
-                        "invalid reference \"" + shown(input) + "\": tag is " + tag.length()
+                        "invalid reference \"" + EchoedInput.of(input) + "\": tag is " + tag.length()
                                 + " characters, at most " + TAG_MAX_LENGTH + " allowed");
             }
             if (!TAG.matcher(tag).matches()) {
                 throw new InvalidReferenceException(InvalidReferenceException.Problem.INVALID_TAG,
-                        "invalid reference \"" + shown(input) + "\": invalid tag \"" + shown(tag)
+                        "invalid reference \"" + EchoedInput.of(input) + "\": invalid tag \"" + EchoedInput.of(tag)
                                 + "\" (letters, digits, '_', '.', '-'; not starting with '.' or '-')");
             }
         }
         if (rest.isEmpty()) {
             throw new InvalidReferenceException(InvalidReferenceException.Problem.EMPTY,
-                    "invalid reference \"" + shown(input) + "\": empty repository name");
+                    "invalid reference \"" + EchoedInput.of(input) + "\": empty repository name");
         }
         if (rest.length() > NAME_MAX_LENGTH) {
             throw new InvalidReferenceException(InvalidReferenceException.Problem.NAME_TOO_LONG,
-                    "invalid reference \"" + shown(input) + "\": name is " + rest.length()
+                    "invalid reference \"" + EchoedInput.of(input) + "\": name is " + rest.length()
                             + " characters, at most " + NAME_MAX_LENGTH + " allowed");
         }
         String registry = "";
@@ -105,7 +106,7 @@ public final class ImageReference {
             path = rest.substring(slash + 1);
             if (!DOMAIN.matcher(registry).matches()) {
                 throw new InvalidReferenceException(InvalidReferenceException.Problem.INVALID_REGISTRY,
-                        "invalid reference \"" + shown(input) + "\": invalid registry \"" + shown(registry) + "\"");
+                        "invalid reference \"" + EchoedInput.of(input) + "\": invalid registry \"" + EchoedInput.of(registry) + "\"");
             }
         }
         checkPath(input, path);
@@ -131,18 +132,18 @@ public final class ImageReference {
         for (String c : components) {
             if (c.isEmpty()) {
                 throw new InvalidReferenceException(InvalidReferenceException.Problem.EMPTY_PATH_COMPONENT,
-                        "invalid reference \"" + shown(input) + "\": empty path component in repository \""
-                                + shown(path) + "\"");
+                        "invalid reference \"" + EchoedInput.of(input) + "\": empty path component in repository \""
+                                + EchoedInput.of(path) + "\"");
             }
             if (!PATH_COMPONENT.matcher(c).matches()) {
                 String lower = c.toLowerCase(java.util.Locale.ROOT);
                 if (!lower.equals(c) && PATH_COMPONENT.matcher(lower).matches()) {
                     throw new InvalidReferenceException(InvalidReferenceException.Problem.UPPERCASE_REPOSITORY,
-                            "invalid reference \"" + shown(input) + "\": repository name must be lowercase (\""
-                                    + shown(c) + "\")");
+                            "invalid reference \"" + EchoedInput.of(input) + "\": repository name must be lowercase (\""
+                                    + EchoedInput.of(c) + "\")");
                 }
                 throw new InvalidReferenceException(InvalidReferenceException.Problem.INVALID_PATH_COMPONENT,
-                        "invalid reference \"" + shown(input) + "\": invalid path component \"" + shown(c)
+                        "invalid reference \"" + EchoedInput.of(input) + "\": invalid path component \"" + EchoedInput.of(c)
                                 + "\" (lowercase letters and digits, separated by '.', '_', '__' or '-')");
             }
         }
@@ -160,7 +161,7 @@ public final class ImageReference {
         ImageReference n = new ImageReference(reg, repo, t, digest);
         if (n.name().length() > NAME_MAX_LENGTH) {
             throw new InvalidReferenceException(InvalidReferenceException.Problem.NAME_TOO_LONG,
-                    "invalid reference \"" + shown(toString()) + "\": normalized name is longer than "
+                    "invalid reference \"" + EchoedInput.of(toString()) + "\": normalized name is longer than "
                             + NAME_MAX_LENGTH + " characters");
         }
         return n;
@@ -253,10 +254,5 @@ public final class ImageReference {
     @Override
     public int hashCode() {
         return Objects.hash(registry, repository, tag, digest);
-    }
-
-    private static String shown(String s) {
-        String cut = s.length() > 100 ? s.substring(0, 97) + "..." : s;
-        return cut.replaceAll("\\p{Cntrl}", "?");
     }
 }
