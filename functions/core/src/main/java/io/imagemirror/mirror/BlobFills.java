@@ -191,8 +191,10 @@ public final class BlobFills {
                 ProgressInputStream counted = new ProgressInputStream(in, digest, size, MirrorListener.NONE);
                 BlobStore.PutResult r = blobs.put(digest, size, counted);
                 record();
+                retire();
                 done.complete(r == BlobStore.PutResult.STORED ? counted.bytes() : 0L);
             } catch (IOException | RuntimeException e) {
+                retire();
                 done.completeExceptionally(e);
                 throw e;
             }
@@ -232,6 +234,7 @@ public final class BlobFills {
                 blobs.putFile(digest, size, spool);
                 record();
                 removeSpool();
+                retire();
                 synchronized (this) {
                     finished = true;
                     notifyAll();
@@ -239,12 +242,18 @@ public final class BlobFills {
                 done.complete(written);
             } catch (IOException | RuntimeException e) {
                 removeSpool();
+                retire();
                 synchronized (this) {
                     failure = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
                     notifyAll();
                 }
                 done.completeExceptionally(e);
             }
+        }
+
+        /** No longer in flight: a request from now on finds the blob stored, or starts a new fill. */
+        private void retire() {
+            inFlight.remove(digest, this);
         }
 
         /** Removes the spool before the fill reports its end; readers that have it open keep reading (POSIX). */
