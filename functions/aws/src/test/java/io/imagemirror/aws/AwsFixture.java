@@ -4,16 +4,20 @@ import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSer
 import io.imagemirror.aws.store.AwsClients;
 import io.imagemirror.aws.store.AwsStorage;
 import io.imagemirror.aws.store.DynamoMetadataStore;
+import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestBed;
+import io.imagemirror.upstream.RegistryClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import okhttp3.Interceptor;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -79,6 +83,23 @@ public final class AwsFixture implements AutoCloseable {
             env.put(AwsWiring.CONFIG, config);
         }
         return env;
+    }
+
+    /**
+     * The production wiring over this fixture's bucket, table and queue, with {@code upstream}
+     * configured as Docker Hub (so the sample events run unchanged) and every request it sends
+     * upstream seen by {@code counter}.
+     */
+    public AwsWiring wiringWithDockerHubAt(LocalRegistry upstream, String extraConfig,
+                                           Interceptor counter) {
+        String config = "{\"upstreams\": [{\"name\": \"docker.io\", \"endpoint\": \"" + upstream.url()
+                + "\", \"insecure\": true}]" + (extraConfig == null ? "" : ", " + extraConfig) + "}";
+        try {
+            return AwsWiring.fromEnvironment(functionEnv(config),
+                    RegistryClient.defaultHttpClient().newBuilder().addNetworkInterceptor(counter).build(), Clock.systemUTC());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The keys of every object in the bucket under {@code prefix}. */

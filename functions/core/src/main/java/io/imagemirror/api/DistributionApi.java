@@ -107,6 +107,15 @@ public final class DistributionApi implements ApiHandler {
         return router.route(name, req.queryParam("ns"));
     }
 
+    /** A digest from the path; a malformed one is a 400 {@code DIGEST_INVALID}. */
+    private static Digest digest(String value) throws RegistryException {
+        try {
+            return Digest.parse(value);
+        } catch (InvalidDigestException e) {
+            throw RegistryException.refused(e.getMessage(), ErrorCode.DIGEST_INVALID);
+        }
+    }
+
     private static ApiResponse unsupported(ApiRequest req) {
         return ApiErrors.of(405, ErrorCode.UNSUPPORTED, "this registry is a read-only mirror: "
                 + req.method() + " is not supported").header("Allow", "GET, HEAD");
@@ -114,11 +123,7 @@ public final class DistributionApi implements ApiHandler {
 
     private ApiResponse manifest(ApiRequest req, Target target, String reference) throws IOException {
         if (reference.contains(":")) {
-            try {
-                Digest.parse(reference);
-            } catch (InvalidDigestException e) {
-                return ApiErrors.of(400, ErrorCode.DIGEST_INVALID, e.getMessage());
-            }
+            digest(reference);
         } else if (!TAG.matcher(reference).matches()) {
             return ApiErrors.of(400, ErrorCode.MANIFEST_INVALID, "invalid tag \"" + EchoedInput.of(reference) + "\"");
         }
@@ -149,12 +154,7 @@ public final class DistributionApi implements ApiHandler {
     }
 
     private ApiResponse blob(ApiRequest req, Target target, String ref) throws IOException {
-        Digest digest;
-        try {
-            digest = Digest.parse(ref);
-        } catch (InvalidDigestException e) {
-            return ApiErrors.of(400, ErrorCode.DIGEST_INVALID, e.getMessage());
-        }
+        Digest digest = digest(ref);
         PullThroughCache.ServedBlob served = cache.blob(target, digest, req.isHead());
         long size = served.size();
         if (served instanceof PullThroughCache.Redirect redirect && !req.isHead()) {
@@ -294,12 +294,7 @@ public final class DistributionApi implements ApiHandler {
     }
 
     private ApiResponse referrers(ApiRequest req, Target target, String ref) throws IOException {
-        Digest digest;
-        try {
-            digest = Digest.parse(ref);
-        } catch (InvalidDigestException e) {
-            return ApiErrors.of(400, ErrorCode.DIGEST_INVALID, e.getMessage());
-        }
+        Digest digest = digest(ref);
         Optional<String> artifactType = req.queryParam("artifactType");
         ObjectNode index = JSON.createObjectNode();
         index.put("schemaVersion", 2);

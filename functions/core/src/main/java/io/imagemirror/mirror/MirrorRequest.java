@@ -43,8 +43,4 @@ public record MirrorRequest(ImageReference reference, List<Platform> platforms, 
     public MirrorRequest withReferrers(boolean r) {
         return new MirrorRequest(reference, platforms, allTags, r, includeNonDistributable, cause);
     }
-
-    public MirrorRequest withCause(String c) {
-        return new MirrorRequest(reference, platforms, allTags, referrers, includeNonDistributable, c);
-    }
 }

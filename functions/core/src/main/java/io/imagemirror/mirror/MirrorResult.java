@@ -50,10 +50,4 @@ public record MirrorResult(List<Image> images, Duration duration) {
     public long bytesReused() {
         return images.stream().mapToLong(Image::bytesReused).sum();
     }
-
-    /** Blobs this run copied from upstream. */
-    public long blobsCopied() {
-        return images.stream().flatMap(i -> i.blobs().stream())
-                .filter(b -> b.status() == BlobOutcome.Status.COPIED).count();
-    }
 }

@@ -16,10 +16,8 @@ import io.imagemirror.store.Job;
 import io.imagemirror.store.JobStatus;
 import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestImage;
-import io.imagemirror.upstream.RegistryClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
@@ -62,15 +60,7 @@ class MirrorHandlersTest {
         upstream = LocalRegistry.start(tmp);
         aws = new AwsFixture("handlers");
         requests = new UpstreamRequestCounter();
-        String config = "{\"upstreams\": [{\"name\": \"docker.io\", \"endpoint\": \"" + upstream.url()
-                + "\", \"insecure\": true}], \"parallelism\": 2}";
-        try {
-            wiring = AwsWiring.fromEnvironment(aws.functionEnv(config),
-                    RegistryClient.defaultHttpClient().newBuilder().addNetworkInterceptor(requests).build(),
-                    Clock.systemUTC());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        wiring = aws.wiringWithDockerHubAt(upstream, "\"parallelism\": 2", requests);
         api = new MirrorApiHandler(wiring.jobs());
         worker = new CopyWorkerHandler(wiring.jobs());
         alpine = TestImage.builder(42).layer(3000).layer(70_000).build();

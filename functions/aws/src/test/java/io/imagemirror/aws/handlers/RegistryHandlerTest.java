@@ -13,14 +13,12 @@ import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.mirror.UpstreamRequestCounter;
 import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestImage;
-import io.imagemirror.upstream.RegistryClient;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -57,10 +55,7 @@ class RegistryHandlerTest {
         upstream = LocalRegistry.start(tmp);
         aws = new AwsFixture("registry");
         requests = new UpstreamRequestCounter();
-        String config = "{\"upstreams\": [{\"name\": \"docker.io\", \"endpoint\": \"" + upstream.url()
-                + "\", \"insecure\": true}]}";
-        wiring = AwsWiring.fromEnvironment(aws.functionEnv(config),
-                RegistryClient.defaultHttpClient().newBuilder().addNetworkInterceptor(requests).build(), Clock.systemUTC());
+        wiring = aws.wiringWithDockerHubAt(upstream, null, requests);
         registry = new RegistryHandler(wiring.registryApi());
         worker = new CopyWorkerHandler(wiring.jobs());
         alpine = TestImage.builder(77).layer(2000).layer(90_000).build();
