@@ -32,7 +32,7 @@ class MirrorApiTest extends MirrorTestBase {
     void postQueuesAJobAndGetShowsItThroughToTheResult() throws Exception {
         TestImage img = TestImage.builder(5).build();
         upstream.pusher().pushImage("api/app", "1", img);
-        MirrorJobs jobs = new MirrorJobs(mirror, queued::add, Clock.systemUTC());
+        MirrorJobs jobs = new MirrorJobs(mirror, upstreams, metadata, queued::add, Clock.systemUTC());
         MirrorApi api = new MirrorApi(jobs);
 
         ApiResponse posted = call(api, "POST", "/v1/mirror", "{\"image\":\"" + upstream.hostPort()
@@ -54,7 +54,7 @@ class MirrorApiTest extends MirrorTestBase {
 
     @Test
     void badRequestsAreOciErrors() throws Exception {
-        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, queued::add, Clock.systemUTC()));
+        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, upstreams, metadata, queued::add, Clock.systemUTC()));
         ApiResponse notJson = call(api, "POST", "/v1/mirror", "{nope");
         assertThat(notJson.status()).isEqualTo(400);
         assertThat(json(notJson).at("/errors/0/message").asText()).contains("not valid JSON");

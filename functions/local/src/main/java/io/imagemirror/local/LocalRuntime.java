@@ -67,10 +67,11 @@ public final class LocalRuntime implements AutoCloseable {
         this.background = Executors.newFixedThreadPool(Math.max(4, config.parallelism()), named("background"));
         Upstreams upstreams = new Upstreams(config.toUpstreamList(), credentials(config), RegistryClient.defaultHttpClient(),
                 clock, RetryPolicy.defaults());
-        BlobFills fills = new BlobFills(storage.blobs(), storage.metadata(), spoolDir, background);
+        BlobFills fills = new BlobFills(storage.blobs(), storage.blobIndex(), spoolDir, background);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
-        this.jobs = new MirrorJobs(mirror, id -> background.execute(() -> runJob(id)), clock);
-        this.cache = new PullThroughCache(mirror, config.tagTtl(), background, clock, LOG::warn);
+        this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), id -> background.execute(() -> runJob(id)), clock);
+        this.cache = new PullThroughCache(mirror, upstreams, fills, storage, config.tagTtl(), background, clock,
+                LOG::warn);
     }
 
     private void runJob(String id) {
@@ -151,7 +152,7 @@ public final class LocalRuntime implements AutoCloseable {
      * Writes to {@code /v1} are allowed only on a loopback listener or with the configured bearer token.
      */
     public ApiHandler routes(boolean loopbackListener) {
-        DistributionApi registry = new DistributionApi(cache, new NameRouter(config), false, Duration.ofMinutes(15));
+        DistributionApi registry = new DistributionApi(cache, storage.blobs(), new NameRouter(config), false, Duration.ofMinutes(15));
         MirrorApi mirrorApi = new MirrorApi(jobs);
         String token = config.serveToken();
         return request -> {

@@ -9,7 +9,7 @@ import io.imagemirror.api.ApiResponse;
 import io.imagemirror.config.ConfigException;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteMetadataStore;
+import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.store.Storage;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -27,8 +27,8 @@ class LocalRuntimeTest {
     Path tmp;
 
     LocalRuntime runtime(MirrorConfig config) {
-        Storage storage = new Storage(FileBlobStore.blobs(tmp), FileBlobStore.manifests(tmp),
-                SqliteMetadataStore.open(tmp, Clock.systemUTC()), List.of());
+        Storage storage = Storage.of(FileBlobStore.blobs(tmp), FileBlobStore.manifests(tmp),
+                SqliteIndex.open(tmp, Clock.systemUTC()), List.of());
         return new LocalRuntime(config, storage, tmp.resolve("spool"), Clock.systemUTC());
     }
 

@@ -34,16 +34,17 @@ public final class AwsStorage {
             DynamoDbClient dynamo = clients.dynamoDb();
             resources.add(dynamo);
             ensureBucket(s3, bucket, createMissing);
-            if (!DynamoMetadataStore.tableExists(dynamo, table)) {
+            if (!DynamoIndex.tableExists(dynamo, table)) {
                 if (!createMissing) {
                     throw new StoreException("DynamoDB table " + table + " does not exist; create it (see "
                             + "docs/storage.md) or pass --create-missing", null, false);
                 }
-                DynamoMetadataStore.createTable(dynamo, table);
+                DynamoIndex.createTable(dynamo, table);
             }
-            return new Storage(new S3BlobStore(s3, presigner, bucket, "blobs"),
-                    new S3BlobStore(s3, presigner, bucket, "manifests"),
-                    new DynamoMetadataStore(dynamo, table, clock), resources);
+            DynamoIndex index = new DynamoIndex(dynamo, table, clock);
+            index.migrate();
+            return Storage.of(new S3BlobStore(s3, presigner, bucket, "blobs"),
+                    new S3BlobStore(s3, presigner, bucket, "manifests"), index, resources);
         } catch (RuntimeException e) {
             for (AutoCloseable c : resources) {
                 try {

@@ -3,7 +3,7 @@ package io.imagemirror.local.cli;
 import io.imagemirror.aws.store.AwsClients;
 import io.imagemirror.aws.store.AwsStorage;
 import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteMetadataStore;
+import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.store.Storage;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -76,7 +76,7 @@ public final class StoreOptions {
                 // The directories first: if they fail, no database connection is left open.
                 FileBlobStore blobs = FileBlobStore.blobs(data);
                 FileBlobStore manifests = FileBlobStore.manifests(data);
-                yield new Storage(blobs, manifests, SqliteMetadataStore.open(data, clock), List.of());
+                yield Storage.of(blobs, manifests, SqliteIndex.open(data, clock), List.of());
             }
             case aws -> {
                 if (bucket == null || bucket.isBlank() || table == null || table.isBlank()) {

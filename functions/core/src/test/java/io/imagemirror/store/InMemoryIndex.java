@@ -14,11 +14,17 @@ import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
- * A {@link MetadataStore} in memory, for unit tests of code above the ports. Passes
- * {@link MetadataStoreContract}, so it keeps the same reference counts, dangling times, history
- * order and conditional outcomes as the real adapters. Thread-safe (one lock).
+ * The index ports in memory, for unit tests of code above them. Passes {@link MetadataStoreContract},
+ * so it keeps the same reference counts, dangling times, blob references, history order, page
+ * tokens and conditional outcomes as the real adapters. Thread-safe (one lock).
  */
-public final class InMemoryMetadataStore implements MetadataStore {
+public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, PinIndex, JobStore, RuleStore {
+
+    /** A storage of in-memory blob stores and one in-memory index. */
+    public static Storage storage(Clock clock) {
+        return Storage.of(new InMemoryBlobStore(), new InMemoryBlobStore(), new InMemoryIndex(clock), List.of());
+    }
+
 
     private static final class ManifestEntry {
         ManifestRecord record;
@@ -41,12 +47,14 @@ public final class InMemoryMetadataStore implements MetadataStore {
     private final Map<Digest, BlobRecord> blobs = new HashMap<>();
     private final Map<String, Job> jobs = new HashMap<>();
     private final NavigableMap<String, SyncRule> rules = new TreeMap<>();
+    /** blob -> "repo\0manifest" of the recorded manifests that list it. */
+    private final Map<Digest, NavigableMap<String, BlobReference>> blobRefs = new HashMap<>();
 
-    public InMemoryMetadataStore() {
+    public InMemoryIndex() {
         this(Clock.systemUTC());
     }
 
-    public InMemoryMetadataStore(Clock clock) {
+    public InMemoryIndex(Clock clock) {
         this.clock = clock;
     }
 
@@ -76,6 +84,10 @@ public final class InMemoryMetadataStore implements MetadataStore {
         e.danglingSince = now;
         repo.put(record.digest(), e);
         repositories.put(record.repository(), true);
+        for (Digest b : record.blobDigests()) {
+            blobRefs.computeIfAbsent(b, x -> new TreeMap<>()).put(record.repository() + "\0" + record.digest(),
+                    new BlobReference(b, record.repository(), record.digest()));
+        }
         return true;
     }
 
@@ -101,7 +113,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
     public synchronized Page<ManifestRecord> listManifests(String repository, int limit, String pageToken) {
         NavigableMap<Digest, ManifestEntry> repo = manifests.getOrDefault(repository, new TreeMap<>());
         List<ManifestRecord> all = repo.values().stream().map(e -> e.record).toList();
-        return byKey(all, r -> r.digest().toString(), limit, pageToken);
+        return byKey("manifests", all, r -> r.digest().toString(), limit, pageToken);
     }
 
     @Override
@@ -122,7 +134,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
                 .filter(e -> e.dangling() && e.danglingSince.isBefore(cutoff)).forEach(all::add));
         all.sort(Comparator.comparing((ManifestEntry e) -> e.danglingSince)
                 .thenComparing(e -> e.record.repository()).thenComparing(e -> e.record.digest()));
-        return byOffset(all.stream().map(e -> e.record).toList(), limit, pageToken);
+        return byOffset("dangling", all.stream().map(e -> e.record).toList(), limit, pageToken);
     }
 
     @Override
@@ -139,12 +151,19 @@ public final class InMemoryMetadataStore implements MetadataStore {
             }
         }
         manifests.get(repository).remove(digest);
+        for (Digest b : e.record.blobDigests()) {
+            NavigableMap<String, BlobReference> refs = blobRefs.get(b);
+            refs.remove(repository + "\0" + digest);
+            if (refs.isEmpty()) {
+                blobRefs.remove(b);
+            }
+        }
         return true;
     }
 
     @Override
     public synchronized Page<String> listRepositories(int limit, String pageToken) {
-        return byKey(new ArrayList<>(repositories.keySet()), Function.identity(), limit, pageToken);
+        return byKey("repositories", new ArrayList<>(repositories.keySet()), Function.identity(), limit, pageToken);
     }
 
     // ---- tags ----
@@ -156,58 +175,40 @@ public final class InMemoryMetadataStore implements MetadataStore {
 
     @Override
     public synchronized Page<TagRecord> listTags(String repository, int limit, String pageToken) {
-        return byKey(new ArrayList<>(tags.getOrDefault(repository, new TreeMap<>()).values()), TagRecord::tag, limit,
-                pageToken);
+        return byKey("tags", new ArrayList<>(tags.getOrDefault(repository, new TreeMap<>()).values()), TagRecord::tag,
+                limit, pageToken);
     }
 
     @Override
-    public synchronized TagUpdate setTag(String repository, String tag, Digest expected, Digest digest, String cause) {
-        TagRecord current = getTag(repository, tag).orElse(null);
-        Digest currentDigest = current == null ? null : current.digest();
-        if (digest.equals(currentDigest)) {
-            return TagUpdate.UNCHANGED;
+    public synchronized boolean replaceTag(String repository, String tag, Digest current, Digest next, String cause) {
+        TagRecord now = getTag(repository, tag).orElse(null);
+        if (!java.util.Objects.equals(now == null ? null : now.digest(), current)) {
+            return false;
         }
-        if (!java.util.Objects.equals(currentDigest, expected)) {
-            return TagUpdate.CONFLICT;
+        ManifestEntry target = next == null ? null : entry(repository, next);
+        if (next != null && target == null) {
+            throw new MissingManifestException(repository, next);
         }
-        ManifestEntry target = entry(repository, digest);
-        if (target == null) {
-            throw new MissingManifestException(repository, digest);
+        Instant time = now();
+        if (target != null) {
+            adjust(target, 1, 0, 0, time);
+            tags.computeIfAbsent(repository, r -> new TreeMap<>()).put(tag, new TagRecord(repository, tag, next, time));
+        } else {
+            tags.get(repository).remove(tag);
         }
-        Instant now = now();
-        adjust(target, 1, 0, 0, now);
-        if (currentDigest != null) {
-            adjust(entry(repository, currentDigest), -1, 0, 0, now);
+        if (current != null) {
+            adjust(entry(repository, current), -1, 0, 0, time);
         }
-        tags.computeIfAbsent(repository, r -> new TreeMap<>()).put(tag, new TagRecord(repository, tag, digest, now));
         history.computeIfAbsent(repository + "\0" + tag, k -> new ArrayList<>())
-                .add(new TagEvent(repository, tag, currentDigest, digest, now, cause));
-        return TagUpdate.UPDATED;
-    }
-
-    @Override
-    public synchronized TagUpdate deleteTag(String repository, String tag, Digest expected, String cause) {
-        java.util.Objects.requireNonNull(expected, "expected");
-        TagRecord current = getTag(repository, tag).orElse(null);
-        if (current == null) {
-            return TagUpdate.UNCHANGED;
-        }
-        if (!current.digest().equals(expected)) {
-            return TagUpdate.CONFLICT;
-        }
-        Instant now = now();
-        adjust(entry(repository, expected), -1, 0, 0, now);
-        tags.get(repository).remove(tag);
-        history.computeIfAbsent(repository + "\0" + tag, k -> new ArrayList<>())
-                .add(new TagEvent(repository, tag, expected, null, now, cause));
-        return TagUpdate.UPDATED;
+                .add(new TagEvent(repository, tag, current, next, time, cause));
+        return true;
     }
 
     @Override
     public synchronized Page<TagEvent> tagHistory(String repository, String tag, int limit, String pageToken) {
         List<TagEvent> events = new ArrayList<>(history.getOrDefault(repository + "\0" + tag, List.of()));
         java.util.Collections.reverse(events);
-        return byOffset(events, limit, pageToken);
+        return byOffset("history", events, limit, pageToken);
     }
 
     // ---- pins ----
@@ -243,7 +244,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
 
     @Override
     public synchronized Page<Pin> listPins(String repository, int limit, String pageToken) {
-        return byKey(new ArrayList<>(pins.getOrDefault(repository, new TreeMap<>()).values()),
+        return byKey("pins", new ArrayList<>(pins.getOrDefault(repository, new TreeMap<>()).values()),
                 p -> p.digest().toString(), limit, pageToken);
     }
 
@@ -283,6 +284,24 @@ public final class InMemoryMetadataStore implements MetadataStore {
         return true;
     }
 
+    @Override
+    public synchronized Page<BlobReference> referencingManifests(Digest blob, int limit, String pageToken) {
+        NavigableMap<String, BlobReference> refs = blobRefs.getOrDefault(blob, new TreeMap<>());
+        return byKey("refs", new ArrayList<>(refs.values()), r -> r.repository() + "\0" + r.manifest(), limit,
+                pageToken);
+    }
+
+    @Override
+    public synchronized boolean isReferencedIn(Digest blob, String repository) {
+        return blobRefs.getOrDefault(blob, new TreeMap<>()).values().stream()
+                .anyMatch(r -> r.repository().equals(repository));
+    }
+
+    @Override
+    public synchronized boolean isReferenced(Digest blob) {
+        return blobRefs.containsKey(blob);
+    }
+
     // ---- jobs ----
 
     private boolean expired(Job j) {
@@ -319,7 +338,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
     public synchronized Page<Job> listJobs(int limit, String pageToken) {
         List<Job> all = jobs.values().stream().filter(j -> !expired(j))
                 .sorted(Comparator.comparing(Job::created).thenComparing(Job::id).reversed()).toList();
-        return byOffset(all, limit, pageToken);
+        return byOffset("jobs", all, limit, pageToken);
     }
 
     // ---- sync rules ----
@@ -336,7 +355,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
 
     @Override
     public synchronized Page<SyncRule> listSyncRules(int limit, String pageToken) {
-        return byKey(new ArrayList<>(rules.values()), SyncRule::name, limit, pageToken);
+        return byKey("rules", new ArrayList<>(rules.values()), SyncRule::name, limit, pageToken);
     }
 
     @Override
@@ -346,28 +365,35 @@ public final class InMemoryMetadataStore implements MetadataStore {
 
     // ---- paging ----
 
-    /** Pages a list sorted by {@code key}; the token is the last key returned. */
-    private static <T> Page<T> byKey(List<T> sorted, Function<T, String> key, int limit, String pageToken) {
+    /** Pages a list sorted by {@code key}; the token holds the last key returned. */
+    private static <T> Page<T> byKey(String listing, List<T> sorted, Function<T, String> key, int limit,
+                                     String pageToken) {
         int max = Page.checkLimit(limit);
+        String after = pageToken == null ? null : PageToken.decode(listing, pageToken, 1).get(0);
         List<T> items = new ArrayList<>();
         for (T t : sorted) {
-            if (pageToken != null && key.apply(t).compareTo(pageToken) <= 0) {
+            if (after != null && key.apply(t).compareTo(after) <= 0) {
                 continue;
             }
             if (items.size() == max) {
-                return new Page<>(items, key.apply(items.get(max - 1)));
+                return new Page<>(items, PageToken.encode(listing, key.apply(items.get(max - 1))));
             }
             items.add(t);
         }
         return Page.last(items);
     }
 
-    /** Pages a list by position; the token is the offset of the next item. */
-    private static <T> Page<T> byOffset(List<T> all, int limit, String pageToken) {
+    /** Pages a list by position; the token holds the offset of the next item. */
+    private static <T> Page<T> byOffset(String listing, List<T> all, int limit, String pageToken) {
         int max = Page.checkLimit(limit);
-        int from = pageToken == null ? 0 : Integer.parseInt(pageToken);
+        long offset = pageToken == null ? 0
+                : PageToken.number(pageToken, PageToken.decode(listing, pageToken, 1).get(0));
+        if (offset < 0) {
+            throw new InvalidPageTokenException(pageToken);
+        }
+        int from = (int) Math.min(offset, all.size());
         int to = Math.min(all.size(), from + max);
-        List<T> items = all.subList(Math.min(from, all.size()), to);
-        return new Page<>(items, to < all.size() ? Integer.toString(to) : null);
+        List<T> items = all.subList(from, to);
+        return new Page<>(items, to < all.size() ? PageToken.encode(listing, Integer.toString(to)) : null);
     }
 }
