@@ -104,6 +104,8 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     private final DynamoDbClient dynamo;
     private final String table;
     private final Clock clock;
+    /** Set once the table is known to be at {@link #SCHEMA_VERSION} (it never goes back). */
+    private volatile boolean referencesComplete;
 
     public DynamoIndex(DynamoDbClient dynamo, String table, Clock clock) {
         this.dynamo = Objects.requireNonNull(dynamo, "dynamo");
@@ -179,12 +181,9 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
      * @throws StoreException if the table was written by a newer program
      */
     public void migrate() {
-        int version = schemaVersion();
-        if (version > SCHEMA_VERSION) {
-            throw new StoreException("DynamoDB table " + table + " has item schema " + version
-                    + ", newer than this program's " + SCHEMA_VERSION + ": upgrade image-mirror", null, false);
-        }
+        int version = refuseNewerSchema();
         if (version == SCHEMA_VERSION) {
+            referencesComplete = true;
             return;
         }
         Map<String, AttributeValue> start = null;
@@ -213,6 +212,38 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         } catch (SdkException e) {
             throw translate("record schema version", e);
         }
+        referencesComplete = true;
+    }
+
+    /**
+     * Fails if the table was written by a newer program.
+     *
+     * @return the table's item schema
+     */
+    public int refuseNewerSchema() {
+        int version = schemaVersion();
+        if (version > SCHEMA_VERSION) {
+            throw new StoreException("DynamoDB table " + table + " has item schema " + version
+                    + ", newer than this program's " + SCHEMA_VERSION + ": upgrade image-mirror", null, false);
+        }
+        return version;
+    }
+
+    /**
+     * Blob reference answers are exact only once every manifest has its references: on a table
+     * not yet migrated they would say "unreferenced" for blobs that are, so they fail instead.
+     */
+    private void requireCompleteReferences() {
+        if (referencesComplete) {
+            return;
+        }
+        if (schemaVersion() < SCHEMA_VERSION) {
+            throw new StoreException("DynamoDB table " + table + " is at item schema " + schemaVersion()
+                    + ": blob references are incomplete until it is migrated; run any image-mirror command with "
+                    + "--store aws --table " + table + " once (it migrates in place, see docs/storage.md)", null,
+                    false);
+        }
+        referencesComplete = true;
     }
 
     /**
@@ -760,17 +791,20 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
 
     @Override
     public Page<BlobReference> referencingManifests(Digest blob, int limit, String pageToken) {
+        requireCompleteReferences();
         return queryPrefix("refs", blobPk(blob), "REF#", limit, pageToken, item -> new BlobReference(blob,
                 str(item, "repo"), Digest.parse(str(item, "manifest"))));
     }
 
     @Override
     public boolean isReferencedIn(Digest blob, String repository) {
+        requireCompleteReferences();
         return anyWithPrefix(blobPk(blob), "REF#" + repository + "#");
     }
 
     @Override
     public boolean isReferenced(Digest blob) {
+        requireCompleteReferences();
         return anyWithPrefix(blobPk(blob), "REF#");
     }
 

@@ -88,7 +88,7 @@ class ReleasedDynamoStoreUpgradeTest {
     }
 
     private Storage open() {
-        return AwsStorage.open(new AwsClients(AwsFixture.sdkEnv()), aws.bucket, aws.table, false, clock);
+        return AwsStorage.open(new AwsClients(AwsFixture.sdkEnv()), aws.bucket, aws.table, false, true, clock);
     }
 
     static byte[] bodyOf(ApiResponse r) throws java.io.IOException {
@@ -99,7 +99,15 @@ class ReleasedDynamoStoreUpgradeTest {
     void aSchema1TableOpensListsAndServes() throws Exception {
         DynamoIndex released = new DynamoIndex(aws.dynamo, aws.table, clock);
         assertThat(released.schemaVersion()).isEqualTo(1);
-        Storage storage = open(); // migrates
+        // as a Lambda function opens it (no migration): it reads, but blob references refuse to answer
+        try (Storage unmigrated = AwsStorage.open(new AwsClients(AwsFixture.sdkEnv()), aws.bucket, aws.table, false,
+                clock)) {
+            assertThat(unmigrated.manifestIndex().listManifests(ReleasedStoreContent.REPOSITORY, 10, null).items())
+                    .hasSize(2);
+            assertThatThrownBy(() -> unmigrated.blobIndex().isReferenced(content.tagged.layerDigest()))
+                    .isInstanceOf(StoreException.class).hasMessageContaining("until it is migrated");
+        }
+        Storage storage = open(); // as the CLI opens it: migrates
         assertThat(released.schemaVersion()).isEqualTo(DynamoIndex.SCHEMA_VERSION);
         content.storeBytes(storage.blobs(), storage.manifests()); // the bucket layout did not change
         try (AwsWiring wiring = new AwsWiring(MirrorConfig.defaults(), storage, CredentialStore.none(), id -> { },

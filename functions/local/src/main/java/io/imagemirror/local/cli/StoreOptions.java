@@ -82,7 +82,7 @@ public final class StoreOptions {
                 if (bucket == null || bucket.isBlank() || table == null || table.isBlank()) {
                     throw new IllegalArgumentException("--store aws needs --bucket NAME and --table NAME");
                 }
-                yield AwsStorage.open(aws, bucket, table, createMissing, clock);
+                yield AwsStorage.open(aws, bucket, table, createMissing, true, clock);
             }
         };
     }
