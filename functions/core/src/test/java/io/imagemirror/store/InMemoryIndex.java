@@ -28,13 +28,11 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
 
     private static final class ManifestEntry {
         ManifestRecord record;
-        int tagRefs;
-        int pinRefs;
-        int parentRefs;
+        ManifestReferences.Counts counts = ManifestReferences.Counts.NONE;
         Instant danglingSince;
 
         boolean dangling() {
-            return tagRefs + pinRefs + parentRefs == 0;
+            return counts.dangling();
         }
     }
 
@@ -70,15 +68,8 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
         if (repo.containsKey(record.digest())) {
             return false;
         }
-        for (Digest c : record.mirroredChildDigests()) {
-            if (!repo.containsKey(c)) {
-                throw new MissingManifestException(record.repository(), c);
-            }
-        }
         Instant now = now();
-        for (Digest c : record.mirroredChildDigests()) {
-            adjust(repo.get(c), 0, 0, 1, now);
-        }
+        apply(record.repository(), ManifestReferences.recorded(record), now);
         ManifestEntry e = new ManifestEntry();
         e.record = record;
         e.danglingSince = now;
@@ -91,11 +82,21 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
         return true;
     }
 
-    private static void adjust(ManifestEntry e, int tagDelta, int pinDelta, int parentDelta, Instant now) {
-        e.tagRefs += tagDelta;
-        e.pinRefs += pinDelta;
-        e.parentRefs += parentDelta;
-        e.danglingSince = e.dangling() ? now : null;
+    /** Applies reference changes all or none: a raise of an unrecorded manifest fails before anything changed. */
+    private void apply(String repository, List<ManifestReferences.Change> changes, Instant now) {
+        for (ManifestReferences.Change c : changes) {
+            if (entry(repository, c.manifest()) == null) {
+                if (c.raises()) {
+                    throw new MissingManifestException(repository, c.manifest());
+                }
+                throw new IllegalStateException(c.name() + ": not recorded in " + repository);
+            }
+        }
+        for (ManifestReferences.Change c : changes) {
+            ManifestEntry e = entry(repository, c.manifest());
+            e.counts = e.counts.plus(c);
+            e.danglingSince = e.dangling() ? now : null;
+        }
     }
 
     private ManifestEntry entry(String repository, Digest digest) {
@@ -143,13 +144,7 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
         if (e == null || !e.dangling() || !e.danglingSince.isBefore(Timestamps.truncate(danglingBefore))) {
             return false;
         }
-        Instant now = now();
-        for (Digest c : e.record.mirroredChildDigests()) {
-            ManifestEntry child = entry(repository, c);
-            if (child != null) {
-                adjust(child, 0, 0, -1, now);
-            }
-        }
+        apply(repository, ManifestReferences.deleted(e.record), now());
         manifests.get(repository).remove(digest);
         for (Digest b : e.record.blobDigests()) {
             NavigableMap<String, BlobReference> refs = blobRefs.get(b);
@@ -185,19 +180,12 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
         if (!java.util.Objects.equals(now == null ? null : now.digest(), current)) {
             return false;
         }
-        ManifestEntry target = next == null ? null : entry(repository, next);
-        if (next != null && target == null) {
-            throw new MissingManifestException(repository, next);
-        }
         Instant time = now();
-        if (target != null) {
-            adjust(target, 1, 0, 0, time);
+        apply(repository, ManifestReferences.tagMove(current, next), time);
+        if (next != null) {
             tags.computeIfAbsent(repository, r -> new TreeMap<>()).put(tag, new TagRecord(repository, tag, next, time));
         } else {
             tags.get(repository).remove(tag);
-        }
-        if (current != null) {
-            adjust(entry(repository, current), -1, 0, 0, time);
         }
         history.computeIfAbsent(repository + "\0" + tag, k -> new ArrayList<>())
                 .add(new TagEvent(repository, tag, current, next, time, cause));
@@ -224,21 +212,19 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
             return false;
         }
         Instant now = now();
+        apply(repository, ManifestReferences.pinAdded(digest), now);
         repo.put(digest, new Pin(repository, digest, now));
-        adjust(e, 0, 1, 0, now);
         return true;
     }
 
     @Override
     public synchronized boolean removePin(String repository, Digest digest) {
         NavigableMap<Digest, Pin> repo = pins.get(repository);
-        if (repo == null || repo.remove(digest) == null) {
+        if (repo == null || !repo.containsKey(digest)) {
             return false;
         }
-        ManifestEntry e = entry(repository, digest);
-        if (e != null) {
-            adjust(e, 0, -1, 0, now());
-        }
+        apply(repository, ManifestReferences.pinRemoved(digest), now());
+        repo.remove(digest);
         return true;
     }
 

@@ -11,6 +11,7 @@ import io.imagemirror.store.JobStore;
 import io.imagemirror.store.ManifestIndex;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.ManifestRecordJson;
+import io.imagemirror.store.ManifestReferences;
 import io.imagemirror.store.MissingManifestException;
 import io.imagemirror.store.Page;
 import io.imagemirror.store.PageToken;
@@ -374,23 +375,54 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         return TransactWriteItem.builder().put(p.build()).build();
     }
 
-    /** Raises a manifest's count: it is no longer a dangling candidate. Fails if the manifest is not recorded. */
-    private TransactWriteItem raise(String repo, Digest digest, String counter) {
-        return TransactWriteItem.builder().update(Update.builder().tableName(table).key(keyOf(repoPk(repo),
-                        manifestSk(digest)))
-                .updateExpression("ADD " + counter + " :one REMOVE gsi1pk, gsi1sk")
-                .conditionExpression("attribute_exists(pk)")
-                .expressionAttributeValues(Map.of(":one", n(1))).build()).build();
+    private static String counter(ManifestReferences.Kind kind) {
+        return switch (kind) {
+            case TAG -> "refTags";
+            case PIN -> "refPins";
+            case PARENT -> "refParents";
+        };
     }
 
-    /** Lowers a manifest's count and marks it a dangling candidate as of now. */
-    private TransactWriteItem lower(String repo, Digest digest, String counter, long now) {
-        return TransactWriteItem.builder().update(Update.builder().tableName(table).key(keyOf(repoPk(repo),
-                        manifestSk(digest)))
-                .updateExpression("ADD " + counter + " :minus SET gsi1pk = :d, gsi1sk = :since")
-                .conditionExpression("attribute_exists(pk)")
-                .expressionAttributeValues(Map.of(":minus", n(-1), ":d", s(DANGLING),
-                        ":since", s(danglingSortKey(now, repo, digest)))).build()).build();
+    /**
+     * One reference change core decided ({@link ManifestReferences}) as a transaction item on the
+     * manifest, conditional on it being recorded. A raise takes it out of the dangling candidates
+     * (it is referenced now); a lower makes it one as of {@code now} (it may have no reference
+     * left), so a manifest with no references always carries the sparse index key.
+     */
+    private TransactWriteItem change(String repo, ManifestReferences.Change c, long now) {
+        Update.Builder u = Update.builder().tableName(table).key(keyOf(repoPk(repo), manifestSk(c.manifest())))
+                .conditionExpression("attribute_exists(pk)");
+        if (c.raises()) {
+            u.updateExpression("ADD " + counter(c.kind()) + " :one REMOVE gsi1pk, gsi1sk")
+                    .expressionAttributeValues(Map.of(":one", n(1)));
+        } else {
+            u.updateExpression("ADD " + counter(c.kind()) + " :minus SET gsi1pk = :d, gsi1sk = :since")
+                    .expressionAttributeValues(Map.of(":minus", n(-1), ":d", s(DANGLING),
+                            ":since", s(danglingSortKey(now, repo, c.manifest()))));
+        }
+        return TransactWriteItem.builder().update(u.build()).build();
+    }
+
+    /** Adds the changes to {@code tx}, each named {@link ManifestReferences.Change#name()}. */
+    private void addChanges(NamedTransaction tx, String repo, List<ManifestReferences.Change> changes, long now) {
+        for (ManifestReferences.Change c : changes) {
+            tx.add(c.name(), change(repo, c, now));
+        }
+    }
+
+    /**
+     * What a failed change condition means: a raise named an unrecorded manifest
+     * ({@link MissingManifestException}); a lower, a broken index.
+     */
+    private static void failIfAChangeFailed(Set<String> failed, String repo, List<ManifestReferences.Change> changes) {
+        for (ManifestReferences.Change c : changes) {
+            if (failed.contains(c.name())) {
+                if (c.raises()) {
+                    throw new MissingManifestException(repo, c.manifest());
+                }
+                throw new StoreException(c.name() + ": not recorded in " + repo, null, false);
+            }
+        }
     }
 
     private static String danglingSortKey(long since, String repo, Digest digest) {
@@ -523,9 +555,8 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         }
         NamedTransaction tx = transaction("put manifest " + r.digest());
         tx.add("manifest", put(item, "attribute_not_exists(pk)", null));
-        for (Digest c : children) {
-            tx.add("child " + c, raise(repo, c, "refParents"));
-        }
+        List<ManifestReferences.Change> changes = ManifestReferences.recorded(r);
+        addChanges(tx, repo, changes, now);
         for (Digest b : blobs) {
             tx.add("blob " + b, putRef(b, repo, r.digest()));
         }
@@ -533,11 +564,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         if (failed.contains("manifest")) {
             return false;
         }
-        for (Digest c : children) {
-            if (failed.contains("child " + c)) {
-                throw new MissingManifestException(repo, c);
-            }
-        }
+        failIfAChangeFailed(failed, repo, changes);
         return true;
     }
 
@@ -567,7 +594,8 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     }
 
     private static boolean unreferenced(Map<String, AttributeValue> item) {
-        return num(item, "refTags", 0) == 0 && num(item, "refPins", 0) == 0 && num(item, "refParents", 0) == 0;
+        return new ManifestReferences.Counts(num(item, "refTags", 0), num(item, "refPins", 0),
+                num(item, "refParents", 0)).dangling();
     }
 
     @Override
@@ -595,10 +623,8 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
                         + "AND gsi1pk = :d AND gsi1sk < :cutoff")
                 .expressionAttributeValues(Map.of(":zero", n(0), ":d", s(DANGLING),
                         ":cutoff", s(pad(Timestamps.toMicros(danglingBefore))))).build()).build());
-        List<Digest> children = m.get().mirroredChildDigests();
-        for (Digest c : children) {
-            tx.add("child " + c, lower(repository, c, "refParents", now));
-        }
+        List<ManifestReferences.Change> changes = ManifestReferences.deleted(m.get());
+        addChanges(tx, repository, changes, now);
         for (Digest b : m.get().blobDigests()) {
             tx.add("blob " + b, deleteRef(b, repository, digest));
         }
@@ -606,10 +632,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         if (failed.contains("manifest")) {
             return false;
         }
-        if (!failed.isEmpty()) {
-            throw new StoreException("index " + digest + " in " + repository + " names children that are not "
-                    + "recorded: " + failed, null, false);
-        }
+        failIfAChangeFailed(failed, repository, changes);
         return true;
     }
 
@@ -674,23 +697,13 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         tx.add("tag", put(tagItem, item.isPresent() ? "seq = :seq" : "attribute_not_exists(pk)",
                 item.isPresent() ? Map.of(":seq", n(seq)) : null));
         tx.add("history", historyPut(repository, tag, seq + 1, current, next, time, cause));
-        if (next != null) {
-            tx.add("next", raise(repository, next, "refTags"));
-        }
-        if (current != null) {
-            tx.add("current", lower(repository, current, "refTags", time));
-        }
+        List<ManifestReferences.Change> changes = ManifestReferences.tagMove(current, next);
+        addChanges(tx, repository, changes, time);
         Set<String> failed = run(tx);
         if (failed.contains("tag") || failed.contains("history")) {
             return false; // moved since we read it
         }
-        if (failed.contains("next")) {
-            throw new MissingManifestException(repository, next);
-        }
-        if (failed.contains("current")) {
-            throw new StoreException("tag " + tag + " of " + repository + " points at unrecorded " + current, null,
-                    false);
-        }
+        failIfAChangeFailed(failed, repository, changes);
         return true;
     }
 
@@ -706,15 +719,15 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
 
     @Override
     public boolean addPin(String repository, Digest digest) {
+        long now = nowMicros();
         NamedTransaction tx = transaction("pin " + digest)
-                .add("pin", put(values("pk", repoPk(repository), "sk", "PIN#" + digest, "time", nowMicros()),
-                        "attribute_not_exists(pk)", null))
-                .add("manifest", raise(repository, digest, "refPins"));
+                .add("pin", put(values("pk", repoPk(repository), "sk", "PIN#" + digest, "time", now),
+                        "attribute_not_exists(pk)", null));
+        List<ManifestReferences.Change> changes = ManifestReferences.pinAdded(digest);
+        addChanges(tx, repository, changes, now);
         Set<String> failed = run(tx);
-        if (failed.contains("manifest") || (failed.contains("pin") && getManifest(repository, digest).isEmpty())) {
-            throw new MissingManifestException(repository, digest);
-        }
-        return failed.isEmpty();
+        failIfAChangeFailed(failed, repository, changes);
+        return failed.isEmpty(); // only "pin" failed: it was pinned already
     }
 
     @Override
@@ -722,15 +735,14 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         NamedTransaction tx = transaction("unpin " + digest)
                 .add("pin", TransactWriteItem.builder().delete(Delete.builder().tableName(table)
                         .key(keyOf(repoPk(repository), "PIN#" + digest))
-                        .conditionExpression("attribute_exists(pk)").build()).build())
-                .add("manifest", lower(repository, digest, "refPins", nowMicros()));
+                        .conditionExpression("attribute_exists(pk)").build()).build());
+        List<ManifestReferences.Change> changes = ManifestReferences.pinRemoved(digest);
+        addChanges(tx, repository, changes, nowMicros());
         Set<String> failed = run(tx);
         if (failed.contains("pin")) {
             return false; // no such pin, whether or not the manifest is recorded
         }
-        if (failed.contains("manifest")) {
-            throw new StoreException("pin of unrecorded manifest " + digest + " in " + repository, null, false);
-        }
+        failIfAChangeFailed(failed, repository, changes);
         return true;
     }
 

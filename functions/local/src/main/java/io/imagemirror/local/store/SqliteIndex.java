@@ -10,6 +10,7 @@ import io.imagemirror.store.JobStore;
 import io.imagemirror.store.ManifestIndex;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.ManifestRecordJson;
+import io.imagemirror.store.ManifestReferences;
 import io.imagemirror.store.MissingManifestException;
 import io.imagemirror.store.Page;
 import io.imagemirror.store.PageToken;
@@ -286,13 +287,32 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
                 rs.getString("doc"), instant(rs, "last_pulled"), rs.getLong("pull_count"));
     }
 
-    /** Adds to a manifest's reference counts and recomputes whether (and since when) it is dangling. */
-    private int adjustRefs(String repo, Digest digest, int tags, int pins, int parents, long now) throws SQLException {
-        return update("""
-                UPDATE manifests SET tag_refs = tag_refs + ?, pin_refs = pin_refs + ?, parent_refs = parent_refs + ?,
-                  dangling_since = CASE WHEN tag_refs + ? + pin_refs + ? + parent_refs + ? = 0 THEN ? ELSE NULL END
-                WHERE repo = ? AND digest = ?""",
-                tags, pins, parents, tags, pins, parents, now, repo, digest);
+    private static String column(ManifestReferences.Kind kind) {
+        return switch (kind) {
+            case TAG -> "tag_refs";
+            case PIN -> "pin_refs";
+            case PARENT -> "parent_refs";
+        };
+    }
+
+    /**
+     * Applies the reference changes core decided ({@link ManifestReferences}) inside the current
+     * transaction, keeping {@code dangling_since} as core's rule says (set when no reference is left).
+     * A raise of an unrecorded manifest fails the transaction with {@link MissingManifestException}.
+     */
+    private void apply(String repo, List<ManifestReferences.Change> changes, long now) throws SQLException {
+        for (ManifestReferences.Change c : changes) {
+            String col = column(c.kind());
+            int n = update("UPDATE manifests SET " + col + " = " + col + " + ?, dangling_since = "
+                    + "CASE WHEN tag_refs + pin_refs + parent_refs + ? = 0 THEN ? ELSE NULL END "
+                    + "WHERE repo = ? AND digest = ?", c.delta(), c.delta(), now, repo, c.manifest());
+            if (n == 0) {
+                if (c.raises()) {
+                    throw new MissingManifestException(repo, c.manifest());
+                }
+                throw new StoreException(c.name() + ": not recorded in " + repo, null, false);
+            }
+        }
     }
 
     private boolean manifestExists(String repo, Digest digest) throws SQLException {
@@ -306,11 +326,7 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
                 return false;
             }
             long now = now();
-            for (Digest c : r.mirroredChildDigests()) {
-                if (adjustRefs(r.repository(), c, 0, 0, 1, now) == 0) {
-                    throw new MissingManifestException(r.repository(), c);
-                }
-            }
+            apply(r.repository(), ManifestReferences.recorded(r), now);
             update("INSERT INTO manifests (repo, digest, doc, last_pulled, pull_count, dangling_since) "
                             + "VALUES (?, ?, ?, ?, ?, ?)", r.repository(), r.digest(), ManifestRecordJson.encode(r),
                     r.lastPulled() == null ? null : Timestamps.toMicros(r.lastPulled()), r.pullCount(), now);
@@ -377,10 +393,7 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             if (m.isEmpty()) {
                 return false;
             }
-            long now = now();
-            for (Digest c : m.get().mirroredChildDigests()) {
-                adjustRefs(repository, c, 0, 0, -1, now);
-            }
+            apply(repository, ManifestReferences.deleted(m.get()), now());
             update("DELETE FROM manifests WHERE repo = ? AND digest = ?", repository, digest);
             for (Digest b : m.get().blobDigests()) {
                 update("DELETE FROM blob_refs WHERE blob = ? AND repo = ? AND manifest = ?", b, repository, digest);
@@ -431,18 +444,13 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
                 return false;
             }
             long time = now();
+            apply(repository, ManifestReferences.tagMove(current, next), time);
             if (next != null) {
-                if (adjustRefs(repository, next, 1, 0, 0, time) == 0) {
-                    throw new MissingManifestException(repository, next);
-                }
                 update("INSERT INTO tags (repo, tag, digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (repo, tag) "
                         + "DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at",
                         repository, tag, next, time);
             } else {
                 update("DELETE FROM tags WHERE repo = ? AND tag = ?", repository, tag);
-            }
-            if (current != null) {
-                adjustRefs(repository, current, -1, 0, 0, time);
             }
             update("INSERT INTO tag_events (repo, tag, old_digest, new_digest, time, cause) VALUES (?, ?, ?, ?, ?, ?)",
                     repository, tag, current, next, time, cause);
@@ -477,7 +485,7 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             if (update("INSERT OR IGNORE INTO pins (repo, digest, time) VALUES (?, ?, ?)", repository, digest, now) == 0) {
                 return false;
             }
-            adjustRefs(repository, digest, 0, 1, 0, now);
+            apply(repository, ManifestReferences.pinAdded(digest), now);
             return true;
         });
     }
@@ -488,7 +496,7 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             if (update("DELETE FROM pins WHERE repo = ? AND digest = ?", repository, digest) == 0) {
                 return false;
             }
-            adjustRefs(repository, digest, 0, -1, 0, now());
+            apply(repository, ManifestReferences.pinRemoved(digest), now());
             return true;
         });
     }
