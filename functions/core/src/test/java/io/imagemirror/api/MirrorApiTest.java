@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imagemirror.cache.NameRouter;
+import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.mirror.MirrorTestBase;
 import io.imagemirror.testbed.TestImage;
@@ -33,7 +35,7 @@ class MirrorApiTest extends MirrorTestBase {
         TestImage img = TestImage.builder(5).build();
         upstream.pusher().pushImage("api/app", "1", img);
         MirrorJobs jobs = new MirrorJobs(mirror, queued::add, Clock.systemUTC());
-        MirrorApi api = new MirrorApi(jobs);
+        MirrorApi api = new MirrorApi(jobs, new NameRouter(MirrorConfig.defaults()));
 
         ApiResponse posted = call(api, "POST", "/v1/mirror", "{\"image\":\"" + upstream.hostPort()
                 + "/api/app:1\",\"platforms\":[\"linux/amd64\"],\"allTags\":false,\"referrers\":false}");
@@ -54,7 +56,7 @@ class MirrorApiTest extends MirrorTestBase {
 
     @Test
     void badRequestsAreOciErrors() throws Exception {
-        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, queued::add, Clock.systemUTC()));
+        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, queued::add, Clock.systemUTC()), new NameRouter(MirrorConfig.defaults()));
         ApiResponse notJson = call(api, "POST", "/v1/mirror", "{nope");
         assertThat(notJson.status()).isEqualTo(400);
         assertThat(json(notJson).at("/errors/0/message").asText()).contains("not valid JSON");
