@@ -8,6 +8,8 @@ import io.imagemirror.reference.ImageReference;
 import io.imagemirror.reference.InvalidReferenceException;
 import io.imagemirror.reference.ReferenceGrammar;
 import io.imagemirror.reference.RepositoryName;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -80,13 +82,28 @@ public final class NameRouter {
         return new Target(repository, name);
     }
 
-    /** The name a client would use for a stored repository key (for {@code _catalog}). */
+    /**
+     * The shortest name a client can use for a stored repository key (for {@code _catalog}): the
+     * path on the default upstream, else {@code <prefix>/<path>}, else the key itself; always one
+     * that routes back to the key.
+     */
     public String clientName(String repositoryKey) {
         RepositoryName name = RepositoryName.parse(repositoryKey);
+        List<String> candidates = new ArrayList<>();
         if (name.registry().equals(config.defaultUpstream())) {
-            return name.path();
+            candidates.add(name.path());
         }
-        return config.upstream(name.registry()).map(u -> u.prefix() + "/" + name.path()).orElse(repositoryKey);
+        config.upstream(name.registry()).ifPresent(u -> candidates.add(u.prefix() + "/" + name.path()));
+        for (String candidate : candidates) {
+            try {
+                if (repository(ImageReference.parseName(candidate)).equals(name)) {
+                    return candidate;
+                }
+            } catch (InvalidReferenceException e) {
+                // a prefix that is not a name component: the key itself follows
+            }
+        }
+        return name.toString();
     }
 
     /** The routing rules of the class comment, on a name that passed the grammar. */

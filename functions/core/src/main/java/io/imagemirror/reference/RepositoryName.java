@@ -34,17 +34,25 @@ public final class RepositoryName implements Comparable<RepositoryName> {
         Objects.requireNonNull(registry, "registry");
         Objects.requireNonNull(path, "path");
         String written = registry + "/" + path;
+        if (path.length() > ReferenceGrammar.NAME_MAX_LENGTH) {
+            // refused before any pattern runs over it
+            throw tooLong(written);
+        }
         ReferenceGrammar.checkRegistry(written, registry);
         ReferenceGrammar.checkPath(written, path);
         String canonicalRegistry = ReferenceGrammar.canonicalRegistry(registry);
         RepositoryName name = new RepositoryName(canonicalRegistry,
                 ReferenceGrammar.officialRepository(canonicalRegistry, path));
         if (name.toString().length() > ReferenceGrammar.NAME_MAX_LENGTH) {
-            throw new InvalidReferenceException(InvalidReferenceException.Problem.NAME_TOO_LONG,
-                    "invalid reference \"" + EchoedInput.of(written) + "\": canonical name is longer than "
-                            + ReferenceGrammar.NAME_MAX_LENGTH + " characters");
+            throw tooLong(written);
         }
         return name;
+    }
+
+    private static InvalidReferenceException tooLong(String written) {
+        return new InvalidReferenceException(InvalidReferenceException.Problem.NAME_TOO_LONG,
+                "invalid reference \"" + EchoedInput.of(written) + "\": canonical name is longer than "
+                        + ReferenceGrammar.NAME_MAX_LENGTH + " characters");
     }
 
     /**

@@ -107,5 +107,7 @@ class NameRouterTest {
         assertThat(router.clientName("docker.io/library/alpine")).isEqualTo("library/alpine");
         assertThat(router.clientName("ghcr.io/org/app")).isEqualTo("gh/org/app");
         assertThat(router.clientName("127.0.0.1:5000/base")).isEqualTo("127.0.0.1:5000/base");
+        // "gh/app" would route to ghcr.io: a Docker Hub repository under a prefix's name keeps its registry
+        assertThat(router.clientName("docker.io/gh/app")).isEqualTo("docker.io/gh/app");
     }
 }

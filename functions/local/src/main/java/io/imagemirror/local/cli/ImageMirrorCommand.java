@@ -16,7 +16,9 @@ import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The top-level {@code image-mirror} command and its global options (storage, configuration,
@@ -30,6 +32,9 @@ import picocli.CommandLine.Option;
         description = "Mirror container images into owned storage and serve them as an OCI pull-through cache.",
         subcommands = {MirrorCommand.class, ServeCommand.class, RefCommand.class, CommandLine.HelpCommand.class})
 public final class ImageMirrorCommand {
+
+    @Spec
+    CommandSpec spec;
 
     @Mixin
     StoreOptions store = new StoreOptions();
@@ -72,7 +77,7 @@ public final class ImageMirrorCommand {
         for (String r : insecureRegistries) {
             String name = Upstream.canonicalName(r.trim());
             if (!ReferenceGrammar.isRegistry(name)) {
-                throw new IllegalArgumentException("--insecure-registry " + EchoedInput.of(r)
+                throw new CommandLine.ParameterException(spec.commandLine(), "--insecure-registry " + EchoedInput.of(r)
                         + ": expected HOST[:PORT] (with a '.' or ':', or localhost; port 1-65535)");
             }
             c = c.withUpstream(new MirrorConfig.UpstreamConfig(name, java.net.URI.create("http://" + name), true,

@@ -95,6 +95,20 @@ class RefCommandTest {
     }
 
     @Test
+    void registryOptionsAreCheckedByTheGrammar(@TempDir Path tmp) {
+        Run serve = run("--data", tmp.resolve("data").toString(), "serve", "--listen", "127.0.0.1:0",
+                "--default-upstream", "127.0.0.1:0");
+        assertThat(serve.status()).isEqualTo(2);
+        assertThat(serve.err().lines()).containsExactly("error: --default-upstream 127.0.0.1:0: expected HOST[:PORT] "
+                + "(with a '.' or ':', or localhost; port 1-65535)", "See 'image-mirror serve --help'.");
+        Run insecure = run("--insecure-registry", "registry", "ref", "alpine");
+        assertThat(insecure.status()).isEqualTo(2);
+        assertThat(insecure.err().lines().findFirst()).hasValueSatisfying(l -> assertThat(l)
+                .startsWith("error: --insecure-registry registry: expected HOST[:PORT]"));
+        assertThat(tmp.resolve("data")).as("nothing opened").doesNotExist();
+    }
+
+    @Test
     void theHintLeadsToHelp() {
         Run help = run("ref", "--help");
         assertThat(help.status()).isZero();
