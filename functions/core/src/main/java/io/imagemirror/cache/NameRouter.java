@@ -48,7 +48,7 @@ public final class NameRouter {
      */
     public ImageReference resolve(String reference) {
         ImageReference written = ImageReference.parse(reference);
-        RepositoryName name = repository(written);
+        RepositoryName name = repositoryOf(written);
         String tag = written.tag().orElse(written.digest().isPresent() ? null : ReferenceGrammar.DEFAULT_TAG);
         return ImageReference.of(name, tag, written.digest().orElse(null));
     }
@@ -71,12 +71,12 @@ public final class NameRouter {
                 ReferenceGrammar.checkPath(name, name);
                 repository = RepositoryName.of(registry, name);
             } else {
-                repository = repository(ImageReference.parseName(name));
+                repository = repositoryOf(ImageReference.parseName(name));
             }
         } catch (InvalidReferenceException e) {
             throw RegistryException.refused(e.getMessage(), ErrorCode.NAME_INVALID);
         }
-        if (config.upstream(repository.registry()).isEmpty()) {
+        if (!isConfigured(repository.registry())) {
             throw notConfigured(repository.registry());
         }
         return new Target(repository, name);
@@ -96,7 +96,7 @@ public final class NameRouter {
         config.upstream(name.registry()).ifPresent(u -> candidates.add(u.prefix() + "/" + name.path()));
         for (String candidate : candidates) {
             try {
-                if (repository(ImageReference.parseName(candidate)).equals(name)) {
+                if (repositoryOf(ImageReference.parseName(candidate)).equals(name)) {
                     return candidate;
                 }
             } catch (InvalidReferenceException e) {
@@ -106,8 +106,18 @@ public final class NameRouter {
         return name.toString();
     }
 
-    /** The routing rules of the class comment, on a name that passed the grammar. */
-    private RepositoryName repository(ImageReference written) {
+    /** Whether {@code registry} (canonical) is a configured upstream. */
+    public boolean isConfigured(String registry) {
+        return config.upstream(registry).isPresent();
+    }
+
+    /**
+     * The repository a strictly parsed reference names on this mirror (its tag and digest are
+     * ignored): the routing rules of the class comment. Does not check the allow-list.
+     *
+     * @throws InvalidReferenceException when the canonical name is longer than 255 characters
+     */
+    public RepositoryName repositoryOf(ImageReference written) {
         String path = written.repository();
         if (!written.registry().isEmpty()) {
             return config.upstreamByPrefix(written.registry())

@@ -16,6 +16,7 @@ import io.imagemirror.local.store.SqliteMetadataStore;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.reference.ImageReference;
 import io.imagemirror.store.Storage;
+import io.imagemirror.sync.Rule;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,7 +35,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Every spelling of a repository gives the same repository key through every entry point: the
  * reference parser, {@code /v2} routing (with and without containerd's {@code ?ns=}),
- * {@code POST /v1/mirror}, the copy engine's index key, and the CLI's {@code ref}. Nothing here
+ * {@code POST /v1/mirror}, the copy engine's index key, a sync rule's source, and the CLI's {@code ref}. Nothing here
  * contacts a registry: jobs are only queued.
  */
 class RepositoryKeyTableTest {
@@ -116,6 +117,10 @@ class RepositoryKeyTableTest {
                 "/v1/jobs/" + new ObjectMapper().readTree(posted.bodyText()).get("jobId").asText(), Map.of())).bodyText());
         assertThat(job.at("/request/image").asText()).isEqualTo(key + ":1");
         assertThat(ImageMirror.repositoryKey(ImageReference.parse(job.at("/request/image").asText()))).isEqualTo(key);
+
+        // a sync rule's source
+        assertThat(Rule.fromTree(new ObjectMapper().readTree("{\"name\": \"r\", \"source\": \"" + name
+                + "\", \"schedule\": \"rate(1 hour)\"}"), router).source()).isEqualTo(key);
 
         // image-mirror ref, with the same configuration
         RefCommandTest.Run ref = RefCommandTest.run("--config", configFile.toString(), "ref", reference);
