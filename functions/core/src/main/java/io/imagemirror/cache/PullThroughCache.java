@@ -11,6 +11,7 @@ import io.imagemirror.oci.InvalidManifestException;
 import io.imagemirror.oci.Manifest;
 import io.imagemirror.oci.RegistryException;
 import io.imagemirror.reference.ImageReference;
+import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.ManifestIndex;
@@ -74,7 +75,7 @@ public final class PullThroughCache {
      * @param repository the repository it was served for
      * @param stored the manifest the cache stored and served: it must end recorded in {@code repository}
      */
-    public record Recording(MirrorRequest request, ImageReference repository, Digest stored) {
+    public record Recording(MirrorRequest request, RepositoryName repository, Digest stored) {
     }
 
     /**
@@ -173,7 +174,7 @@ public final class PullThroughCache {
     public static Recorder inBackground(ImageMirror mirror, Executor background, Consumer<String> log) {
         Set<String> running = ConcurrentHashMap.newKeySet();
         return r -> {
-            String key = (r.request() == null ? r.repository().name() : r.request().reference().canonical())
+            String key = (r.request() == null ? r.repository().toString() : r.request().reference().canonical())
                     + " " + r.stored();
             if (!running.add(key)) {
                 return; // already being recorded
@@ -225,20 +226,15 @@ public final class PullThroughCache {
      * would; a child of an index pulled through without one (its index references it).
      */
     private Recording byDigest(Target target, Digest digest) {
-        ImageReference repository = repository(target);
         MirrorRequest pin = knownChildren.contains(digest) ? null
-                : new MirrorRequest(repository.byDigest(digest), List.of(), false, false, false, "pull-through");
-        return new Recording(pin, repository, digest);
+                : new MirrorRequest(ImageReference.of(target.name(), null, digest), List.of(), false, false, false,
+                        "pull-through");
+        return new Recording(pin, target.name(), digest);
     }
 
     private Recording byTag(Target target, String tag, Digest digest) {
-        ImageReference repository = repository(target);
-        return new Recording(new MirrorRequest(repository.withTag(tag), List.of(), false, false, false,
-                "pull-through"), repository, digest);
-    }
-
-    private static ImageReference repository(Target target) {
-        return ImageReference.parseNormalized(target.registry() + "/" + target.repository());
+        return new Recording(new MirrorRequest(ImageReference.of(target.name(), tag, null), List.of(), false, false,
+                false, "pull-through"), target.name(), digest);
     }
 
     private ServedManifest manifestByTag(Target target, String tag) throws IOException {
@@ -350,7 +346,7 @@ public final class PullThroughCache {
         try {
             recorder.record(recording);
         } catch (IOException | RuntimeException e) {
-            log.accept("recording " + recording.repository().name() + "@" + recording.stored()
+            log.accept("recording " + recording.repository() + "@" + recording.stored()
                     + " after a pull could not be started: " + e.getMessage());
         }
     }

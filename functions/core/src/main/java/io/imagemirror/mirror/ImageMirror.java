@@ -10,6 +10,7 @@ import io.imagemirror.oci.Manifest;
 import io.imagemirror.oci.Platform;
 import io.imagemirror.oci.RegistryException;
 import io.imagemirror.reference.ImageReference;
+import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.BlobRef;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.ChildManifest;
@@ -87,8 +88,7 @@ public final class ImageMirror {
 
     /** The repository key the index uses: {@code <registry>/<repository>} of a normalized reference. */
     public static String repositoryKey(ImageReference ref) {
-        ImageReference n = ref.normalized();
-        return n.registry() + "/" + n.repository();
+        return ref.repositoryName().toString();
     }
 
     /**
@@ -118,7 +118,7 @@ public final class ImageMirror {
     }
 
     /**
-     * Records one manifest (and everything below it) in {@code ref}'s repository, without a tag or a
+     * Records one manifest (and everything below it) in {@code repository}, without a tag or a
      * pin, unless it is recorded there already: how the pull-through cache makes sure that what it
      * stored for a client ends up recorded (a manifest whose tag moved on, a child pulled by digest).
      * Blobs and children are stored first (invariant 2); the record is dangling until something
@@ -126,13 +126,14 @@ public final class ImageMirror {
      *
      * @throws MirrorException naming the manifest or blob that failed
      */
-    public void recordManifest(ImageReference ref, Digest digest) throws MirrorException {
-        String repoKey = repositoryKey(ref);
+    public void recordManifest(RepositoryName repository, Digest digest) throws MirrorException {
+        String repoKey = repository.toString();
         if (storage.manifestIndex().getManifest(repoKey, digest).isPresent()) {
             return;
         }
-        ImageReference byDigest = ref.byDigest(digest);
-        Run run = new Run(repoKey, ref.repository(), client(ref), MirrorListener.NONE, MirrorRequest.of(byDigest));
+        ImageReference byDigest = ImageReference.of(repository, null, digest);
+        Run run = new Run(repoKey, repository.path(), client(byDigest), MirrorListener.NONE,
+                MirrorRequest.of(byDigest));
         try {
             run.copyManifest(digest, List.of());
         } catch (IOException | RuntimeException e) {

@@ -6,6 +6,7 @@ import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.mirror.MirrorTestBase;
 import io.imagemirror.oci.Digest;
+import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.Page;
@@ -66,7 +67,7 @@ class PullThroughRecordingTest extends MirrorTestBase {
     }
 
     Target target(String repository) {
-        return new Target(upstream.hostPort(), repository, repository);
+        return new Target(RepositoryName.of(upstream.hostPort(), repository), repository);
     }
 
     /** Every manifest in the manifest store has a record in {@code repoKey}. */

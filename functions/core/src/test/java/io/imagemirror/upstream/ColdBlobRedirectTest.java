@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.cache.Target;
 import io.imagemirror.oci.Digest;
+import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.InMemoryBlobStore;
 import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.store.InMemoryIndex;
@@ -68,7 +69,7 @@ class ColdBlobRedirectTest {
         byte[] big = Content.randomBytes(1, 5000);
         Digest d = hub.putBlob(big);
         cdn.putBlob(big);
-        PullThroughCache.ServedBlob served = cache.blob(new Target("docker.io", "library/app", "library/app"), d, false);
+        PullThroughCache.ServedBlob served = cache.blob(new Target(RepositoryName.of("docker.io", "library/app"), "library/app"), d, false);
         assertThat(served).isInstanceOfSatisfying(PullThroughCache.Redirect.class, r -> {
             assertThat(r.location().toString()).startsWith(hub.cdnBase + "/blobs/" + d);
             assertThat(r.size()).isEqualTo(5000);
@@ -82,7 +83,7 @@ class ColdBlobRedirectTest {
         byte[] small = Content.randomBytes(2, 500);
         Digest d = hub.putBlob(small);
         cdn.putBlob(small);
-        PullThroughCache.ServedBlob served = cache.blob(new Target("docker.io", "library/app", "library/app"), d, false);
+        PullThroughCache.ServedBlob served = cache.blob(new Target(RepositoryName.of("docker.io", "library/app"), "library/app"), d, false);
         assertThat(served).isInstanceOf(PullThroughCache.Stored.class);
         assertThat(blobs.exists(d)).isTrue();
     }
