@@ -16,6 +16,7 @@ import io.imagemirror.config.ConfigException;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.jobs.JobQueue;
 import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.store.Storage;
 import io.imagemirror.upstream.CredentialStore;
@@ -75,6 +76,7 @@ public final class AwsWiring implements AutoCloseable {
     private final Upstreams upstreams;
     private final ExecutorService blobPool;
     private final ImageMirror mirror;
+    private final BlobFills fills;
     private final MirrorJobs jobs;
     private final List<AutoCloseable> resources;
     private final Clock clock;
@@ -94,8 +96,9 @@ public final class AwsWiring implements AutoCloseable {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.upstreams = new Upstreams(config.toUpstreamList(), credentials, http, clock, RetryPolicy.defaults());
         this.blobPool = Executors.newFixedThreadPool(config.parallelism(), daemonThreads());
-        this.mirror = new ImageMirror(upstreams, storage, blobPool, clock);
-        this.jobs = new MirrorJobs(mirror, queue, clock);
+        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), null, blobPool);
+        this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
+        this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), queue, clock);
     }
 
     /** The wiring of this execution environment, built from the process environment on first use. */
@@ -210,9 +213,18 @@ public final class AwsWiring implements AutoCloseable {
      */
     public synchronized DistributionApi registryApi() {
         if (registryApi == null) {
-            PullThroughCache cache = new PullThroughCache(mirror, config.tagTtl(), blobPool, clock, LOG::warn,
-                    jobs::submit, new PullThroughCache.ColdBlobs(COLD_BLOB_IN_REQUEST, true));
-            registryApi = new DistributionApi(cache, names, true, PRESIGN_TTL);
+            // The queued mirror job re-resolves the tag (or pins the digest). What it does not record
+            // (the stored digest when the tag moved upstream meanwhile; an index child whose index
+            // was not recorded) waits for a recording job kind that carries the stored digest, as
+            // the local recorder (PullThroughCache.inBackground) does: the job queue cannot carry it yet.
+            PullThroughCache.Recorder recorder = r -> {
+                if (r.request() != null) {
+                    jobs.submit(r.request());
+                }
+            };
+            PullThroughCache cache = new PullThroughCache(upstreams, fills, storage, config.tagTtl(), blobPool, clock,
+                    LOG::warn, recorder, new PullThroughCache.ColdBlobs(COLD_BLOB_IN_REQUEST, true));
+            registryApi = new DistributionApi(cache, storage.blobs(), names, true, PRESIGN_TTL);
         }
         return registryApi;
     }

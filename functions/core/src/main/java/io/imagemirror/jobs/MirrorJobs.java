@@ -15,7 +15,7 @@ import io.imagemirror.oci.RegistryException;
 import io.imagemirror.upstream.Upstreams;
 import io.imagemirror.store.Job;
 import io.imagemirror.store.JobStatus;
-import io.imagemirror.store.MetadataStore;
+import io.imagemirror.store.JobStore;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -52,13 +52,15 @@ public final class MirrorJobs {
     }
 
     private final ImageMirror mirror;
-    private final MetadataStore metadata;
+    private final Upstreams upstreams;
+    private final JobStore metadata;
     private final JobQueue queue;
     private final Clock clock;
 
-    public MirrorJobs(ImageMirror mirror, JobQueue queue, Clock clock) {
+    public MirrorJobs(ImageMirror mirror, Upstreams upstreams, JobStore jobs, JobQueue queue, Clock clock) {
         this.mirror = mirror;
-        this.metadata = mirror.storage().metadata();
+        this.upstreams = upstreams;
+        this.metadata = jobs;
         this.queue = queue;
         this.clock = clock;
     }
@@ -69,7 +71,7 @@ public final class MirrorJobs {
      * @throws RegistryException {@code DENIED} when the image's registry is not a configured upstream
      */
     public Job submit(MirrorRequest request) throws IOException {
-        if (!mirror.upstreams().isConfigured(request.reference().registry())) {
+        if (!upstreams.isConfigured(request.reference().registry())) {
             throw RegistryException.refused("registry " + request.reference().registry()
                     + " is not a configured upstream of this mirror", ErrorCode.DENIED);
         }

@@ -10,7 +10,6 @@ import io.imagemirror.reference.ImageReference;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.ChildManifest;
 import io.imagemirror.store.InMemoryBlobStore;
-import io.imagemirror.store.InMemoryMetadataStore;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.Storage;
 import io.imagemirror.store.TagEvent;

@@ -139,7 +139,7 @@ class MirrorHandlersTest {
     void sampleJobEventsShowAndRunARecordedJob() throws Exception {
         // The sample events name a fixed job id; record a job under it as MirrorApi would have.
         Instant now = Instant.now();
-        wiring.storage().metadata().createJob(Job.queued(SAMPLE_JOB, "mirror",
+        wiring.storage().jobs().createJob(Job.queued(SAMPLE_JOB, "mirror",
                 "{\"image\":\"docker.io/library/alpine:3.20\",\"platforms\":[],\"allTags\":false,\"referrers\":false}",
                 now, now.plusSeconds(3600)));
 
@@ -165,7 +165,7 @@ class MirrorHandlersTest {
         Message message = receiveOne(aws.queueUrl);
         Job queuedJob = wiring.jobs().get(jobId).orElseThrow();
         Job running = queuedJob.withStatus(JobStatus.RUNNING, Instant.now());
-        assertThat(wiring.storage().metadata().updateJob(running, JobStatus.QUEUED)).isTrue();
+        assertThat(wiring.storage().jobs().updateJob(running, JobStatus.QUEUED)).isTrue();
         requests.reset();
 
         SQSBatchResponse whileRunning = worker.handleRequest(sqsEvent(message), null);
@@ -175,7 +175,7 @@ class MirrorHandlersTest {
         assertThat(wiring.jobs().get(jobId).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
 
         // The other worker finishes; the message, back after its visibility timeout, is then acknowledged.
-        assertThat(wiring.storage().metadata().updateJob(running.succeeded("{}", Instant.now()), JobStatus.RUNNING))
+        assertThat(wiring.storage().jobs().updateJob(running.succeeded("{}", Instant.now()), JobStatus.RUNNING))
                 .isTrue();
         assertThat(worker.handleRequest(sqsEvent(message), null).getBatchItemFailures()).isEmpty();
         assertThat(requests.seen).isEmpty();
