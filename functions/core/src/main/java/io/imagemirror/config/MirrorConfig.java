@@ -30,9 +30,18 @@ import java.util.function.Function;
  * @param parallelism how many blobs one copy transfers at once
  * @param serveToken the bearer token that allows write routes on a non-loopback listener, or null
  * @param dockerConfig whether to read credentials from the user's Docker {@code config.json}
+ * @param sweep the sweeper's grace period and schedule ({@code sweep:})
  */
 public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
-                           int parallelism, String serveToken, boolean dockerConfig) {
+                           int parallelism, String serveToken, boolean dockerConfig,
+                           io.imagemirror.sweep.SweepConfig sweep) {
+
+    /** A configuration with the default {@code sweep:} section. */
+    public MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
+                        int parallelism, String serveToken, boolean dockerConfig) {
+        this(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig,
+                io.imagemirror.sweep.SweepConfig.DEFAULTS);
+    }
 
     private static final String DOCKER_HUB = ReferenceGrammar.DOCKER_HUB;
     public static final Duration DEFAULT_TAG_TTL = Duration.ofMinutes(5);
@@ -104,15 +113,16 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
     public MirrorConfig withUpstream(UpstreamConfig u) {
         Map<String, UpstreamConfig> m = new LinkedHashMap<>(upstreams);
         m.put(Upstream.canonicalName(u.name()), u);
-        return new MirrorConfig(m, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig);
+        return new MirrorConfig(m, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, sweep);
     }
 
     public MirrorConfig withDefaultUpstream(String registry) {
-        return new MirrorConfig(upstreams, Upstream.canonicalName(registry), tagTtl, parallelism, serveToken, dockerConfig);
+        return new MirrorConfig(upstreams, Upstream.canonicalName(registry), tagTtl, parallelism, serveToken, dockerConfig,
+                sweep);
     }
 
     public MirrorConfig withParallelism(int n) {
-        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig);
+        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig, sweep);
     }
 
     /** The configured upstreams as the upstream client takes them (credentials included). */
@@ -144,6 +154,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
      * parallelism: 4
      * serveToken: ${IMAGE_MIRROR_TOKEN}
      * dockerConfig: true    # read ~/.docker/config.json for credentials
+     * sweep: {grace: 24h, schedule: rate(1 day)}
      * upstreams:
      *   - name: docker.io
      *     username: me
@@ -163,7 +174,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
             throw new ConfigException("configuration must be a mapping");
         }
         checkKeys(root, "", Set.of("defaultUpstream", "tagTtl", "parallelism", "serveToken", "dockerConfig",
-                "upstreams"));
+                "upstreams", "sweep"));
         Map<String, UpstreamConfig> ups = new LinkedHashMap<>();
         JsonNode list = root.get("upstreams");
         if (list != null && !list.isNull()) {
@@ -249,7 +260,22 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         int parallelism = par == null || par.isNull() ? DEFAULT_PARALLELISM : par.asInt(-1);
         String ttl = string(root, "tagTtl", env, "");
         return new MirrorConfig(ups, dflt, ttl == null ? DEFAULT_TAG_TTL : parseDuration(ttl, "tagTtl"), parallelism,
-                string(root, "serveToken", env, ""), bool(root, "dockerConfig", true, ""));
+                string(root, "serveToken", env, ""), bool(root, "dockerConfig", true, ""), sweepSection(root, env));
+    }
+
+    /** The {@code sweep:} section: {@code grace} (a duration) and {@code schedule} (rate()/cron()). */
+    private static io.imagemirror.sweep.SweepConfig sweepSection(JsonNode root, Function<String, String> env) {
+        JsonNode sw = root.get("sweep");
+        if (sw == null || sw.isNull()) {
+            return io.imagemirror.sweep.SweepConfig.DEFAULTS;
+        }
+        if (!sw.isObject()) {
+            throw new ConfigException("sweep must be a mapping");
+        }
+        checkKeys(sw, "sweep.", Set.of("grace", "schedule"));
+        String grace = string(sw, "grace", env, "sweep.");
+        return io.imagemirror.sweep.SweepConfig.of(grace == null ? null : parseDuration(grace, "sweep.grace"),
+                string(sw, "schedule", env, "sweep."));
     }
 
     /** Parses {@code 300s}, {@code 5m}, {@code 2h}, {@code 1d}, a plain number of seconds, or ISO-8601 {@code PT5M}. */

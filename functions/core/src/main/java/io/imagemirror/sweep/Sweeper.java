@@ -20,6 +20,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Deletes what nothing keeps any more (DESIGN.md §2, invariant 4), online, while mirrors and
@@ -115,20 +116,30 @@ public final class Sweeper {
 
     /** Runs a whole sweep (or a dry run) in this thread. */
     public SweepReport run(Duration grace, boolean dryRun, int pageSize, Listener listener) {
+        return run(grace, dryRun, pageSize, m -> true, listener);
+    }
+
+    /**
+     * Runs a whole sweep (or a dry run) in this thread, deleting only the dangling manifests
+     * {@code filter} selects (with their index children); unreferenced blobs go whatever it says.
+     */
+    public SweepReport run(Duration grace, boolean dryRun, int pageSize, Predicate<ManifestRecord> filter,
+                           Listener listener) {
         Checkpoint c = start(grace);
         Overlay overlay = dryRun ? new Overlay() : null;
         while (!c.done()) {
-            c = step(c, pageSize, listener, overlay);
+            c = step(c, pageSize, listener, overlay, filter);
         }
         return SweepReport.of(c, clock.instant(), dryRun);
     }
 
     /** Runs one page of a real sweep and says where the next one starts. */
     public Checkpoint step(Checkpoint c, int pageSize, Listener listener) {
-        return step(c, pageSize, listener, null);
+        return step(c, pageSize, listener, null, m -> true);
     }
 
-    private Checkpoint step(Checkpoint c, int pageSize, Listener listener, Overlay dry) {
+    private Checkpoint step(Checkpoint c, int pageSize, Listener listener, Overlay dry,
+                            Predicate<ManifestRecord> filter) {
         Counter n = new Counter();
         Listener counting = new Listener() {
             @Override
@@ -155,7 +166,9 @@ public final class Sweeper {
             case MANIFESTS -> {
                 Page<ManifestRecord> p = manifests.listDangling(c.cutoff(), pageSize, c.pageToken());
                 for (ManifestRecord m : p.items()) {
-                    deleteManifest(m, c.cutoff(), counting, dry);
+                    if (filter.test(m)) {
+                        deleteManifest(m, c.cutoff(), counting, dry);
+                    }
                 }
                 yield advance(c, Phase.BLOBS, p.nextToken(), n);
             }
