@@ -28,11 +28,23 @@ public final class MirrorApi implements ApiHandler {
 
     private final MirrorJobs jobs;
     private final NameRouter names;
+    /** The sweeper behind {@code /v1/sweeps} and {@code /v1/prune}, or null where this carrier has none. */
+    private final io.imagemirror.sweep.SweepService sweeps;
 
     /** @param names resolves the requested image as {@code /v2} and the CLI do */
     public MirrorApi(MirrorJobs jobs, NameRouter names) {
+        this(jobs, names, null);
+    }
+
+    private MirrorApi(MirrorJobs jobs, NameRouter names, io.imagemirror.sweep.SweepService sweeps) {
         this.jobs = jobs;
         this.names = names;
+        this.sweeps = sweeps;
+    }
+
+    /** The same routes plus {@code GET /v1/sweeps} and {@code POST /v1/prune} over {@code sweeps}. */
+    public MirrorApi withSweeps(io.imagemirror.sweep.SweepService sweeps) {
+        return new MirrorApi(jobs, names, sweeps);
     }
 
     /** Whether this API answers {@code path}. */
@@ -59,6 +71,9 @@ public final class MirrorApi implements ApiHandler {
                 return ApiErrors.of(404, ErrorCode.UNKNOWN, "no job " + id + " (unknown or expired)");
             }
             return ApiResponse.json(200, jobJson(job.get()));
+        }
+        if (sweeps != null && (path.equals("/v1/sweeps") || path.equals("/v1/prune"))) {
+            return SweepRoutes.handle(sweeps, request);
         }
         return ApiErrors.of(404, ErrorCode.UNKNOWN, "no route " + request.method() + " " + path);
     }

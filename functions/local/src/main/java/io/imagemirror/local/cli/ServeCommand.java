@@ -65,6 +65,7 @@ final class ServeCommand implements Callable<Integer> {
              LocalHttpServer server = LocalHttpServer.start(address, threads,
                      rt.routes(address.getAddress().isLoopbackAddress()), LocalRuntime.accessLog(), Clock.systemUTC())) {
             Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "shutdown"));
+            rt.startSweepTimer();
             InetSocketAddress bound = server.address();
             out.println("image-mirror serving on http://" + bound.getAddress().getHostAddress() + ":" + bound.getPort()
                     + " (default upstream " + config.defaultUpstream() + ", upstreams " + config.upstreams().keySet() + ")");
