@@ -63,6 +63,10 @@ public final class Sweeper {
 
         default void blobDeleted(Digest digest, long size) {
         }
+
+        /** A blob's record now reads "being swept"; its bytes go next (a crash here is finished by the next sweep). */
+        default void blobSweepBegun(Digest digest) {
+        }
     }
 
     /**
@@ -153,6 +157,11 @@ public final class Sweeper {
                 n.blobs++;
                 n.bytes += size;
                 listener.blobDeleted(digest, size);
+            }
+
+            @Override
+            public void blobSweepBegun(Digest digest) {
+                listener.blobSweepBegun(digest);
             }
         };
         return switch (c.phase()) {
@@ -316,6 +325,7 @@ public final class Sweeper {
             return;
         }
         if (blobIndex.beginBlobSweep(d, cutoff)) {
+            listener.blobSweepBegun(d);
             finishBlob(d, record.size(), listener, null);
         }
     }

@@ -61,6 +61,10 @@ final class PruneCommand implements Callable<Integer> {
             description = "Index items read per page.")
     int pageSize;
 
+    /** A test hook: after beginning this many blob sweeps, say so and wait to be killed (DataDirectoryIT). */
+    @Option(names = "--stall-after-blob-sweeps", paramLabel = "N", hidden = true)
+    Integer stallAfter;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -104,7 +108,7 @@ final class PruneCommand implements Callable<Integer> {
                 return 0;
             }
             Sweeper sweeper = new Sweeper(storage, Clock.systemUTC());
-            Printer printer = new Printer(out, dryRun);
+            Printer printer = new Printer(out, dryRun, stallAfter);
             SweepReport report = sweeper.run(g, dryRun, pageSize, selected, printer);
             records.record(report);
             if (dryRun) {
@@ -140,11 +144,14 @@ final class PruneCommand implements Callable<Integer> {
     private static final class Printer implements Sweeper.Listener {
         final PrintWriter out;
         final boolean dryRun;
+        final Integer stallAfter;
+        int begun;
         boolean any;
 
-        Printer(PrintWriter out, boolean dryRun) {
+        Printer(PrintWriter out, boolean dryRun, Integer stallAfter) {
             this.out = out;
             this.dryRun = dryRun;
+            this.stallAfter = stallAfter;
             if (dryRun) {
                 out.println(String.format("%-50s %-71s %s", "REPOSITORY", "DIGEST", "SIZE"));
             }
@@ -166,6 +173,19 @@ final class PruneCommand implements Callable<Integer> {
                 out.println("deleted: " + repository + "@" + digest);
             }
             out.flush();
+        }
+
+        @Override
+        public void blobSweepBegun(Digest digest) {
+            if (stallAfter != null && ++begun >= stallAfter) {
+                out.println("stalled: blob " + digest + " is being swept");
+                out.flush();
+                try {
+                    new java.util.concurrent.CountDownLatch(1).await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
 
         @Override
