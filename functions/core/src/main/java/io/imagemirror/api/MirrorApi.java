@@ -72,8 +72,9 @@ public final class MirrorApi implements ApiHandler {
             }
             return ApiResponse.json(200, jobJson(job.get()));
         }
-        if (sweeps != null && (path.equals("/v1/sweeps") || path.equals("/v1/prune"))) {
-            return SweepRoutes.handle(sweeps, request);
+        if (sweeps != null && (path.equals("/v1/sweeps") || path.equals("/v1/prune")
+                || (path.startsWith("/v1/images/") && request.method().equals("DELETE")))) {
+            return SweepRoutes.handle(sweeps, names, request);
         }
         return ApiErrors.of(404, ErrorCode.UNKNOWN, "no route " + request.method() + " " + path);
     }

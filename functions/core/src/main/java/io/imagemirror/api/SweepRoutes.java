@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.ErrorCode;
+import io.imagemirror.sweep.ImageRemover;
 import io.imagemirror.sweep.SweepRecords;
 import io.imagemirror.sweep.SweepReport;
 import io.imagemirror.sweep.SweepService;
@@ -18,6 +19,8 @@ import java.time.Duration;
  * {@code GET /v1/sweeps}: the recorded sweeps, newest first. {@code POST /v1/prune} with
  * {@code {"dryRun": true, "grace": "24h"}} (both optional): runs one sweep now and answers what it
  * deleted (or would delete) and its report; the list stops at {@value #MAX_LISTED} entries.
+ * {@code DELETE /v1/images/<ref>[?force=true]}: {@code image-mirror rm} ({@link ImageRemover}), 409
+ * with the reason when a tag or an index keeps it.
  */
 final class SweepRoutes {
     static final int MAX_LISTED = 1000;
@@ -26,7 +29,11 @@ final class SweepRoutes {
     private SweepRoutes() {
     }
 
-    static ApiResponse handle(SweepService sweeps, ApiRequest request) throws IOException {
+    static ApiResponse handle(SweepService sweeps, io.imagemirror.cache.NameRouter names, ApiRequest request)
+            throws IOException {
+        if (request.path().startsWith("/v1/images/")) {
+            return remove(sweeps, names, request);
+        }
         if (request.path().equals("/v1/sweeps")) {
             if (!request.isRead()) {
                 return ApiErrors.of(405, ErrorCode.UNSUPPORTED, "sweeps are read-only; POST /v1/prune runs one")
@@ -100,5 +107,28 @@ final class SweepRoutes {
         o.put("truncated", r.manifestsDeleted() + r.blobsDeleted() > MAX_LISTED);
         o.set("report", SweepRecords.toJson(r));
         return ApiResponse.json(200, o.toString());
+    }
+
+    private static ApiResponse remove(SweepService sweeps, io.imagemirror.cache.NameRouter names, ApiRequest request) {
+        try {
+            request.requireSameOrigin();
+        } catch (RequestRefusedException e) {
+            return e.response();
+        }
+        String ref = request.path().substring("/v1/images/".length());
+        boolean force = request.queryParam("force").map(v -> v.equals("true") || v.equals("1")).orElse(false);
+        try {
+            ImageRemover.Outcome o = sweeps.remover().remove(names.resolve(ref), force);
+            ObjectNode out = JSON.createObjectNode();
+            o.untagged().forEach(out.putArray("untagged")::add);
+            o.deleted().forEach(out.putArray("deleted")::add);
+            return ApiResponse.json(200, out.toString());
+        } catch (io.imagemirror.reference.InvalidReferenceException e) {
+            return ApiErrors.of(400, ErrorCode.NAME_INVALID, e.getMessage());
+        } catch (ImageRemover.NotFoundException e) {
+            return ApiErrors.of(404, ErrorCode.MANIFEST_UNKNOWN, e.getMessage());
+        } catch (ImageRemover.RefusedException e) {
+            return ApiErrors.of(409, ErrorCode.DENIED, e.getMessage());
+        }
     }
 }

@@ -18,11 +18,18 @@ public final class SweepService {
     private final SweepRecords records;
     private final SweepConfig config;
     private final ReentrantLock running = new ReentrantLock();
+    private final ImageRemover remover;
 
     public SweepService(Storage storage, SweepConfig config, Clock clock) {
         this.sweeper = new Sweeper(storage, clock);
         this.records = new SweepRecords(storage.jobs(), clock);
         this.config = Objects.requireNonNull(config, "config");
+        this.remover = new ImageRemover(storage, clock);
+    }
+
+    /** What {@code DELETE /v1/images/<ref>} and {@code rm} do. */
+    public ImageRemover remover() {
+        return remover;
     }
 
     public SweepConfig config() {

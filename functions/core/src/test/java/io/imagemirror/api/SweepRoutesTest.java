@@ -25,7 +25,10 @@ import org.junit.jupiter.api.Test;
 class SweepRoutesTest extends MirrorTestBase {
 
     ApiResponse call(MirrorApi api, String method, String path, String body) throws Exception {
-        return api.handle(new ApiRequest(method, path, Map.of(), Map.of("Content-Type", List.of("application/json")),
+        int q = path.indexOf('?');
+        return api.handle(new ApiRequest(method, q < 0 ? path : path.substring(0, q),
+                q < 0 ? Map.of() : ApiRequest.parseQuery(path.substring(q + 1)),
+                Map.of("Content-Type", List.of("application/json")),
                 body == null ? null : new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), true));
     }
 
@@ -76,5 +79,25 @@ class SweepRoutesTest extends MirrorTestBase {
         assertThat(call(api, "GET", "/v1/prune", null).status()).isEqualTo(405);
         assertThat(call(api, "POST", "/v1/sweeps", "{}").status()).isEqualTo(405);
         assertThat(json(call(api, "POST", "/v1/prune", "[]")).at("/errors/0/code").asText()).isEqualTo("UNKNOWN");
+    }
+
+    @Test
+    void deleteImagesUntagsOrRefusesWithTheReason() throws Exception {
+        TestImage img = TestImage.builder(62).layer(1_000).build();
+        upstream.pusher().pushImage("api/rm", "1", img);
+        mirror.mirror(MirrorRequest.of(ref("api/rm:1")), MirrorListener.NONE);
+        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, upstreams, metadata, id -> { }, Clock.systemUTC()),
+                new NameRouter(MirrorConfig.defaults()))
+                .withSweeps(new SweepService(storage, SweepConfig.DEFAULTS, Clock.systemUTC()));
+        String byDigest = "/v1/images/" + upstream.hostPort() + "/api/rm@" + img.digest();
+        ApiResponse refused = call(api, "DELETE", byDigest, null);
+        assertThat(refused.status()).isEqualTo(409);
+        assertThat(json(refused).at("/errors/0/message").asText()).contains("must be forced").contains(":1");
+        ApiResponse forced = call(api, "DELETE", byDigest + "?force=true", null);
+        assertThat(forced.status()).isEqualTo(200);
+        assertThat(json(forced).at("/untagged/0").asText()).endsWith("/api/rm:1");
+        assertThat(json(forced).at("/deleted/0").asText()).endsWith("/api/rm@" + img.digest());
+        assertThat(call(api, "DELETE", "/v1/images/" + upstream.hostPort() + "/api/rm:1", null).status()).isEqualTo(404);
+        assertThat(call(api, "DELETE", "/v1/images/Bad:Name", null).status()).isEqualTo(400);
     }
 }

@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = ImageMirrorCommand.Version.class,
         description = "Mirror container images into owned storage and serve them as an OCI pull-through cache.",
-        subcommands = {MirrorCommand.class, ServeCommand.class, RefCommand.class, PruneCommand.class,
+        subcommands = {MirrorCommand.class, ServeCommand.class, RefCommand.class, PruneCommand.class, RmCommand.class,
             CommandLine.HelpCommand.class})
 public final class ImageMirrorCommand {
 
