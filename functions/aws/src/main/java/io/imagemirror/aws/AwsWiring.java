@@ -16,6 +16,7 @@ import io.imagemirror.config.ConfigException;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.jobs.JobQueue;
 import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.jobs.PullThroughRecording;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.store.Storage;
 import io.imagemirror.upstream.CredentialStore;
@@ -198,13 +199,14 @@ public final class AwsWiring implements AutoCloseable {
     /**
      * The {@code /v2} pull-through API as Lambda serves it: stored blobs answered with a 307 to a
      * presigned S3 URL, a cold blob stored within the request when small and otherwise handed over at
-     * upstream's own location, and pulled references recorded by a mirror job on the queue (a
-     * frozen Lambda runs no background threads).
+     * upstream's own location, and pulled references recorded by a pull-through job on the queue
+     * (a frozen Lambda runs no background threads).
      */
     public synchronized DistributionApi registryApi() {
         if (registryApi == null) {
             PullThroughCache cache = new PullThroughCache(mirror, config.tagTtl(), blobPool, clock, LOG::warn,
-                    jobs::submit, new PullThroughCache.ColdBlobs(COLD_BLOB_IN_REQUEST, true));
+                    request -> jobs.submit(new PullThroughRecording(request.reference())),
+                    new PullThroughCache.ColdBlobs(COLD_BLOB_IN_REQUEST, true));
             registryApi = new DistributionApi(cache, new NameRouter(config), true, PRESIGN_TTL);
         }
         return registryApi;

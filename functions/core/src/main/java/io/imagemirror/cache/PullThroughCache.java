@@ -12,6 +12,7 @@ import io.imagemirror.oci.Manifest;
 import io.imagemirror.oci.RegistryException;
 import io.imagemirror.reference.ImageReference;
 import io.imagemirror.store.BlobStore;
+import io.imagemirror.store.Cause;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.MetadataStore;
 import io.imagemirror.store.Page;
@@ -295,7 +296,7 @@ public final class PullThroughCache {
     /** Records a pulled reference through the engine, by way of the recorder. */
     private void record(ImageReference ref) {
         try {
-            recorder.record(new MirrorRequest(ref, List.of(), false, false, false, "pull-through"));
+            recorder.record(new MirrorRequest(ref, List.of(), false, false, false, Cause.PULL_THROUGH));
         } catch (IOException | RuntimeException e) {
             log.accept("recording " + ref.canonical() + " after a pull could not be started: " + e.getMessage());
         }

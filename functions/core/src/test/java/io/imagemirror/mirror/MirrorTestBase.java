@@ -50,6 +50,7 @@ public abstract class MirrorTestBase {
     protected InMemoryBlobStore manifests;
     protected InMemoryMetadataStore metadata;
     protected ExecutorService pool;
+    protected Upstreams upstreams;
     protected ImageMirror mirror;
 
     @BeforeEach
@@ -63,8 +64,9 @@ public abstract class MirrorTestBase {
         manifests = new InMemoryBlobStore();
         metadata = new InMemoryMetadataStore();
         pool = Executors.newFixedThreadPool(4);
-        mirror = new ImageMirror(new Upstreams(config.toUpstreamList(), CredentialStore.none(), http, Clock.systemUTC(), RetryPolicy.defaults()),
-                new Storage(blobs, manifests, metadata, List.of()), pool, Clock.systemUTC());
+        upstreams = new Upstreams(config.toUpstreamList(), CredentialStore.none(), http, Clock.systemUTC(),
+                RetryPolicy.defaults());
+        mirror = new ImageMirror(upstreams, new Storage(blobs, manifests, metadata, List.of()), pool, Clock.systemUTC());
     }
 
     @AfterEach
