@@ -1,6 +1,8 @@
 package io.imagemirror.jobs;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -8,7 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.deser.std.FromStringDeserializer;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
@@ -128,11 +130,20 @@ public final class JobJson {
         };
     }
 
-    private static <T> FromStringDeserializer<T> parsed(Class<T> type, Function<String, T> parse) {
-        return new FromStringDeserializer<>(type) {
+    /** A value type read from a JSON string only (a number is not a reference), by its own parser. */
+    private static <T> StdDeserializer<T> parsed(Class<T> type, Function<String, T> parse) {
+        return new StdDeserializer<>(type) {
             @Override
-            protected T _deserialize(String value, DeserializationContext ctxt) {
-                return parse.apply(value);
+            public T deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+                if (!p.hasToken(JsonToken.VALUE_STRING)) {
+                    return type.cast(ctxt.handleUnexpectedToken(type, p));
+                }
+                String text = p.getText();
+                try {
+                    return parse.apply(text);
+                } catch (IllegalArgumentException e) {
+                    throw ctxt.weirdStringException(text, type, e.getMessage());
+                }
             }
         };
     }

@@ -58,7 +58,7 @@ class JobJsonTest {
                 .isInstanceOf(InvalidJobException.class).hasMessageStartingWith("unknown job kind \"sweep\"");
         String ok = "\"image\":\"alpine:1\",\"cause\":\"api\"";
         for (String bad : new String[] {"", "nope", "[]", "null", "{" + ok + "} trailing", "{" + ok + ",\"allTags\":\"yes\"}",
-"{" + ok + ",\"platforms\":[\"linux\"]}", "{\"cause\":\"api\"}",
+"{" + ok + ",\"platforms\":[\"linux\"]}", "{\"cause\":\"api\"}", "{\"image\":42,\"cause\":\"api\"}", "{" + ok + ",\"platforms\":[7]}",
                 "{\"image\":\"UPPER:1\",\"cause\":\"api\"}", "{" + ok + ",\"extra\":1}"}) {
             assertThatThrownBy(() -> JobJson.request(Job.queued("j", "mirror", bad, NOW, NOW))).as(bad)
                     .isInstanceOf(InvalidJobException.class).hasMessageStartingWith("malformed payload of mirror job");
