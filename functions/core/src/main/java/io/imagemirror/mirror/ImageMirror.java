@@ -456,7 +456,7 @@ public final class ImageMirror {
         Map<String, String> labels = new LinkedHashMap<>();
         JsonNode l = root.path("config").path("Labels");
         if (l.isObject()) {
-            l.fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+            l.properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
         }
         return new ConfigView(created, labels);
     }
