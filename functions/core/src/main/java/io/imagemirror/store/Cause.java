@@ -2,9 +2,9 @@ package io.imagemirror.store;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+import io.imagemirror.sync.Rule;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Why a tag moved, as tag history keeps it: {@code api} ({@code POST /v1/mirror}), {@code cli}
@@ -26,8 +26,6 @@ public final class Cause {
     public static final Cause MIRROR = new Cause("mirror");
 
     private static final String SYNC_RULE = "sync rule ";
-    /** A sync rule's name, as rules are named (issue 11): what keeps the history line unambiguous. */
-    private static final Pattern RULE_NAME = Pattern.compile("[a-z0-9-]{1,63}");
 
     private final String value;
 
@@ -38,11 +36,11 @@ public final class Cause {
     /**
      * The cause of a tag move made by sync rule {@code rule}.
      *
-     * @throws IllegalArgumentException when {@code rule} is not a rule name ({@code [a-z0-9-]{1,63}})
+     * @throws IllegalArgumentException when {@code rule} is not a rule name ({@link Rule#isValidName})
      */
     public static Cause syncRule(String rule) {
         Objects.requireNonNull(rule, "rule");
-        if (!RULE_NAME.matcher(rule).matches()) {
+        if (!Rule.isValidName(rule)) {
             throw new IllegalArgumentException("invalid sync rule name \"" + rule + "\": expected [a-z0-9-]{1,63}");
         }
         return new Cause(SYNC_RULE + rule);

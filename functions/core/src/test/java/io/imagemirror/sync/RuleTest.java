@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagemirror.oci.Platform;
+import io.imagemirror.store.Cause;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -37,7 +38,7 @@ class RuleTest {
         assertThat(r.referrers()).isTrue();
         assertThat(r.tagTtl()).isEqualTo(Duration.ofHours(1));
         assertThat(r.removedUpstream()).isEqualTo(Rule.RemovedUpstream.UNTAG);
-        assertThat(r.cause()).isEqualTo("sync rule alpine-3");
+        assertThat(r.cause()).isEqualTo(Cause.syncRule("alpine-3")).hasToString("sync rule alpine-3");
         assertThat(Rule.fromTree(r.toTree(), CONFIGURED)).isEqualTo(r);
     }
 
