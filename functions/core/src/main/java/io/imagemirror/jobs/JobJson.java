@@ -1,9 +1,10 @@
 package io.imagemirror.jobs;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,18 +12,20 @@ import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
-import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import io.imagemirror.oci.Digest;
+import io.imagemirror.oci.EchoedInput;
 import io.imagemirror.oci.Platform;
 import io.imagemirror.reference.ImageReference;
 import io.imagemirror.store.Cause;
 import io.imagemirror.store.Job;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -37,6 +40,10 @@ public final class JobJson {
 
     /** The property that names the kind while Jackson resolves the type. */
     static final String KIND_PROPERTY = "kind";
+
+    /** The kinds this release runs, as {@link JobRequest} declares them. */
+    private static final List<String> KINDS = Arrays.stream(JobRequest.class.getAnnotation(JsonSubTypes.class).value())
+            .map(JsonSubTypes.Type::name).toList();
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             // A payload is ours: a string where a boolean belongs is damage, not a dialect.
@@ -67,6 +74,10 @@ public final class JobJson {
      * @throws InvalidJobException when the kind is unknown here or the payload is not one of that kind
      */
     public static JobRequest request(Job job) throws InvalidJobException {
+        if (!KINDS.contains(job.kind())) {
+            throw new InvalidJobException("unknown job kind \"" + EchoedInput.of(job.kind()) + "\" (this release runs "
+                    + String.join(", ", KINDS) + ")", null);
+        }
         JsonNode tree;
         try {
             tree = JSON.readTree(job.request());
@@ -83,9 +94,6 @@ public final class JobJson {
         payload.put(KIND_PROPERTY, job.kind());
         try {
             return JSON.treeToValue(payload, JobRequest.class);
-        } catch (InvalidTypeIdException e) {
-            throw new InvalidJobException("unknown job kind \"" + job.kind() + "\" (this release runs "
-                    + MirrorImage.KIND + ", " + PullThroughRecording.KIND + ")", e);
         } catch (JsonProcessingException | IllegalArgumentException e) {
             throw new InvalidJobException("malformed payload of " + job.kind() + " job: " + reason(e), e);
         }
