@@ -71,6 +71,7 @@ public final class AwsWiring implements AutoCloseable {
     private static AwsWiring shared;
 
     private final MirrorConfig config;
+    private final NameRouter names;
     private final Storage storage;
     private final Upstreams upstreams;
     private final ExecutorService blobPool;
@@ -88,6 +89,7 @@ public final class AwsWiring implements AutoCloseable {
     public AwsWiring(MirrorConfig config, Storage storage, CredentialStore credentials, JobQueue queue,
                      OkHttpClient http, Clock clock, List<AutoCloseable> resources) {
         this.config = Objects.requireNonNull(config, "config");
+        this.names = new NameRouter(config);
         this.storage = Objects.requireNonNull(storage, "storage");
         this.resources = List.copyOf(resources);
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -196,6 +198,11 @@ public final class AwsWiring implements AutoCloseable {
         return jobs;
     }
 
+    /** What a name means on this mirror, for {@code /v1} and {@code /v2} alike. */
+    public NameRouter names() {
+        return names;
+    }
+
     /**
      * The {@code /v2} pull-through API as Lambda serves it: stored blobs answered with a 307 to a
      * presigned S3 URL, a cold blob stored within the request when small and otherwise handed over at
@@ -207,7 +214,7 @@ public final class AwsWiring implements AutoCloseable {
             PullThroughCache cache = new PullThroughCache(mirror, config.tagTtl(), blobPool, clock, LOG::warn,
                     request -> jobs.submit(new PullThroughRecording(request.reference())),
                     new PullThroughCache.ColdBlobs(COLD_BLOB_IN_REQUEST, true));
-            registryApi = new DistributionApi(cache, new NameRouter(config), true, PRESIGN_TTL);
+            registryApi = new DistributionApi(cache, names, true, PRESIGN_TTL);
         }
         return registryApi;
     }

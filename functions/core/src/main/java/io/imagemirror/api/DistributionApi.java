@@ -14,6 +14,7 @@ import io.imagemirror.oci.InvalidDigestException;
 import io.imagemirror.oci.MediaTypes;
 import io.imagemirror.oci.OciError;
 import io.imagemirror.oci.RegistryException;
+import io.imagemirror.reference.ReferenceGrammar;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.ByteRange;
 import io.imagemirror.store.RangeNotSatisfiableException;
@@ -39,7 +40,6 @@ import java.util.regex.Pattern;
 public final class DistributionApi implements ApiHandler {
 
     public static final String API_VERSION_HEADER = "Docker-Distribution-API-Version";
-    private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int DEFAULT_PAGE = 1000;
@@ -124,7 +124,7 @@ public final class DistributionApi implements ApiHandler {
     private ApiResponse manifest(ApiRequest req, Target target, String reference) throws IOException {
         if (reference.contains(":")) {
             digest(reference);
-        } else if (!TAG.matcher(reference).matches()) {
+        } else if (!ReferenceGrammar.isTag(reference)) {
             return ApiErrors.of(400, ErrorCode.MANIFEST_INVALID, "invalid tag \"" + EchoedInput.of(reference) + "\"");
         }
         PullThroughCache.ServedManifest m = cache.manifest(target, reference);

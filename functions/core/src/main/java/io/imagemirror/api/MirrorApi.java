@@ -3,6 +3,7 @@ package io.imagemirror.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.imagemirror.cache.NameRouter;
 import io.imagemirror.jobs.MirrorJobRequest;
 import io.imagemirror.jobs.MirrorImage;
 import io.imagemirror.jobs.MirrorJobs;
@@ -29,9 +30,12 @@ public final class MirrorApi implements ApiHandler {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final MirrorJobs jobs;
+    private final NameRouter names;
 
-    public MirrorApi(MirrorJobs jobs) {
+    /** @param names resolves the requested image as {@code /v2} and the CLI do */
+    public MirrorApi(MirrorJobs jobs, NameRouter names) {
         this.jobs = jobs;
+        this.names = names;
     }
 
     /** Whether this API answers {@code path}. */
@@ -69,7 +73,7 @@ public final class MirrorApi implements ApiHandler {
         }
         MirrorRequest mirrorRequest;
         try {
-            mirrorRequest = MirrorJobRequest.parse(new String(body, StandardCharsets.UTF_8));
+            mirrorRequest = MirrorJobRequest.parse(new String(body, StandardCharsets.UTF_8), names::resolve);
         } catch (InvalidReferenceException e) {
             return ApiErrors.of(400, ErrorCode.NAME_INVALID, e.getMessage());
         } catch (IllegalArgumentException e) {

@@ -184,7 +184,7 @@ public final class PullThroughCache {
         ServedManifest fetched = fetchAndStore(client, target, digest);
         if (!knownChildren.contains(digest)) {
             // Pulled by digest on its own: record it (with a pin) as `mirror name@digest` would.
-            record(ImageReference.parseNormalized(target.registry() + "/" + target.repository() + "@" + digest));
+            record(ImageReference.of(target.name(), null, digest));
         }
         return fetched;
     }
@@ -241,7 +241,7 @@ public final class PullThroughCache {
         ServedManifest served = stored.isPresent() ? stored.get() : fetchAndStore(client, target, head.digest());
         if (!head.digest().equals(recorded.map(TagRecord::digest).orElse(null))) {
             remember(pendingTags, key, new PendingTag(head.digest(), now));
-            record(ImageReference.parseNormalized(target.registry() + "/" + target.repository() + ":" + tag));
+            record(ImageReference.of(target.name(), tag, null));
         }
         return served;
     }

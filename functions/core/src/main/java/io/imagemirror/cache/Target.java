@@ -1,24 +1,33 @@
 package io.imagemirror.cache;
 
+import io.imagemirror.reference.RepositoryName;
 import java.util.Objects;
 
 /**
- * Where a {@code /v2/<name>} request points: an upstream registry and a repository in it, and the
- * name the client used (which links and catalog entries repeat back).
+ * Where a {@code /v2/<name>} request points: an upstream repository, and the name the client used
+ * (which links and catalog entries repeat back).
  *
- * @param registry canonical upstream name ({@code docker.io})
- * @param repository repository within it ({@code library/alpine})
+ * @param name the canonical repository ({@code docker.io/library/alpine})
  * @param clientName the {@code <name>} as the client wrote it
  */
-public record Target(String registry, String repository, String clientName) {
+public record Target(RepositoryName name, String clientName) {
     public Target {
-        Objects.requireNonNull(registry, "registry");
-        Objects.requireNonNull(repository, "repository");
+        Objects.requireNonNull(name, "name");
         Objects.requireNonNull(clientName, "clientName");
+    }
+
+    /** The canonical upstream registry ({@code docker.io}). */
+    public String registry() {
+        return name.registry();
+    }
+
+    /** The repository within it ({@code library/alpine}). */
+    public String repository() {
+        return name.path();
     }
 
     /** The key the index stores the repository under: {@code <registry>/<repository>}. */
     public String repositoryKey() {
-        return registry + "/" + repository;
+        return name.toString();
     }
 }

@@ -1,6 +1,7 @@
 package io.imagemirror.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.imagemirror.reference.ReferenceGrammar;
 import io.imagemirror.upstream.Credentials;
 import io.imagemirror.upstream.Upstream;
 import java.net.URI;
@@ -33,6 +34,7 @@ import java.util.function.Function;
 public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
                            int parallelism, String serveToken, boolean dockerConfig) {
 
+    private static final String DOCKER_HUB = ReferenceGrammar.DOCKER_HUB;
     public static final Duration DEFAULT_TAG_TTL = Duration.ofMinutes(5);
     public static final int DEFAULT_PARALLELISM = 4;
 
@@ -67,7 +69,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
     public MirrorConfig {
         upstreams = Map.copyOf(upstreams);
         if (defaultUpstream == null || defaultUpstream.isBlank()) {
-            defaultUpstream = "docker.io";
+            defaultUpstream = DOCKER_HUB;
         }
         tagTtl = tagTtl == null ? DEFAULT_TAG_TTL : tagTtl;
         if (tagTtl.isNegative()) {
@@ -80,17 +82,17 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
 
     /** Docker Hub only, anonymous: what image-mirror does with no configuration. */
     public static MirrorConfig defaults() {
-        return new MirrorConfig(Map.of("docker.io", dockerHub()), "docker.io", DEFAULT_TAG_TTL, DEFAULT_PARALLELISM,
+        return new MirrorConfig(Map.of(DOCKER_HUB, dockerHub()), DOCKER_HUB, DEFAULT_TAG_TTL, DEFAULT_PARALLELISM,
                 null, true);
     }
 
     private static UpstreamConfig dockerHub() {
-        return new UpstreamConfig("docker.io", null, false, "docker.io", null, null, Set.of());
+        return new UpstreamConfig(DOCKER_HUB, null, false, DOCKER_HUB, null, null, Set.of());
     }
 
     /** The configured upstream for a registry name, if configured. */
     public Optional<UpstreamConfig> upstream(String registry) {
-        return Optional.ofNullable(upstreams.get(canonicalRegistry(registry)));
+        return Optional.ofNullable(upstreams.get(Upstream.canonicalName(registry)));
     }
 
     /** The upstream whose path prefix is {@code prefix}. */
@@ -101,12 +103,12 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
     /** A copy with an extra upstream (for {@code --insecure-registry} and tests). */
     public MirrorConfig withUpstream(UpstreamConfig u) {
         Map<String, UpstreamConfig> m = new LinkedHashMap<>(upstreams);
-        m.put(canonicalRegistry(u.name()), u);
+        m.put(Upstream.canonicalName(u.name()), u);
         return new MirrorConfig(m, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig);
     }
 
     public MirrorConfig withDefaultUpstream(String registry) {
-        return new MirrorConfig(upstreams, canonicalRegistry(registry), tagTtl, parallelism, serveToken, dockerConfig);
+        return new MirrorConfig(upstreams, Upstream.canonicalName(registry), tagTtl, parallelism, serveToken, dockerConfig);
     }
 
     public MirrorConfig withTagTtl(Duration ttl) {
@@ -115,11 +117,6 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
 
     public MirrorConfig withParallelism(int n) {
         return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig);
-    }
-
-    /** {@code index.docker.io} and {@code registry-1.docker.io} are Docker Hub: one name, {@code docker.io}. */
-    public static String canonicalRegistry(String registry) {
-        return Upstream.canonicalName(registry);
     }
 
     /** The configured upstreams as the upstream client takes them (credentials included). */
@@ -189,7 +186,11 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
                 if (name == null || name.isBlank()) {
                     throw new ConfigException(where + ".name is required");
                 }
-                name = canonicalRegistry(name);
+                name = Upstream.canonicalName(name);
+                if (!ReferenceGrammar.isRegistry(name)) {
+                    throw new ConfigException(where + ".name " + name
+                            + " is not a registry: expected host[:port] with a '.' or ':' in it, or localhost");
+                }
                 String endpoint = string(u, "endpoint", env, where);
                 URI uri = null;
                 if (endpoint != null) {
@@ -226,12 +227,12 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         }
         if (ups.isEmpty()) {
             // No upstreams listed: Docker Hub, anonymously (or with credentials from config.json).
-            ups.put("docker.io", dockerHub());
+            ups.put(DOCKER_HUB, dockerHub());
         }
         // Without an explicit default: Docker Hub if it is configured, else the first upstream listed.
         String named = string(root, "defaultUpstream", env, "");
-        String dflt = named != null ? canonicalRegistry(named)
-                : ups.containsKey("docker.io") ? "docker.io" : ups.keySet().iterator().next();
+        String dflt = named != null ? Upstream.canonicalName(named)
+                : ups.containsKey(DOCKER_HUB) ? DOCKER_HUB : ups.keySet().iterator().next();
         if (!ups.containsKey(dflt)) {
             throw new ConfigException("defaultUpstream " + dflt + " is not one of the configured upstreams " + ups.keySet());
         }
@@ -240,6 +241,12 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
             String other = prefixes.put(u.prefix(), u.name());
             if (other != null) {
                 throw new ConfigException("prefix " + u.prefix() + " is used by both " + other + " and " + u.name());
+            }
+            // A prefix that is another upstream's name would route that upstream's own names away from it.
+            String prefixAsRegistry = Upstream.canonicalName(u.prefix());
+            if (!prefixAsRegistry.equals(u.name()) && ups.containsKey(prefixAsRegistry)) {
+                throw new ConfigException("prefix " + u.prefix() + " of " + u.name() + " is the name of upstream "
+                        + prefixAsRegistry);
             }
         }
         JsonNode par = root.get("parallelism");

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The body of {@code POST /v1/mirror}: {@code {"image": "...", "platforms": ["linux/amd64"],
@@ -29,10 +30,12 @@ public final class MirrorJobRequest {
     /**
      * Parses and validates a request body.
      *
+     * @param names what the image means on this mirror (the one resolution of names,
+     *     {@code NameRouter#resolve})
      * @throws IllegalArgumentException naming what is wrong (bad JSON, missing image, invalid
      *     reference or platform, unknown field)
      */
-    public static MirrorRequest parse(String json) {
+    public static MirrorRequest parse(String json, Function<String, ImageReference> names) {
         JsonNode root;
         try {
             root = JSON.readTree(json);
@@ -53,7 +56,7 @@ public final class MirrorJobRequest {
         if (image == null || !image.isTextual() || image.asText().isBlank()) {
             throw new IllegalArgumentException("\"image\" is required: an image reference such as alpine:3.20");
         }
-        ImageReference ref = ImageReference.parseNormalized(image.asText().trim());
+        ImageReference ref = names.apply(image.asText().trim());
         List<Platform> platforms = new ArrayList<>();
         JsonNode p = root.get("platforms");
         if (p != null && !p.isNull()) {

@@ -101,8 +101,7 @@ public final class ImageMirror {
 
     /** The repository key the index uses: {@code <registry>/<repository>} of a normalized reference. */
     public static String repositoryKey(ImageReference ref) {
-        ImageReference n = ref.normalized();
-        return n.registry() + "/" + n.repository();
+        return ref.repositoryName().toString();
     }
 
     /**

@@ -5,38 +5,26 @@ import io.imagemirror.oci.EchoedInput;
 import io.imagemirror.oci.InvalidDigestException;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * A reference to an image: {@code [registry/]repository[:tag][@digest]}, following the grammar of
- * CNCF distribution's {@code reference} package.
+ * CNCF distribution's {@code reference} package as {@link ReferenceGrammar} writes it.
  *
  * <p>Parsing and defaulting are two steps. {@link #parse} is strict and keeps what was written:
  * {@code alpine} has no registry and no tag. {@link #normalized} applies Docker's defaults: registry
- * {@code docker.io} (also for {@code index.docker.io}), the {@code library/} namespace for official
- * images, and tag {@code latest} when neither tag nor digest is given. With both tag and digest the
+ * {@code docker.io} (and Docker Hub's aliases folded into it), the {@code library/} namespace for
+ * official images, and tag {@code latest} when neither tag nor digest is given. Which upstream a
+ * name without registry means on a configured mirror is the router's decision
+ * ({@code cache.NameRouter#resolve}), not this class's. With both tag and digest the
  * digest decides and the tag is informational. Immutable; equality is on all four parts.
  */
 public final class ImageReference {
 
     /** The one canonical name of Docker Hub we store; only the upstream client maps it to its API host. */
-    public static final String DOCKER_HUB = "docker.io";
-    public static final String DEFAULT_TAG = "latest";
-    public static final int NAME_MAX_LENGTH = 255;
-    public static final int TAG_MAX_LENGTH = 128;
-
-    // alpha-numeric := /[a-z0-9]+/ ; separator := /[_.]|__|[-]+/
-    private static final String ALNUM = "[a-z0-9]+";
-    private static final String SEPARATOR = "(?:[._]|__|[-]+)";
-    /** path-component := alpha-numeric [separator alpha-numeric]* */
-    private static final Pattern PATH_COMPONENT = Pattern.compile(ALNUM + "(?:" + SEPARATOR + ALNUM + ")*");
-    /** domain-component := /([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])/ */
-    private static final String DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-    /** host := domain-name | IPv4 (covered by domain-name) | "[" IPv6 "]" ; then optional ":" port */
-    private static final Pattern DOMAIN = Pattern.compile(
-            "(?:" + DOMAIN_COMPONENT + "(?:\\." + DOMAIN_COMPONENT + ")*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?");
-    /** tag := /[\w][\w.-]{0,127}/ */
-    private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*");
+    public static final String DOCKER_HUB = ReferenceGrammar.DOCKER_HUB;
+    public static final String DEFAULT_TAG = ReferenceGrammar.DEFAULT_TAG;
+    public static final int NAME_MAX_LENGTH = ReferenceGrammar.NAME_MAX_LENGTH;
+    public static final int TAG_MAX_LENGTH = ReferenceGrammar.TAG_MAX_LENGTH;
 
     private final String registry;
     private final String repository;
@@ -78,39 +66,34 @@ public final class ImageReference {
         if (colon >= 0 && colon > rest.lastIndexOf('/')) {
             tag = rest.substring(colon + 1);
             rest = rest.substring(0, colon);
-            if (tag.length() > TAG_MAX_LENGTH) {
-                throw new InvalidReferenceException(InvalidReferenceException.Problem.TAG_TOO_LONG,
-                        "invalid reference \"" + EchoedInput.of(input) + "\": tag is " + tag.length()
-                                + " characters, at most " + TAG_MAX_LENGTH + " allowed");
-            }
-            if (!TAG.matcher(tag).matches()) {
-                throw new InvalidReferenceException(InvalidReferenceException.Problem.INVALID_TAG,
-                        "invalid reference \"" + EchoedInput.of(input) + "\": invalid tag \"" + EchoedInput.of(tag)
-                                + "\" (letters, digits, '_', '.', '-'; not starting with '.' or '-')");
-            }
+            ReferenceGrammar.checkTag(input, tag);
         }
-        if (rest.isEmpty()) {
-            throw new InvalidReferenceException(InvalidReferenceException.Problem.EMPTY,
-                    "invalid reference \"" + EchoedInput.of(input) + "\": empty repository name");
+        String[] name = ReferenceGrammar.splitName(input, rest);
+        return new ImageReference(name[0], name[1], tag, digest);
+    }
+
+    /**
+     * Parses a name alone, {@code [registry/]repository} as in {@code /v2/<name>/...}: strict like
+     * {@link #parse}, and a tag or digest is refused (as an invalid path component).
+     *
+     * @throws InvalidReferenceException naming the rule the name breaks
+     */
+    public static ImageReference parseName(String name) {
+        Objects.requireNonNull(name, "name");
+        String[] parts = ReferenceGrammar.splitName(name, name);
+        return new ImageReference(parts[0], parts[1], null, null);
+    }
+
+    /** A normalized reference to {@code tag} and/or {@code digest} (at least one) of {@code name}. */
+    public static ImageReference of(RepositoryName name, String tag, Digest digest) {
+        Objects.requireNonNull(name, "name");
+        if (tag == null && digest == null) {
+            throw new IllegalArgumentException("a reference to " + name + " needs a tag or a digest");
         }
-        if (rest.length() > NAME_MAX_LENGTH) {
-            throw new InvalidReferenceException(InvalidReferenceException.Problem.NAME_TOO_LONG,
-                    "invalid reference \"" + EchoedInput.of(input) + "\": name is " + rest.length()
-                            + " characters, at most " + NAME_MAX_LENGTH + " allowed");
+        if (tag != null) {
+            ReferenceGrammar.checkTag(name + ":" + tag, tag);
         }
-        String registry = "";
-        String path = rest;
-        int slash = rest.indexOf('/');
-        if (slash >= 0 && isRegistryComponent(rest.substring(0, slash))) {
-            registry = rest.substring(0, slash);
-            path = rest.substring(slash + 1);
-            if (!DOMAIN.matcher(registry).matches()) {
-                throw new InvalidReferenceException(InvalidReferenceException.Problem.INVALID_REGISTRY,
-                        "invalid reference \"" + EchoedInput.of(input) + "\": invalid registry \"" + EchoedInput.of(registry) + "\"");
-            }
-        }
-        checkPath(input, path);
-        return new ImageReference(registry, path, tag, digest);
+        return new ImageReference(name.registry(), name.path(), tag, digest);
     }
 
     /** {@code parse(input).normalized()}. */
@@ -119,52 +102,23 @@ public final class ImageReference {
     }
 
     /**
-     * Distribution's rule: the first component names a registry when it contains a '.' or ':', is
-     * {@code localhost}, or is not all lowercase (a repository never has capitals).
-     */
-    private static boolean isRegistryComponent(String first) {
-        return first.contains(".") || first.contains(":") || first.equals("localhost")
-                || !first.equals(first.toLowerCase(java.util.Locale.ROOT));
-    }
-
-    private static void checkPath(String input, String path) {
-        String[] components = path.split("/", -1);
-        for (String c : components) {
-            if (c.isEmpty()) {
-                throw new InvalidReferenceException(InvalidReferenceException.Problem.EMPTY_PATH_COMPONENT,
-                        "invalid reference \"" + EchoedInput.of(input) + "\": empty path component in repository \""
-                                + EchoedInput.of(path) + "\"");
-            }
-            if (!PATH_COMPONENT.matcher(c).matches()) {
-                String lower = c.toLowerCase(java.util.Locale.ROOT);
-                if (!lower.equals(c) && PATH_COMPONENT.matcher(lower).matches()) {
-                    throw new InvalidReferenceException(InvalidReferenceException.Problem.UPPERCASE_REPOSITORY,
-                            "invalid reference \"" + EchoedInput.of(input) + "\": repository name must be lowercase (\""
-                                    + EchoedInput.of(c) + "\")");
-                }
-                throw new InvalidReferenceException(InvalidReferenceException.Problem.INVALID_PATH_COMPONENT,
-                        "invalid reference \"" + EchoedInput.of(input) + "\": invalid path component \"" + EchoedInput.of(c)
-                                + "\" (lowercase letters and digits, separated by '.', '_', '__' or '-')");
-            }
-        }
-    }
-
-    /**
      * Applies Docker's defaults: registry {@code docker.io} ({@code index.docker.io} folds into it),
      * {@code library/} for single-name Docker Hub repositories, and tag {@code latest} when there is
      * neither tag nor digest. A normalized reference normalizes to itself.
      */
     public ImageReference normalized() {
-        String reg = registry.isEmpty() || registry.equals("index.docker.io") ? DOCKER_HUB : registry;
-        String repo = reg.equals(DOCKER_HUB) && !repository.contains("/") ? "library/" + repository : repository;
-        String t = tag == null && digest == null ? DEFAULT_TAG : tag;
-        ImageReference n = new ImageReference(reg, repo, t, digest);
-        if (n.name().length() > NAME_MAX_LENGTH) {
-            throw new InvalidReferenceException(InvalidReferenceException.Problem.NAME_TOO_LONG,
-                    "invalid reference \"" + EchoedInput.of(toString()) + "\": normalized name is longer than "
-                            + NAME_MAX_LENGTH + " characters");
-        }
-        return n;
+        RepositoryName n = repositoryName();
+        return new ImageReference(n.registry(), n.path(), tag == null && digest == null ? DEFAULT_TAG : tag, digest);
+    }
+
+    /**
+     * The repository this reference names, with Docker's defaults ({@code docker.io} when no
+     * registry was written): the key the index uses.
+     *
+     * @throws InvalidReferenceException when the canonical name is longer than 255 characters
+     */
+    public RepositoryName repositoryName() {
+        return RepositoryName.of(registry.isEmpty() ? DOCKER_HUB : registry, repository);
     }
 
     /** Whether {@link #normalized()} would return an equal reference. */
@@ -214,10 +168,6 @@ public final class ImageReference {
         return parse(name() + ":" + newTag + (digest == null ? "" : "@" + digest));
     }
 
-    public ImageReference withDigest(Digest newDigest) {
-        return new ImageReference(registry, repository, tag, newDigest);
-    }
-
     /** The same name with only the digest (the tag dropped). */
     public ImageReference byDigest(Digest d) {
         return new ImageReference(registry, repository, null, d);
@@ -233,8 +183,9 @@ public final class ImageReference {
         ImageReference n = normalized();
         String name = n.name();
         if (n.registry.equals(DOCKER_HUB)) {
-            name = n.repository.startsWith("library/") && n.repository.indexOf('/', 8) < 0
-                    ? n.repository.substring(8) : n.repository;
+            String official = ReferenceGrammar.OFFICIAL_NAMESPACE + "/";
+            name = n.repository.startsWith(official) && n.repository.indexOf('/', official.length()) < 0
+                    ? n.repository.substring(official.length()) : n.repository;
         }
         return name + (n.tag == null ? "" : ":" + n.tag) + (n.digest == null ? "" : "@" + n.digest);
     }

@@ -4,12 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.imagemirror.cache.NameRouter;
 import io.imagemirror.config.ConfigException;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.oci.EchoedInput;
 import io.imagemirror.oci.Platform;
 import io.imagemirror.reference.ImageReference;
 import io.imagemirror.reference.InvalidReferenceException;
+import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.Cause;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,7 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -88,16 +89,17 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
     /**
      * Reads a rule from its YAML/JSON tree.
      *
-     * @param upstreamConfigured whether a registry ({@code docker.io}, {@code ghcr.io}) is a configured upstream
+     * @param names what {@code source} means on this mirror (as on {@code /v2}, {@code /v1} and the CLI),
+     *     and which upstreams are configured
      * @throws InvalidRuleException naming the first field that is missing, unknown or invalid
      */
-    public static Rule fromTree(JsonNode node, Predicate<String> upstreamConfigured) {
+    public static Rule fromTree(JsonNode node, NameRouter names) {
         if (node == null || !node.isObject()) {
             throw new InvalidRuleException("rule", "must be a mapping");
         }
         unknownKeys(node, "", KEYS);
         String name = text(node, "name", true);
-        String source = source(text(node, "source", true), upstreamConfigured);
+        String source = source(text(node, "source", true), names);
         TagSelector tags = TagSelector.all();
         JsonNode t = node.get("tags");
         if (t != null && !t.isNull()) {
@@ -153,10 +155,12 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
     }
 
     /** The canonical repository of {@code source}: a name without tag or digest, of a configured upstream. */
-    private static String source(String text, Predicate<String> upstreamConfigured) {
+    private static String source(String text, NameRouter names) {
         ImageReference ref;
+        RepositoryName name;
         try {
             ref = ImageReference.parse(text);
+            name = names.repositoryOf(ref);
         } catch (InvalidReferenceException e) {
             throw new InvalidRuleException("source", e.getMessage());
         }
@@ -164,11 +168,10 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
             throw new InvalidRuleException("source", "\"" + EchoedInput.of(text)
                     + "\" must name a repository without a tag or digest (tags are chosen by tags:)");
         }
-        ImageReference n = ref.normalized();
-        if (!upstreamConfigured.test(n.registry())) {
-            throw new InvalidRuleException("source", "registry " + n.registry() + " is not a configured upstream");
+        if (!names.isConfigured(name.registry())) {
+            throw new InvalidRuleException("source", "registry " + name.registry() + " is not a configured upstream");
         }
-        return n.registry() + "/" + n.repository();
+        return name.toString();
     }
 
     /** The rule as its YAML/JSON tree: only what differs from the defaults, so files stay short. */

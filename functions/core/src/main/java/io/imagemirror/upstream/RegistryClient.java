@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagemirror.oci.ContentMismatchException;
 import io.imagemirror.oci.Digest;
+import io.imagemirror.oci.EchoedInput;
 import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.oci.InvalidDigestException;
 import io.imagemirror.oci.MediaTypes;
 import io.imagemirror.oci.OciError;
 import io.imagemirror.oci.RegistryException;
+import io.imagemirror.reference.ReferenceGrammar;
 import io.imagemirror.upstream.RegistryAuthenticator.AuthScope;
 import okhttp3.ConnectionPool;
 import okhttp3.HttpUrl;
@@ -63,10 +65,6 @@ public final class RegistryClient {
     private static final int MAX_REDIRECTS = 5;
     private static final int MAX_TAG_PAGES = 10_000;
     private static final ObjectMapper JSON = new ObjectMapper();
-    // distribution's repository grammar: lowercase path components joined by '/'.
-    private static final Pattern REPOSITORY = Pattern.compile(
-            "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*");
-    private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
     private static final Pattern LINK_NEXT = Pattern.compile("<([^>]*)>\\s*;[^,]*rel=\"?next\"?");
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)");
 
@@ -665,8 +663,8 @@ public final class RegistryClient {
 
     private static String checkRepository(String repository) {
         Objects.requireNonNull(repository, "repository");
-        if (repository.length() > 255 || !REPOSITORY.matcher(repository).matches()) {
-            throw new IllegalArgumentException("invalid repository name \"" + repository + "\"");
+        if (!ReferenceGrammar.isRepositoryPath(repository)) {
+            throw new IllegalArgumentException("invalid repository name \"" + EchoedInput.of(repository) + "\"");
         }
         return repository;
     }
@@ -677,8 +675,8 @@ public final class RegistryClient {
         if (reference.indexOf(':') >= 0) {
             return Digest.parse(reference);
         }
-        if (!TAG.matcher(reference).matches()) {
-            throw new IllegalArgumentException("invalid tag \"" + reference + "\" for " + repository);
+        if (!ReferenceGrammar.isTag(reference)) {
+            throw new IllegalArgumentException("invalid tag \"" + EchoedInput.of(reference) + "\" for " + repository);
         }
         return null;
     }

@@ -1,12 +1,12 @@
 package io.imagemirror.upstream;
 
+import io.imagemirror.reference.ReferenceGrammar;
 import java.net.URI;
 import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * One configured upstream registry: the name users write in references ({@code docker.io},
@@ -20,13 +20,8 @@ import java.util.regex.Pattern;
  */
 public final class Upstream {
 
-    public static final String DOCKER_HUB = "docker.io";
     public static final URI DOCKER_HUB_ENDPOINT = URI.create("https://registry-1.docker.io");
     public static final String DOCKER_HUB_AUTH = "auth.docker.io";
-
-    // host[:port]: DNS labels, IPv4, or a bracketed IPv6 literal.
-    private static final Pattern NAME = Pattern.compile(
-            "(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\\[[0-9a-f:.]+\\])(?::[0-9]{1,5})?");
 
     private final String name;
     private final URI endpoint;
@@ -40,7 +35,7 @@ public final class Upstream {
         this.endpoint = b.endpoint != null ? b.endpoint : defaultEndpoint(b.name, b.insecure);
         this.credentials = b.credentials;
         Set<String> hosts = new LinkedHashSet<>();
-        if (name.equals(DOCKER_HUB)) {
+        if (name.equals(ReferenceGrammar.DOCKER_HUB)) {
             hosts.add(DOCKER_HUB_AUTH);
         }
         // URI keeps IPv6 brackets, OkHttp's HttpUrl does not: store hosts the way realms are compared.
@@ -74,13 +69,13 @@ public final class Upstream {
     }
 
     /**
-     * The canonical registry name for what users and Docker's config write: lowercase, without
-     * scheme or path, and with Docker Hub's aliases ({@code index.docker.io},
-     * {@code registry-1.docker.io}, {@code https://index.docker.io/v1/}) folded into {@code docker.io}.
+     * The canonical registry name for what users and Docker's config write: without scheme or path
+     * ({@code https://index.docker.io/v1/} is a key of Docker's config.json), then as
+     * {@link ReferenceGrammar#canonicalRegistry} has it (lowercase, Docker Hub's aliases folded).
      */
     public static String canonicalName(String registry) {
         Objects.requireNonNull(registry, "registry");
-        String s = registry.trim().toLowerCase(Locale.ROOT);
+        String s = registry.trim();
         int scheme = s.indexOf("://");
         if (scheme >= 0) {
             s = s.substring(scheme + 3);
@@ -89,15 +84,12 @@ public final class Upstream {
         if (slash >= 0) {
             s = s.substring(0, slash);
         }
-        return switch (s) {
-            case "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com", "docker.io" -> DOCKER_HUB;
-            default -> s;
-        };
+        return ReferenceGrammar.canonicalRegistry(s);
     }
 
     /** Where the registry API of {@code name} lives when nothing else is configured. */
     public static URI defaultEndpoint(String name, boolean insecure) {
-        if (name.equals(DOCKER_HUB)) {
+        if (name.equals(ReferenceGrammar.DOCKER_HUB)) {
             return DOCKER_HUB_ENDPOINT;
         }
         return URI.create((insecure ? "http://" : "https://") + name);
@@ -174,8 +166,9 @@ public final class Upstream {
         private Builder(String name) {
             Objects.requireNonNull(name, "name");
             String n = canonicalName(name);
-            if (!NAME.matcher(n).matches()) {
-                throw new IllegalArgumentException("invalid registry name \"" + name + "\": expected host[:port]");
+            if (!ReferenceGrammar.isRegistry(n)) {
+                throw new IllegalArgumentException("invalid registry name \"" + name
+                        + "\": expected host[:port] with a '.' or ':' in it, or localhost");
             }
             this.name = n;
         }

@@ -4,14 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imagemirror.cache.NameRouter;
+import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.mirror.MirrorTestBase;
+import io.imagemirror.store.Storage;
 import io.imagemirror.testbed.TestImage;
+import io.imagemirror.upstream.CredentialStore;
+import io.imagemirror.upstream.RegistryClient;
+import io.imagemirror.upstream.RetryPolicy;
+import io.imagemirror.upstream.Upstreams;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +42,7 @@ class MirrorApiTest extends MirrorTestBase {
         TestImage img = TestImage.builder(5).build();
         upstream.pusher().pushImage("api/app", "1", img);
         MirrorJobs jobs = new MirrorJobs(mirror, queued::add, Clock.systemUTC());
-        MirrorApi api = new MirrorApi(jobs);
+        MirrorApi api = new MirrorApi(jobs, new NameRouter(MirrorConfig.defaults()));
 
         ApiResponse posted = call(api, "POST", "/v1/mirror", "{\"image\":\"" + upstream.hostPort()
                 + "/api/app:1\",\"platforms\":[\"linux/amd64\"],\"allTags\":false,\"referrers\":false}");
@@ -54,7 +63,7 @@ class MirrorApiTest extends MirrorTestBase {
 
     @Test
     void badRequestsAreOciErrors() throws Exception {
-        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, queued::add, Clock.systemUTC()));
+        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, queued::add, Clock.systemUTC()), new NameRouter(MirrorConfig.defaults()));
         ApiResponse notJson = call(api, "POST", "/v1/mirror", "{nope");
         assertThat(notJson.status()).isEqualTo(400);
         assertThat(json(notJson).at("/errors/0/message").asText()).contains("not valid JSON");
@@ -78,5 +87,43 @@ class MirrorApiTest extends MirrorTestBase {
         assertThat(call(api, "GET", "/v1/jobs/unknown", null).status()).isEqualTo(404);
         assertThat(call(api, "DELETE", "/v1/jobs/x", null).status()).isEqualTo(405);
         assertThat(queued).isEmpty();
+    }
+
+    /** Issue 15 item 4: a name without registry means the default upstream on /v1 as it does on /v2. */
+    @Test
+    void aNameWithoutRegistryIsMirroredFromTheDefaultUpstream() throws Exception {
+        TestImage img = TestImage.builder(6).build();
+        upstream.pusher().pushImage("library/base", "1", img);
+        // only the local upstream is allowed, and it is the default: Docker Hub must never be asked
+        MirrorConfig config = MirrorConfig.fromTree(new ObjectMapper().readTree("{\"defaultUpstream\":\""
+                + upstream.hostPort() + "\",\"upstreams\":[{\"name\":\"" + upstream.hostPort() + "\",\"endpoint\":\""
+                + upstream.url() + "\",\"insecure\":true}]}"), k -> null);
+        ImageMirror onlyLocal = new ImageMirror(new Upstreams(config.toUpstreamList(), CredentialStore.none(),
+                RegistryClient.defaultHttpClient().newBuilder().addNetworkInterceptor(requests).build(),
+                Clock.systemUTC(), RetryPolicy.defaults()), new Storage(blobs, manifests, metadata, List.of()), pool,
+                Clock.systemUTC());
+        MirrorJobs jobs = new MirrorJobs(onlyLocal, queued::add, Clock.systemUTC());
+        NameRouter names = new NameRouter(config);
+        MirrorApi api = new MirrorApi(jobs, names);
+
+        ApiResponse posted = call(api, "POST", "/v1/mirror", "{\"image\":\"library/base:1\"}");
+        assertThat(posted.status()).as(posted.bodyText()).isEqualTo(202);
+        String id = json(posted).get("jobId").asText();
+        assertThat(json(call(api, "GET", "/v1/jobs/" + id, null)).at("/request/image").asText())
+                .isEqualTo(upstream.hostPort() + "/library/base:1");
+        jobs.run(queued.get(0));
+        JsonNode done = json(call(api, "GET", "/v1/jobs/" + id, null));
+        assertThat(done.get("state").asText()).as(done.toString()).isEqualTo("succeeded");
+        assertThat(done.at("/result/images/0/digest").asText()).isEqualTo(img.digest());
+        // stored under the key /v2/library/base routes to
+        String key = names.route("library/base", Optional.empty()).repositoryKey();
+        assertThat(key).isEqualTo(upstream.hostPort() + "/library/base");
+        assertThat(metadata.getTag(key, "1")).hasValueSatisfying(t -> assertThat(t.digest().toString())
+                .isEqualTo(img.digest()));
+
+        ApiResponse hub = call(api, "POST", "/v1/mirror", "{\"image\":\"docker.io/library/base:1\"}");
+        assertThat(hub.status()).isEqualTo(403);
+        assertThat(json(hub).at("/errors/0/code").asText()).isEqualTo("DENIED");
+        assertThat(queued).hasSize(1);
     }
 }

@@ -69,6 +69,14 @@ class MirrorConfigTest {
                 .hasMessageContaining("prefix x");
         assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'upstreams':[{'name':'a.io','username':'u'}]}"), k -> null))
                 .hasMessageContaining("go together");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'upstreams':[{'name':'registry'}]}"), k -> null))
+                .hasMessageContaining("upstreams[0].name registry is not a registry");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'upstreams':[{'name':'a.io:0'}]}"), k -> null))
+                .hasMessageContaining("is not a registry");
+        // a prefix naming another upstream would take that upstream's own names away from it
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json(
+                "{'upstreams':[{'name':'docker.io'},{'name':'127.0.0.1:5000','prefix':'index.docker.io'}]}"), k -> null))
+                .hasMessageContaining("prefix index.docker.io of 127.0.0.1:5000 is the name of upstream docker.io");
     }
 
     @Test

@@ -6,22 +6,27 @@ import static org.awaitility.Awaitility.await;
 import io.imagemirror.api.ApiRequest;
 import io.imagemirror.api.ApiResponse;
 import io.imagemirror.api.MirrorApi;
+import io.imagemirror.cache.NameRouter;
 import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.cache.Target;
+import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.mirror.MirrorTestBase;
 import io.imagemirror.oci.Digest;
+import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.Cause;
 import io.imagemirror.store.Job;
 import io.imagemirror.store.TagEvent;
 import io.imagemirror.testbed.TestImage;
 import java.io.ByteArrayInputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -57,7 +62,9 @@ class TagHistoryCausesTest extends MirrorTestBase {
     }
 
     ApiResponse post(String body) throws Exception {
-        return new MirrorApi(jobs).handle(new ApiRequest("POST", "/v1/mirror", Map.of(),
+        NameRouter names = new NameRouter(MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(
+                upstream.hostPort(), URI.create(upstream.url().toString()), true, null, null, null, Set.of())));
+        return new MirrorApi(jobs, names).handle(new ApiRequest("POST", "/v1/mirror", Map.of(),
                 Map.of("Content-Type", List.of("application/json")),
                 new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), false));
     }
@@ -90,7 +97,7 @@ class TagHistoryCausesTest extends MirrorTestBase {
         upstream.pusher().pushImage("cause/pulled", "1", TestImage.builder(3).build());
         PullThroughCache cache = new PullThroughCache(mirror, Duration.ofMinutes(5), background, Clock.systemUTC(),
                 log::add);
-        cache.manifest(new Target(upstream.hostPort(), "cause/pulled", "cause/pulled"), "1");
+        cache.manifest(new Target(RepositoryName.of(upstream.hostPort(), "cause/pulled"), "cause/pulled"), "1");
         await().atMost(Duration.ofSeconds(30)).until(() -> !causes("cause/pulled", "1").isEmpty());
         assertThat(causes("cause/pulled", "1")).containsExactly("pull-through");
         assertThat(log).isEmpty();
@@ -101,7 +108,7 @@ class TagHistoryCausesTest extends MirrorTestBase {
         upstream.pusher().pushImage("cause/queued", "1", TestImage.builder(4).build());
         PullThroughCache cache = new PullThroughCache(mirror, Duration.ofMinutes(5), background, Clock.systemUTC(),
                 log::add, r -> jobs.submit(new PullThroughRecording(r.reference())), PullThroughCache.ColdBlobs.STORE_FIRST);
-        cache.manifest(new Target(upstream.hostPort(), "cause/queued", "cause/queued"), "1");
+        cache.manifest(new Target(RepositoryName.of(upstream.hostPort(), "cause/queued"), "cause/queued"), "1");
         assertThat(queued).singleElement().satisfies(id -> assertThat(jobs.get(id).map(Job::kind))
                 .hasValue(PullThroughRecording.KIND));
         drainQueue();

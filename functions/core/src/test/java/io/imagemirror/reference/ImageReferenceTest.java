@@ -39,7 +39,7 @@ class ImageReferenceTest {
             registry.k8s.io/pause:3.9                | registry.k8s.io/pause:3.9
             public.ecr.aws/docker/library/nginx      | public.ecr.aws/docker/library/nginx:latest
             my-registry.example.com:8443/a/b         | my-registry.example.com:8443/a/b:latest
-            Example.COM/repo                         | Example.COM/repo:latest
+            Example.COM/repo                         | example.com/repo:latest
             [::1]:5000/repo:t                        | [::1]:5000/repo:t
             [fe80::1]/repo                           | [fe80::1]/repo:latest
             foo/bar__baz                             | docker.io/foo/bar__baz:latest

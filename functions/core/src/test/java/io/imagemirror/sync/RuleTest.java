@@ -5,19 +5,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imagemirror.cache.NameRouter;
+import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.oci.Platform;
 import io.imagemirror.store.Cause;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class RuleTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Predicate<String> CONFIGURED = Set.of("docker.io", "127.0.0.1:5000")::contains;
+    private static final NameRouter CONFIGURED = new NameRouter(MirrorConfig.defaults().withUpstream(
+            new MirrorConfig.UpstreamConfig("127.0.0.1:5000", null, true, null, null, null, Set.of())));
 
     private static JsonNode tree(String json) throws Exception {
         return JSON.readTree(json.replace('\'', '"'));
@@ -78,6 +80,19 @@ class RuleTest {
     void aBadRuleIsRefusedNamingTheField(String json, String field) {
         assertThatThrownBy(() -> Rule.fromTree(tree(json), CONFIGURED))
                 .isInstanceOfSatisfying(InvalidRuleException.class, e -> assertThat(e.field()).isEqualTo(field));
+    }
+
+    @Test
+    void theSourceMeansWhatTheSameNameMeansOnV2() throws Exception {
+        String rule = "{'name': 'b', 'source': 'SOURCE', 'schedule': 'rate(1 hour)'}";
+        assertThat(Rule.fromTree(tree(rule.replace("SOURCE", "registry-1.docker.io/alpine")), CONFIGURED).source())
+                .isEqualTo("docker.io/library/alpine");
+        NameRouter local = new NameRouter(MirrorConfig.defaults().withUpstream(
+                new MirrorConfig.UpstreamConfig("127.0.0.1:5000", null, true, null, null, null, Set.of()))
+                .withDefaultUpstream("127.0.0.1:5000"));
+        assertThat(Rule.fromTree(tree(rule.replace("SOURCE", "library/base")), local).source())
+                .isEqualTo("127.0.0.1:5000/library/base");
+        assertThat(Rule.fromTree(tree(rule.replace("SOURCE", "base")), local).source()).isEqualTo("127.0.0.1:5000/base");
     }
 
     @Test

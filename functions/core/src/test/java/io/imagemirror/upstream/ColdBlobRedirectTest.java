@@ -7,6 +7,7 @@ import io.imagemirror.cache.Target;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.oci.Digest;
+import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.InMemoryBlobStore;
 import io.imagemirror.store.InMemoryMetadataStore;
 import io.imagemirror.store.Storage;
@@ -69,7 +70,7 @@ class ColdBlobRedirectTest {
         byte[] big = Content.randomBytes(1, 5000);
         Digest d = hub.putBlob(big);
         cdn.putBlob(big);
-        PullThroughCache.ServedBlob served = cache.blob(new Target("docker.io", "library/app", "library/app"), d, false);
+        PullThroughCache.ServedBlob served = cache.blob(new Target(RepositoryName.of("docker.io", "library/app"), "library/app"), d, false);
         assertThat(served).isInstanceOfSatisfying(PullThroughCache.Redirect.class, r -> {
             assertThat(r.location().toString()).startsWith(hub.cdnBase + "/blobs/" + d);
             assertThat(r.size()).isEqualTo(5000);
@@ -83,7 +84,7 @@ class ColdBlobRedirectTest {
         byte[] small = Content.randomBytes(2, 500);
         Digest d = hub.putBlob(small);
         cdn.putBlob(small);
-        PullThroughCache.ServedBlob served = cache.blob(new Target("docker.io", "library/app", "library/app"), d, false);
+        PullThroughCache.ServedBlob served = cache.blob(new Target(RepositoryName.of("docker.io", "library/app"), "library/app"), d, false);
         assertThat(served).isInstanceOf(PullThroughCache.Stored.class);
         assertThat(blobs.exists(d)).isTrue();
     }

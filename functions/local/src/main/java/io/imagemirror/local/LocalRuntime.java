@@ -151,8 +151,9 @@ public final class LocalRuntime implements AutoCloseable {
      * Writes to {@code /v1} are allowed only on a loopback listener or with the configured bearer token.
      */
     public ApiHandler routes(boolean loopbackListener) {
-        DistributionApi registry = new DistributionApi(cache, new NameRouter(config), false, Duration.ofMinutes(15));
-        MirrorApi mirrorApi = new MirrorApi(jobs);
+        NameRouter names = new NameRouter(config);
+        DistributionApi registry = new DistributionApi(cache, names, false, Duration.ofMinutes(15));
+        MirrorApi mirrorApi = new MirrorApi(jobs, names);
         String token = config.serveToken();
         return request -> {
             if (DistributionApi.handles(request.path())) {

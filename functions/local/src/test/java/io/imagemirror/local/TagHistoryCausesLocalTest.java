@@ -10,6 +10,7 @@ import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.local.cli.ImageMirrorCommand;
 import io.imagemirror.local.store.FileBlobStore;
 import io.imagemirror.local.store.SqliteMetadataStore;
+import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.JobStatus;
 import io.imagemirror.store.Storage;
 import io.imagemirror.store.TagEvent;
@@ -93,7 +94,7 @@ class TagHistoryCausesLocalTest {
                     s -> s == JobStatus.SUCCEEDED || s == JobStatus.FAILED);
             assertThat(rt.jobs().get(jobId).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
 
-            rt.cache().manifest(new Target(host, "local/pulled", "local/pulled"), "1");
+            rt.cache().manifest(new Target(RepositoryName.of(host, "local/pulled"), "local/pulled"), "1");
             await().atMost(Duration.ofSeconds(30)).until(() -> !causes(rt, host + "/local/pulled", "1").isEmpty());
 
             assertThat(causes(rt, host + "/local/cli", "1")).containsExactly("cli");

@@ -6,6 +6,7 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import io.imagemirror.api.MirrorApi;
 import io.imagemirror.aws.AwsWiring;
+import io.imagemirror.cache.NameRouter;
 import io.imagemirror.jobs.MirrorJobs;
 
 /**
@@ -19,12 +20,12 @@ public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEv
 
     /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public MirrorApiHandler() {
-        this(AwsWiring.shared().jobs());
+        this(AwsWiring.shared().jobs(), AwsWiring.shared().names());
         SnapStartPriming.forMirrorApi(this).register();
     }
 
-    public MirrorApiHandler(MirrorJobs jobs) {
-        this.api = new MirrorApi(jobs);
+    public MirrorApiHandler(MirrorJobs jobs, NameRouter names) {
+        this.api = new MirrorApi(jobs, names);
     }
 
     @Override

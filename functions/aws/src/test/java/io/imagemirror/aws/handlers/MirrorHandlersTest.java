@@ -14,8 +14,10 @@ import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.aws.queue.SqsJobQueue;
 import io.imagemirror.jobs.JobJson;
 import io.imagemirror.jobs.MirrorImage;
-import io.imagemirror.jobs.MirrorJobRequest;
+import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.mirror.UpstreamRequestCounter;
+import io.imagemirror.reference.ImageReference;
+import io.imagemirror.store.Cause;
 import io.imagemirror.store.Job;
 import io.imagemirror.store.JobStatus;
 import io.imagemirror.store.TagEvent;
@@ -67,7 +69,7 @@ class MirrorHandlersTest {
         aws = new AwsFixture("handlers");
         requests = new UpstreamRequestCounter();
         wiring = aws.wiringWithDockerHubAt(upstream, "\"parallelism\": 2", requests);
-        api = new MirrorApiHandler(wiring.jobs());
+        api = new MirrorApiHandler(wiring.jobs(), wiring.names());
         worker = new CopyWorkerHandler(wiring.jobs());
         alpine = TestImage.builder(42).layer(3000).layer(70_000).build();
         upstream.pusher().pushImage("library/alpine", "3.20", alpine);
@@ -146,7 +148,7 @@ class MirrorHandlersTest {
     void sampleJobEventsShowAndRunARecordedJob() throws Exception {
         // The sample events name a fixed job id; record a job under it as MirrorApi would have.
         Instant now = Instant.now();
-        MirrorImage request = MirrorImage.of(MirrorJobRequest.parse("{\"image\":\"docker.io/library/alpine:3.20\"}"));
+        MirrorImage request = MirrorImage.of(MirrorRequest.of(ImageReference.parse("docker.io/library/alpine:3.20"), Cause.API));
         wiring.storage().metadata().createJob(Job.queued(SAMPLE_JOB, request.kind(), JobJson.payload(request),
                 now, now.plusSeconds(3600)));
 

@@ -2,6 +2,9 @@ package io.imagemirror.local.cli;
 
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.local.LocalRuntime;
+import io.imagemirror.oci.EchoedInput;
+import io.imagemirror.reference.ReferenceGrammar;
+import io.imagemirror.upstream.Upstream;
 import io.imagemirror.store.Storage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,7 +16,9 @@ import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The top-level {@code image-mirror} command and its global options (storage, configuration,
@@ -28,6 +33,9 @@ import picocli.CommandLine.Option;
         subcommands = {MirrorCommand.class, ServeCommand.class, RefCommand.class, CommandLine.HelpCommand.class})
 public final class ImageMirrorCommand {
 
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     StoreOptions store = new StoreOptions();
 
@@ -39,9 +47,22 @@ public final class ImageMirrorCommand {
             description = "Allow plain HTTP to this upstream and add it to the allow-list (repeatable).")
     List<String> insecureRegistries = new ArrayList<>();
 
-    /** A command line with image-mirror's conventions (exit codes, error lines). */
+    /**
+     * A command line with image-mirror's conventions: a failure prints one {@code error: ...} line
+     * (status 1); a usage error prints one {@code error: ...} line and where to find help, not the
+     * whole usage text (status 2).
+     */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new ImageMirrorCommand());
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine line = ex.getCommandLine();
+            String suggestion = ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()
+                    ? " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)" : "";
+            line.getErr().println("error: " + EchoedInput.of(String.valueOf(ex.getMessage())) + suggestion);
+            line.getErr().println("See '" + line.getCommandSpec().qualifiedName() + " --help'.");
+            line.getErr().flush();
+            return line.getCommandSpec().exitCodeOnInvalidInput();
+        });
         cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
             line.getErr().println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
             line.getErr().flush();
@@ -54,9 +75,10 @@ public final class ImageMirrorCommand {
     MirrorConfig config() {
         MirrorConfig c = configFile == null ? MirrorConfig.defaults() : LocalRuntime.readConfig(configFile, System.getenv());
         for (String r : insecureRegistries) {
-            String name = MirrorConfig.canonicalRegistry(r.trim());
-            if (!name.matches("[a-z0-9.\\-\\[\\]:]+")) {
-                throw new IllegalArgumentException("--insecure-registry " + r + ": expected HOST[:PORT]");
+            String name = Upstream.canonicalName(r.trim());
+            if (!ReferenceGrammar.isRegistry(name)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--insecure-registry " + EchoedInput.of(r)
+                        + ": expected HOST[:PORT] (with a '.' or ':', or localhost; port 1-65535)");
             }
             c = c.withUpstream(new MirrorConfig.UpstreamConfig(name, java.net.URI.create("http://" + name), true,
                     c.upstream(name).map(MirrorConfig.UpstreamConfig::prefix).orElse(null),

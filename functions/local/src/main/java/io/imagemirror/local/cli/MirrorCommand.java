@@ -1,5 +1,7 @@
 package io.imagemirror.local.cli;
 
+import io.imagemirror.cache.NameRouter;
+import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.jobs.JobJson;
 import io.imagemirror.jobs.MirrorJobResult;
 import io.imagemirror.local.LocalRuntime;
@@ -21,7 +23,7 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code image-mirror mirror REF}: copies an image (every platform, byte for byte) into the store. */
-@Command(name = "mirror",
+@Command(name = "mirror", mixinStandardHelpOptions = true,
         description = {"Copy an image from its upstream registry into the store, like docker pull but for every "
                 + "platform and byte-identical.", "Layers already stored are reused (\"Already exists\")."})
 final class MirrorCommand implements Callable<Integer> {
@@ -57,13 +59,14 @@ final class MirrorCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        ImageReference ref = ImageReference.parseNormalized(reference);
+        MirrorConfig config = parent.config();
+        ImageReference ref = new NameRouter(config).resolve(reference);
         List<Platform> wanted = new ArrayList<>();
         for (String p : platforms) {
             wanted.add(Platform.parse(p));
         }
         MirrorRequest request = new MirrorRequest(ref, wanted, allTags, referrers, nonDistributable, Cause.CLI);
-        try (LocalRuntime rt = parent.runtime(parent.config(), false)) {
+        try (LocalRuntime rt = parent.runtime(config, false)) {
             MirrorListener progress = quiet || json ? MirrorListener.NONE
                     : System.console() != null ? new TerminalProgress(out) : new PlainProgress(out);
             MirrorResult result = rt.mirror().mirror(request, progress);

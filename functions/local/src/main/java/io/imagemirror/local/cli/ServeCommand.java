@@ -3,6 +3,9 @@ package io.imagemirror.local.cli;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.local.LocalRuntime;
 import io.imagemirror.local.http.LocalHttpServer;
+import io.imagemirror.oci.EchoedInput;
+import io.imagemirror.reference.ReferenceGrammar;
+import io.imagemirror.upstream.Upstream;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -12,11 +15,12 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code image-mirror serve}: the pull-through registry ({@code /v2}) and the mirror API ({@code /v1}). */
-@Command(name = "serve",
+@Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve the store as a read-only OCI registry that fetches what it lacks from upstream "
                 + "(pull-through cache), and the /v1 mirror API.",
             "Point docker (registry-mirrors), containerd (hosts.toml), podman or skopeo at it."})
@@ -44,7 +48,11 @@ final class ServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         MirrorConfig config = parent.config();
         if (defaultUpstream != null) {
-            String name = MirrorConfig.canonicalRegistry(defaultUpstream);
+            String name = Upstream.canonicalName(defaultUpstream);
+            if (!ReferenceGrammar.isRegistry(name)) {
+                throw new ParameterException(spec.commandLine(), "--default-upstream " + EchoedInput.of(defaultUpstream)
+                        + ": expected HOST[:PORT] (with a '.' or ':', or localhost; port 1-65535)");
+            }
             if (config.upstream(name).isEmpty()) {
                 config = config.withUpstream(new MirrorConfig.UpstreamConfig(name, null, false, null, null, null,
                         java.util.Set.of()));

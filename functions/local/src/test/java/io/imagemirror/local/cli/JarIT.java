@@ -50,6 +50,18 @@ class JarIT {
     }
 
     @Test
+    void usageErrorsPrintOneErrorLineAndAHintThenExitTwo() throws Exception {
+        Result r = runJar("ref");
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err().lines()).containsExactly("error: Missing required parameter: 'REF'",
+                "See 'image-mirror ref --help'.");
+        Result ports = runJar("ref", "localhost:0/x", "host:99999/x");
+        assertThat(ports.status()).isEqualTo(1);
+        assertThat(ports.err().lines()).hasSize(2).allSatisfy(l -> assertThat(l).contains("between 1 and 65535"));
+    }
+
+    @Test
     void jarIsRunnableWithEverythingInside() throws IOException {
         try (JarFile jar = new JarFile(JAR.toFile())) {
             assertThat(jar.getManifest().getMainAttributes().getValue("Main-Class")).isEqualTo("io.imagemirror.local.Main");

@@ -181,6 +181,28 @@ class ServeSkopeoIT {
         assertThat(state).contains("\"state\":\"succeeded\"").contains(img.digest());
     }
 
+    /** Issue 15 item 4: {@code /v1} resolves a name without registry through the default upstream, as {@code /v2} does. */
+    @Test
+    void mirrorJobOfANameWithoutRegistryUsesTheDefaultUpstream() throws Exception {
+        TestImage img = TestImage.builder(51).build();
+        upstream.pusher().pushImage("library/base", "1", img);
+        HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + server.hostPort()
+                + "/v1/mirror")).POST(HttpRequest.BodyPublishers.ofString("{\"image\":\"library/base:1\"}"))
+                .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
+        URI status = URI.create("http://" + server.hostPort() + posted.body().replaceAll(".*\"status\":\"([^\"]+)\".*", "$1"));
+        String done = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> HTTP.send(HttpRequest.newBuilder(status).build(), HttpResponse.BodyHandlers.ofString()).body(),
+                        body -> !body.contains("\"state\":\"queued\"") && !body.contains("\"state\":\"running\""));
+        assertThat(done).as(server.log()).contains("\"state\":\"succeeded\"")
+                .contains("\"image\":\"" + upstream.hostPort() + "/library/base:1\"").contains(img.digest());
+        // the mirrored tag is what /v2/library/base serves, without asking upstream for the manifest again
+        long manifestGets = upstream.requestLines().stream().filter(l -> l.contains("/library/base/manifests/")).count();
+        assertThat(rawThroughMirror("library/base:1")).isEqualTo(img.manifest());
+        assertThat(upstream.requestLines().stream().filter(l -> l.contains("/library/base/manifests/")).count())
+                .isEqualTo(manifestGets);
+    }
+
     static void waitForTag(String repo, String tag) {
         // the recorded tag shows in tags/list of the mirror once the background mirror is done
         await("tag " + repo + ":" + tag + " recorded").atMost(Duration.ofSeconds(30)).until(() -> {
