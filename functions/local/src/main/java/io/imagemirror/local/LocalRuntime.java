@@ -191,6 +191,14 @@ public final class LocalRuntime implements AutoCloseable {
     public void close() {
         blobPool.shutdownNow();
         background.shutdownNow();
+        // Copies cancelled by a failed mirror are interrupted, not ended: let them reach the finally
+        // that removes their part file before the process exits (the next open clears what is left).
+        try {
+            blobPool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+            background.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         storage.close();
     }
 }
