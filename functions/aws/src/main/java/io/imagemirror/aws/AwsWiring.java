@@ -17,6 +17,7 @@ import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.jobs.JobQueue;
 import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.jobs.PullThroughRecording;
+import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.store.Storage;
 import io.imagemirror.upstream.CredentialStore;
@@ -76,6 +77,7 @@ public final class AwsWiring implements AutoCloseable {
     private final Upstreams upstreams;
     private final ExecutorService blobPool;
     private final ImageMirror mirror;
+    private final BlobFills fills;
     private final MirrorJobs jobs;
     private final List<AutoCloseable> resources;
     private final Clock clock;
@@ -95,8 +97,9 @@ public final class AwsWiring implements AutoCloseable {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.upstreams = new Upstreams(config.toUpstreamList(), credentials, http, clock, RetryPolicy.defaults());
         this.blobPool = Executors.newFixedThreadPool(config.parallelism(), daemonThreads());
-        this.mirror = new ImageMirror(upstreams, storage, blobPool, clock);
-        this.jobs = new MirrorJobs(mirror, queue, clock);
+        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), null, blobPool);
+        this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
+        this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), queue, clock);
     }
 
     /** The wiring of this execution environment, built from the process environment on first use. */
@@ -211,10 +214,13 @@ public final class AwsWiring implements AutoCloseable {
      */
     public synchronized DistributionApi registryApi() {
         if (registryApi == null) {
-            PullThroughCache cache = new PullThroughCache(mirror, config.tagTtl(), blobPool, clock, LOG::warn,
-                    request -> jobs.submit(new PullThroughRecording(request.reference())),
-                    new PullThroughCache.ColdBlobs(COLD_BLOB_IN_REQUEST, true));
-            registryApi = new DistributionApi(cache, names, true, PRESIGN_TTL);
+            // A pull-through job carries what the local recorder (PullThroughCache.inBackground) gets:
+            // the pulled reference and the manifest stored for the client, which the worker records
+            // even when the tag has moved on upstream meanwhile, or when an index names it.
+            PullThroughCache.Recorder recorder = r -> jobs.submit(PullThroughRecording.of(r));
+            PullThroughCache cache = new PullThroughCache(upstreams, fills, storage, config.tagTtl(), blobPool, clock,
+                    LOG::warn, recorder, new PullThroughCache.ColdBlobs(COLD_BLOB_IN_REQUEST, true));
+            registryApi = new DistributionApi(cache, storage.blobs(), names, true, PRESIGN_TTL);
         }
         return registryApi;
     }

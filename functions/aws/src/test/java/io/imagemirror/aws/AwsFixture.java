@@ -3,7 +3,7 @@ package io.imagemirror.aws;
 import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSerializers;
 import io.imagemirror.aws.store.AwsClients;
 import io.imagemirror.aws.store.AwsStorage;
-import io.imagemirror.aws.store.DynamoMetadataStore;
+import io.imagemirror.aws.store.DynamoIndex;
 import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestBed;
 import io.imagemirror.upstream.RegistryClient;
@@ -55,7 +55,7 @@ public final class AwsFixture implements AutoCloseable {
         dynamo = clients.dynamoDb();
         sqs = clients.sqs();
         AwsStorage.ensureBucket(s3, bucket, true);
-        DynamoMetadataStore.createTable(dynamo, table);
+        DynamoIndex.createTable(dynamo, table);
         dlqUrl = sqs.createQueue(b -> b.queueName(prefix + "-" + suffix + "-dlq")).queueUrl();
         String dlqArn = sqs.getQueueAttributes(b -> b.queueUrl(dlqUrl).attributeNames(QueueAttributeName.QUEUE_ARN))
                 .attributes().get(QueueAttributeName.QUEUE_ARN);

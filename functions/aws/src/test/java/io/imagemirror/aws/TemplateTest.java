@@ -10,7 +10,7 @@ import io.imagemirror.api.MirrorApi;
 import io.imagemirror.aws.handlers.MirrorApiHandler;
 import io.imagemirror.aws.handlers.RegistryHandler;
 import io.imagemirror.aws.store.AwsClients;
-import io.imagemirror.aws.store.DynamoMetadataStore;
+import io.imagemirror.aws.store.DynamoIndex;
 import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.testbed.TestBed;
 import java.io.IOException;
@@ -208,13 +208,13 @@ class TemplateTest {
     }
 
     @Test
-    void theTableHasTheKeysDynamoMetadataStoreCreates() {
+    void theTableHasTheKeysDynamoIndexCreates() {
         JsonNode table = resources.get("IndexTable").get("Properties");
         assertThat(table.path("BillingMode").asText()).isEqualTo("PAY_PER_REQUEST");
         assertThat(table.path("PointInTimeRecoverySpecification").path("PointInTimeRecoveryEnabled").asBoolean()).isTrue();
         String name = "template-" + UUID.randomUUID().toString().substring(0, 12);
         try (DynamoDbClient dynamo = new AwsClients(AwsFixture.sdkEnv()).dynamoDb()) {
-            DynamoMetadataStore.createTable(dynamo, name);
+            DynamoIndex.createTable(dynamo, name);
             try {
                 TableDescription d = dynamo.describeTable(b -> b.tableName(name)).table();
                 Map<String, String> attributes = d.attributeDefinitions().stream()

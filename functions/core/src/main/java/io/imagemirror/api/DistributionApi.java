@@ -51,10 +51,12 @@ public final class DistributionApi implements ApiHandler {
     private final boolean redirectBlobs;
     private final Duration presignTtl;
 
-    public DistributionApi(PullThroughCache cache, NameRouter router, boolean redirectBlobs, Duration presignTtl) {
+    /** @param blobs the blob store {@code cache} fills, which stored blobs are served from */
+    public DistributionApi(PullThroughCache cache, BlobStore blobs, NameRouter router, boolean redirectBlobs,
+                           Duration presignTtl) {
         this.cache = cache;
         this.router = router;
-        this.blobs = cache.mirror().storage().blobs();
+        this.blobs = blobs;
         this.redirectBlobs = redirectBlobs;
         this.presignTtl = presignTtl;
     }

@@ -11,15 +11,19 @@ import io.imagemirror.oci.InvalidManifestException;
 import io.imagemirror.oci.Manifest;
 import io.imagemirror.oci.RegistryException;
 import io.imagemirror.reference.ImageReference;
+import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.Cause;
 import io.imagemirror.store.ManifestRecord;
-import io.imagemirror.store.MetadataStore;
+import io.imagemirror.store.ManifestIndex;
 import io.imagemirror.store.Page;
+import io.imagemirror.store.Storage;
+import io.imagemirror.store.TagIndex;
 import io.imagemirror.store.TagRecord;
 import io.imagemirror.upstream.ManifestDescriptor;
 import io.imagemirror.upstream.RawManifest;
 import io.imagemirror.upstream.RegistryClient;
+import io.imagemirror.upstream.Upstreams;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.time.Clock;
@@ -42,10 +46,12 @@ import java.util.function.Consumer;
  * quota), and when upstream is down or errs the stored tag is served stale and the event logged.
  *
  * <p>A manifest fetched for a client is stored (as verified bytes) and served at once; recording
- * it in the index, with its tag, is left to a background mirror of the same reference, which goes
- * through the same engine as {@code image-mirror mirror} and so keeps invariants 2 and 3. Blobs
- * the client asks for while that runs are served from the same fill (one upstream fetch).
- * Thread-safe.
+ * it in the index, with its tag, is left to a background {@link Recording} that goes through the
+ * same engine as {@code image-mirror mirror} and so keeps invariants 2 and 3. Every manifest the
+ * cache stores ends recorded in the repository it was served for: the recording records the stored
+ * digest itself even when the tag has moved on upstream meanwhile (then without a tag: dangling),
+ * and a served manifest found unrecorded (a recording that failed) is recorded again. Blobs the
+ * client asks for while that runs are served from the same fill (one upstream fetch). Thread-safe.
  */
 public final class PullThroughCache {
 
@@ -63,12 +69,23 @@ public final class PullThroughCache {
     }
 
     /**
-     * Records a reference after a pull: in this process in the background (local server), or as a
-     * mirror job on the queue (Lambda, which freezes once it has answered).
+     * What a pull left to record.
+     *
+     * @param request the mirror that tags (a pull by tag) or pins (a pull by digest) it, or null for
+     *     a manifest an index names (its index's recording references it)
+     * @param repository the repository it was served for
+     * @param stored the manifest the cache stored and served: it must end recorded in {@code repository}
+     */
+    public record Recording(MirrorRequest request, RepositoryName repository, Digest stored) {
+    }
+
+    /**
+     * Records what a pull stored: in this process in the background (local server), or as a job on
+     * the queue (Lambda, which freezes once it has answered).
      */
     @FunctionalInterface
     public interface Recorder {
-        void record(MirrorRequest request) throws IOException;
+        void record(Recording recording) throws IOException;
     }
 
     /** How a cold blob is answered when the cache cannot spool it to the client while storing it. */
@@ -98,8 +115,10 @@ public final class PullThroughCache {
 
     private static final int MAX_REMEMBERED = 100_000;
 
-    private final ImageMirror mirror;
-    private final MetadataStore metadata;
+    private final Upstreams upstreams;
+    private final BlobFills fills;
+    private final TagIndex tagIndex;
+    private final ManifestIndex manifestIndex;
     private final BlobStore blobs;
     private final BlobStore manifests;
     private final Duration tagTtl;
@@ -109,56 +128,72 @@ public final class PullThroughCache {
     private final Map<String, Instant> validatedAt = new ConcurrentHashMap<>();
     private final Map<String, PendingTag> pendingTags = new ConcurrentHashMap<>();
     private final Set<Digest> knownChildren = ConcurrentHashMap.newKeySet();
-    private final Set<String> recording = ConcurrentHashMap.newKeySet();
     private final Recorder recorder;
     private final ColdBlobs coldBlobs;
 
     /**
      * A cache that records pulled references in the background of this process.
      *
+     * @param mirror the engine that records what was pulled
+     * @param fills the blob fills it shares with {@code mirror}
+     * @param storage where blobs, manifests and the index live
      * @param background runs recording mirrors and pull statistics, off the request path
      * @param log receives one line per notable event (stale serving, background failures)
      */
-    public PullThroughCache(ImageMirror mirror, Duration tagTtl, Executor background, Clock clock,
-                            Consumer<String> log) {
-        this(mirror, tagTtl, background, clock, log, null, ColdBlobs.STORE_FIRST);
+    public PullThroughCache(ImageMirror mirror, Upstreams upstreams, BlobFills fills, Storage storage,
+                            Duration tagTtl, Executor background, Clock clock, Consumer<String> log) {
+        this(upstreams, fills, storage, tagTtl, background, clock, log, inBackground(mirror, background, log),
+                ColdBlobs.STORE_FIRST);
     }
 
     /**
-     * @param recorder how pulled references get recorded, or null to run the mirror on {@code background}
+     * @param recorder how pulled manifests get recorded
      * @param coldBlobs how cold blobs are answered when fills are not spooled
      */
-    public PullThroughCache(ImageMirror mirror, Duration tagTtl, Executor background, Clock clock,
-                            Consumer<String> log, Recorder recorder, ColdBlobs coldBlobs) {
-        this.recorder = recorder != null ? recorder : request -> {
-            String key = request.reference().canonical();
-            if (!recording.add(key)) {
-                return; // already being recorded
-            }
-            background.execute(() -> {
-                try {
-                    mirror.mirror(request, MirrorListener.NONE);
-                } catch (IOException | RuntimeException e) {
-                    log.accept("recording " + key + " after a pull failed (it is served from what is stored): "
-                            + e.getMessage());
-                } finally {
-                    recording.remove(key);
-                }
-            });
-        };
+    public PullThroughCache(Upstreams upstreams, BlobFills fills, Storage storage, Duration tagTtl,
+                            Executor background, Clock clock, Consumer<String> log, Recorder recorder,
+                            ColdBlobs coldBlobs) {
+        this.upstreams = upstreams;
+        this.fills = fills;
+        this.tagIndex = storage.tagIndex();
+        this.manifestIndex = storage.manifestIndex();
+        this.blobs = storage.blobs();
+        this.manifests = storage.manifests();
+        this.recorder = recorder;
         this.coldBlobs = coldBlobs;
-        this.mirror = mirror;
-        this.metadata = mirror.storage().metadata();
-        this.blobs = mirror.storage().blobs();
-        this.manifests = mirror.storage().manifests();
         this.tagTtl = tagTtl;
         this.background = background;
         this.clock = clock;
         this.log = log;
     }
 
-    public ImageMirror mirror() {
-        return mirror;
+    /**
+     * Records in this process, on {@code background}: runs the recording's mirror (if any), then
+     * records the stored manifest itself if that mirror did not (its tag had moved on). One
+     * recording per repository and stored digest at a time.
+     */
+    public static Recorder inBackground(ImageMirror mirror, Executor background, Consumer<String> log) {
+        Set<String> running = ConcurrentHashMap.newKeySet();
+        return r -> {
+            String key = (r.request() == null ? r.repository().toString() : r.request().reference().canonical())
+                    + " " + r.stored();
+            if (!running.add(key)) {
+                return; // already being recorded
+            }
+            background.execute(() -> {
+                try {
+                    if (r.request() != null) {
+                        mirror.mirror(r.request(), MirrorListener.NONE);
+                    }
+                    mirror.recordManifest(r.repository(), r.stored());
+                } catch (IOException | RuntimeException e) {
+                    log.accept("recording " + key + " after a pull failed (it is served from what is stored): "
+                            + e.getMessage());
+                } finally {
+                    running.remove(key);
+                }
+            });
+        };
     }
 
     /**
@@ -176,23 +211,37 @@ public final class PullThroughCache {
 
     private ServedManifest manifestByDigest(Target target, Digest digest) throws IOException {
         Optional<ServedManifest> stored = readStored(digest);
+        Recording recording = byDigest(target, digest);
         if (stored.isPresent()) {
-            notePull(target, digest);
+            notePull(target, digest, recording);
             return stored.get();
         }
-        RegistryClient client = mirror.upstreams().client(target.registry());
+        RegistryClient client = upstreams.client(target.registry());
         ServedManifest fetched = fetchAndStore(client, target, digest);
-        if (!knownChildren.contains(digest)) {
-            // Pulled by digest on its own: record it (with a pin) as `mirror name@digest` would.
-            record(ImageReference.of(target.name(), null, digest));
-        }
+        record(recording);
         return fetched;
+    }
+
+    /**
+     * How a manifest pulled by digest is recorded: on its own with a pin, as {@code mirror name@digest}
+     * would; a child of an index pulled through without one (its index references it).
+     */
+    private Recording byDigest(Target target, Digest digest) {
+        MirrorRequest pin = knownChildren.contains(digest) ? null
+                : new MirrorRequest(ImageReference.of(target.name(), null, digest), List.of(), false, false, false,
+                        Cause.PULL_THROUGH);
+        return new Recording(pin, target.name(), digest);
+    }
+
+    private Recording byTag(Target target, String tag, Digest digest) {
+        return new Recording(new MirrorRequest(ImageReference.of(target.name(), tag, null), List.of(), false, false,
+                false, Cause.PULL_THROUGH), target.name(), digest);
     }
 
     private ServedManifest manifestByTag(Target target, String tag) throws IOException {
         String key = target.repositoryKey() + ":" + tag;
         Instant now = clock.instant();
-        Optional<TagRecord> recorded = metadata.getTag(target.repositoryKey(), tag);
+        Optional<TagRecord> recorded = tagIndex.getTag(target.repositoryKey(), tag);
         PendingTag pending = pendingTags.get(key);
         Digest known = null;
         Instant checked = Instant.MIN;
@@ -211,14 +260,14 @@ public final class PullThroughCache {
         if (known != null && checked.plus(tagTtl).isAfter(now)) {
             Optional<ServedManifest> fresh = readStored(known);
             if (fresh.isPresent()) {
-                notePull(target, known);
+                notePull(target, known, byTag(target, tag, known));
                 return fresh.get();
             }
         }
         RegistryClient client;
         ManifestDescriptor head;
         try {
-            client = mirror.upstreams().client(target.registry());
+            client = upstreams.client(target.registry());
             head = client.headManifest(target.repository(), tag);
         } catch (RegistryException e) {
             Optional<ServedManifest> stale = known == null ? Optional.empty() : readStored(known);
@@ -233,7 +282,7 @@ public final class PullThroughCache {
         if (head.digest().equals(known)) {
             Optional<ServedManifest> same = readStored(known);
             if (same.isPresent()) {
-                notePull(target, known);
+                notePull(target, known, byTag(target, tag, known));
                 return same.get();
             }
         }
@@ -241,7 +290,7 @@ public final class PullThroughCache {
         ServedManifest served = stored.isPresent() ? stored.get() : fetchAndStore(client, target, head.digest());
         if (!head.digest().equals(recorded.map(TagRecord::digest).orElse(null))) {
             remember(pendingTags, key, new PendingTag(head.digest(), now));
-            record(ImageReference.of(target.name(), tag, null));
+            record(byTag(target, tag, head.digest()));
         }
         return served;
     }
@@ -293,19 +342,26 @@ public final class PullThroughCache {
         map.put(key, value);
     }
 
-    /** Records a pulled reference through the engine, by way of the recorder. */
-    private void record(ImageReference ref) {
+    /** Records what a pull stored, by way of the recorder. */
+    private void record(Recording recording) {
         try {
-            recorder.record(new MirrorRequest(ref, List.of(), false, false, false, Cause.PULL_THROUGH));
+            recorder.record(recording);
         } catch (IOException | RuntimeException e) {
-            log.accept("recording " + ref.canonical() + " after a pull could not be started: " + e.getMessage());
+            log.accept("recording " + recording.repository() + "@" + recording.stored()
+                    + " after a pull could not be started: " + e.getMessage());
         }
     }
 
-    private void notePull(Target target, Digest digest) {
+    /**
+     * Counts a pull of a stored manifest; one found unrecorded (its recording failed, or it was
+     * stored for another repository) is recorded now, so nothing served stays unrecorded.
+     */
+    private void notePull(Target target, Digest digest, Recording ifUnrecorded) {
         background.execute(() -> {
             try {
-                metadata.recordPull(target.repositoryKey(), digest);
+                if (!manifestIndex.recordPull(target.repositoryKey(), digest)) {
+                    record(ifUnrecorded);
+                }
             } catch (RuntimeException e) {
                 log.accept("recording a pull of " + digest + " failed: " + e.getMessage());
             }
@@ -323,12 +379,11 @@ public final class PullThroughCache {
         if (info.isPresent()) {
             return new Stored(info.get().size());
         }
-        BlobFills fills = mirror.fills();
         Optional<BlobFills.Fill> running = fills.inProgress(digest);
         if (running.isPresent() && fills.spooled()) {
             return new Filling(running.get());
         }
-        RegistryClient client = mirror.upstreams().client(target.registry());
+        RegistryClient client = upstreams.client(target.registry());
         long size = client.headBlob(target.repository(), digest);
         if (headOnly) {
             return new RemoteOnly(size);
@@ -352,12 +407,12 @@ public final class PullThroughCache {
         TreeSet<String> out = new TreeSet<>();
         String token = null;
         do {
-            Page<TagRecord> page = metadata.listTags(target.repositoryKey(), Page.MAX_LIMIT, token);
+            Page<TagRecord> page = tagIndex.listTags(target.repositoryKey(), Page.MAX_LIMIT, token);
             page.items().forEach(t -> out.add(t.tag()));
             token = page.nextToken();
         } while (token != null);
         if (out.isEmpty()) {
-            out.addAll(mirror.upstreams().client(target.registry()).tags(target.repository()));
+            out.addAll(upstreams.client(target.registry()).tags(target.repository()));
         }
         return new ArrayList<>(out);
     }
@@ -367,7 +422,7 @@ public final class PullThroughCache {
         List<String> out = new ArrayList<>();
         String token = null;
         do {
-            Page<String> page = metadata.listRepositories(Page.MAX_LIMIT, token);
+            Page<String> page = manifestIndex.listRepositories(Page.MAX_LIMIT, token);
             out.addAll(page.items());
             token = page.nextToken();
         } while (token != null);
@@ -379,7 +434,7 @@ public final class PullThroughCache {
         List<Descriptor> out = new ArrayList<>();
         String token = null;
         do {
-            Page<ManifestRecord> page = metadata.listManifests(target.repositoryKey(), Page.MAX_LIMIT, token);
+            Page<ManifestRecord> page = manifestIndex.listManifests(target.repositoryKey(), Page.MAX_LIMIT, token);
             for (ManifestRecord r : page.items()) {
                 if (digest.equals(r.subject())) {
                     Optional<ServedManifest> m = readStored(r.digest());

@@ -111,10 +111,6 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         return new MirrorConfig(upstreams, Upstream.canonicalName(registry), tagTtl, parallelism, serveToken, dockerConfig);
     }
 
-    public MirrorConfig withTagTtl(Duration ttl) {
-        return new MirrorConfig(upstreams, defaultUpstream, ttl, parallelism, serveToken, dockerConfig);
-    }
-
     public MirrorConfig withParallelism(int n) {
         return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig);
     }

@@ -20,6 +20,7 @@ import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.EchoedInput;
 import io.imagemirror.oci.Platform;
 import io.imagemirror.reference.ImageReference;
+import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.Cause;
 import io.imagemirror.store.Job;
 import java.io.IOException;
@@ -52,6 +53,8 @@ public final class JobJson {
             .addModule(new SimpleModule("image-mirror values")
                     .addSerializer(ImageReference.class, text(ImageReference.class, ImageReference::canonical))
                     .addDeserializer(ImageReference.class, parsed(ImageReference.class, ImageReference::parse))
+                    .addSerializer(RepositoryName.class, text(RepositoryName.class, RepositoryName::toString))
+                    .addDeserializer(RepositoryName.class, parsed(RepositoryName.class, RepositoryName::parse))
                     .addSerializer(Digest.class, text(Digest.class, Digest::toString))
                     .addDeserializer(Digest.class, parsed(Digest.class, Digest::parse))
                     .addSerializer(Platform.class, text(Platform.class, Platform::toString))

@@ -4,17 +4,19 @@ import io.imagemirror.mirror.BlobOutcome;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.mirror.MirrorException;
 import io.imagemirror.mirror.MirrorListener;
-import io.imagemirror.mirror.MirrorRequest;
+import io.imagemirror.mirror.MirrorResult;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.oci.RegistryException;
 import io.imagemirror.store.Job;
 import io.imagemirror.store.JobStatus;
-import io.imagemirror.store.MetadataStore;
+import io.imagemirror.store.JobStore;
+import io.imagemirror.upstream.Upstreams;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
@@ -49,13 +51,15 @@ public final class MirrorJobs {
     }
 
     private final ImageMirror mirror;
-    private final MetadataStore metadata;
+    private final Upstreams upstreams;
+    private final JobStore metadata;
     private final JobQueue queue;
     private final Clock clock;
 
-    public MirrorJobs(ImageMirror mirror, JobQueue queue, Clock clock) {
+    public MirrorJobs(ImageMirror mirror, Upstreams upstreams, JobStore jobs, JobQueue queue, Clock clock) {
         this.mirror = mirror;
-        this.metadata = mirror.storage().metadata();
+        this.upstreams = upstreams;
+        this.metadata = jobs;
         this.queue = queue;
         this.clock = clock;
     }
@@ -66,8 +70,8 @@ public final class MirrorJobs {
      * @throws RegistryException {@code DENIED} when the image's registry is not a configured upstream
      */
     public Job submit(JobRequest request) throws IOException {
-        String registry = mirrorRequest(request).reference().registry();
-        if (!mirror.upstreams().isConfigured(registry)) {
+        String registry = registryOf(request);
+        if (!upstreams.isConfigured(registry)) {
             throw RegistryException.refused("registry " + registry + " is not a configured upstream of this mirror",
                     ErrorCode.DENIED);
         }
@@ -114,7 +118,7 @@ public final class MirrorJobs {
         }
         ProgressRecorder progress = new ProgressRecorder(running);
         try {
-            JobResult result = MirrorJobResult.of(mirror.mirror(mirrorRequest(request), progress));
+            JobResult result = execute(request, progress);
             metadata.updateJob(progress.latest().succeeded(JobJson.result(result), clock.instant()), JobStatus.RUNNING);
             return Outcome.SUCCEEDED;
         } catch (MirrorException e) {
@@ -127,12 +131,28 @@ public final class MirrorJobs {
     }
 
     /** The dispatch on the kind: what the engine does for each. */
-    private static MirrorRequest mirrorRequest(JobRequest request) {
+    private JobResult execute(JobRequest request, MirrorListener progress) throws MirrorException {
         if (request instanceof MirrorImage m) {
-            return m.toMirrorRequest();
+            return MirrorJobResult.of(mirror.mirror(m.toMirrorRequest(), progress));
         }
         if (request instanceof PullThroughRecording p) {
-            return p.toMirrorRequest();
+            // As PullThroughCache.inBackground does in one process: the pull's mirror, then the
+            // manifest the cache stored and served, in case that mirror did not record it.
+            MirrorResult result = p.toMirrorRequest().isPresent()
+                    ? mirror.mirror(p.toMirrorRequest().get(), progress) : new MirrorResult(List.of(), Duration.ZERO);
+            mirror.recordManifest(p.repository(), p.stored());
+            return MirrorJobResult.of(result);
+        }
+        throw new IllegalStateException("no worker for job kind " + request.kind());
+    }
+
+    /** The upstream a job contacts (every kind so far names one repository). */
+    private static String registryOf(JobRequest request) {
+        if (request instanceof MirrorImage m) {
+            return m.image().registry();
+        }
+        if (request instanceof PullThroughRecording p) {
+            return p.repository().registry();
         }
         throw new IllegalStateException("no worker for job kind " + request.kind());
     }

@@ -1,31 +1,51 @@
 package io.imagemirror.jobs;
 
+import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.mirror.MirrorRequest;
+import io.imagemirror.oci.Digest;
 import io.imagemirror.reference.ImageReference;
+import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.Cause;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
- * Kind {@value #KIND}: record a reference that was pulled through the cache, where the process that
- * served the pull cannot do it in the background (a Lambda freezes once it has answered). Copies
- * what the pull needed and more (every platform, like a mirror), and the tag history says
- * {@code pull-through}. Payload: {@code {"image": "docker.io/library/alpine:3.20"}}.
+ * Kind {@value #KIND}: record what a pull through the cache stored, where the process that served
+ * the pull cannot do it in the background (a Lambda freezes once it has answered). The worker does
+ * what {@link PullThroughCache#inBackground} does in one process: mirrors the pulled reference (by
+ * tag, which it tags; by digest, which it pins) with every platform, then makes sure the manifest
+ * the cache stored and served is recorded in the repository even when the tag has moved on
+ * upstream meanwhile. Tag history says {@code pull-through}. Payload:
+ * {@code {"image": "docker.io/library/alpine:3.20", "repository": "docker.io/library/alpine",
+ * "stored": "sha256:..."}}.
  *
- * @param image the pulled reference (by tag, or by digest, which pins it); normalized on construction
+ * @param image the pulled reference to mirror, or null for a manifest an index names (its index's
+ *     recording references it); normalized on construction
+ * @param repository the repository the manifest was served for
+ * @param stored the manifest the cache stored and served
  */
-public record PullThroughRecording(ImageReference image) implements JobRequest {
+public record PullThroughRecording(ImageReference image, RepositoryName repository, Digest stored)
+        implements JobRequest {
 
     public static final String KIND = "pull-through";
 
     public PullThroughRecording {
-        Objects.requireNonNull(image, "image");
-        image = image.normalized();
+        Objects.requireNonNull(repository, "repository");
+        Objects.requireNonNull(stored, "stored");
+        image = image == null ? null : image.normalized();
     }
 
-    /** What the engine is asked to do. */
-    public MirrorRequest toMirrorRequest() {
-        return new MirrorRequest(image, List.of(), false, false, false, Cause.PULL_THROUGH);
+    /** The job for what the cache left to record. */
+    public static PullThroughRecording of(PullThroughCache.Recording r) {
+        return new PullThroughRecording(r.request() == null ? null : r.request().reference(), r.repository(),
+                r.stored());
+    }
+
+    /** The mirror the pull asks for, if it names a reference of its own. */
+    public Optional<MirrorRequest> toMirrorRequest() {
+        return Optional.ofNullable(image).map(i -> new MirrorRequest(i, List.of(), false, false, false,
+                Cause.PULL_THROUGH));
     }
 
     @Override

@@ -2,7 +2,7 @@ package io.imagemirror.mirror;
 
 import io.imagemirror.oci.Digest;
 import io.imagemirror.store.BlobStore;
-import io.imagemirror.store.MetadataStore;
+import io.imagemirror.store.BlobIndex;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -36,7 +36,7 @@ public final class BlobFills {
     }
 
     private final BlobStore blobs;
-    private final MetadataStore metadata;
+    private final BlobIndex metadata;
     private final Path spoolDir;
     private final Executor executor;
     private final Map<Digest, Fill> inFlight = new ConcurrentHashMap<>();
@@ -46,7 +46,7 @@ public final class BlobFills {
      * @param spoolDir where fills spool so readers can follow them, or null to stream into the store
      * @param executor runs spooled fills (they outlive the request that started them)
      */
-    public BlobFills(BlobStore blobs, MetadataStore metadata, Path spoolDir, Executor executor) {
+    public BlobFills(BlobStore blobs, BlobIndex metadata, Path spoolDir, Executor executor) {
         this.blobs = blobs;
         this.metadata = metadata;
         this.spoolDir = spoolDir;

@@ -11,6 +11,7 @@ import io.imagemirror.oci.Manifest;
 import io.imagemirror.oci.Platform;
 import io.imagemirror.oci.RegistryException;
 import io.imagemirror.reference.ImageReference;
+import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.BlobRef;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.Cause;
@@ -74,7 +75,7 @@ public final class ImageMirror {
      */
     public ImageMirror(Upstreams upstreams, Storage storage, ExecutorService blobExecutor, Clock clock) {
         this(upstreams, storage, blobExecutor, clock,
-                new BlobFills(storage.blobs(), storage.metadata(), null, blobExecutor));
+                new BlobFills(storage.blobs(), storage.blobIndex(), null, blobExecutor));
     }
 
     /** A mirror whose blob copies go through {@code fills} (shared with the pull-through cache). */
@@ -85,18 +86,6 @@ public final class ImageMirror {
         this.blobExecutor = blobExecutor;
         this.clock = clock;
         this.fills = fills;
-    }
-
-    public BlobFills fills() {
-        return fills;
-    }
-
-    public Storage storage() {
-        return storage;
-    }
-
-    public Upstreams upstreams() {
-        return upstreams;
     }
 
     /** The repository key the index uses: {@code <registry>/<repository>} of a normalized reference. */
@@ -130,6 +119,32 @@ public final class ImageMirror {
         return new MirrorResult(images, Duration.between(start, clock.instant()));
     }
 
+    /**
+     * Records one manifest (and everything below it) in {@code repository}, without a tag or a
+     * pin, unless it is recorded there already: how the pull-through cache makes sure that what it
+     * stored for a client ends up recorded (a manifest whose tag moved on, a child pulled by digest).
+     * Blobs and children are stored first (invariant 2); the record is dangling until something
+     * references it.
+     *
+     * @throws MirrorException naming the manifest or blob that failed
+     */
+    public void recordManifest(RepositoryName repository, Digest digest) throws MirrorException {
+        String repoKey = repository.toString();
+        if (storage.manifestIndex().getManifest(repoKey, digest).isPresent()) {
+            return;
+        }
+        ImageReference byDigest = ImageReference.of(repository, null, digest);
+        Run run = new Run(repoKey, repository.path(), client(byDigest), MirrorListener.NONE,
+                MirrorRequest.of(byDigest, Cause.PULL_THROUGH)); // moves no tag: what the cache stored
+        try {
+            run.copyManifest(digest, List.of());
+        } catch (IOException | RuntimeException e) {
+            Digest failed = run.current;
+            throw new MirrorException("recording " + byDigest.canonical() + (failed == null ? "" : ": " + failed)
+                    + ": " + describe(e), failed, e);
+        }
+    }
+
     private RegistryClient client(ImageReference ref) throws MirrorException {
         try {
             return upstreams.client(ref.registry());
@@ -153,10 +168,10 @@ public final class ImageMirror {
                 listener.resolving(shown);
                 ManifestDescriptor head = client.headManifest(ref.repository(), tag.orElseThrow());
                 digest = head.digest();
-                Optional<TagRecord> current = storage.metadata().getTag(repoKey, tag.get());
+                Optional<TagRecord> current = storage.tagIndex().getTag(repoKey, tag.get());
                 previous = current.map(TagRecord::digest).orElse(null);
                 if (digest.equals(previous)) {
-                    Optional<ManifestRecord> rec = storage.metadata().getManifest(repoKey, digest);
+                    Optional<ManifestRecord> rec = storage.manifestIndex().getManifest(repoKey, digest);
                     if (rec.isPresent()) {
                         listener.upToDate(shown, digest);
                         return new MirrorResult.Image(shown, digest, rec.get().mediaType(), true, previous, List.of(),
@@ -169,7 +184,7 @@ public final class ImageMirror {
                 previous = setTag(repoKey, tag.get(), digest, request.cause());
                 listener.tagged(shown, previous, digest);
             } else {
-                storage.metadata().addPin(repoKey, digest);
+                storage.pinIndex().addPin(repoKey, digest);
             }
             if (request.referrers()) {
                 run.copyReferrers(top);
@@ -193,8 +208,8 @@ public final class ImageMirror {
     private Digest setTag(String repoKey, String tag, Digest digest, Cause why) throws MirrorException {
         String cause = why.value();
         for (int attempt = 0; attempt < TAG_CAS_ATTEMPTS; attempt++) {
-            Digest expected = storage.metadata().getTag(repoKey, tag).map(TagRecord::digest).orElse(null);
-            TagUpdate u = storage.metadata().setTag(repoKey, tag, expected, digest, cause);
+            Digest expected = storage.tagIndex().getTag(repoKey, tag).map(TagRecord::digest).orElse(null);
+            TagUpdate u = storage.tagIndex().setTag(repoKey, tag, expected, digest, cause);
             if (u != TagUpdate.CONFLICT) {
                 return u == TagUpdate.UNCHANGED ? digest : expected;
             }
@@ -224,7 +239,7 @@ public final class ImageMirror {
 
         /** Copies a manifest and everything below it unless it is recorded here already; returns its record. */
         ManifestRecord copyManifest(Digest digest, List<Platform> platforms) throws IOException {
-            Optional<ManifestRecord> existing = storage.metadata().getManifest(repoKey, digest);
+            Optional<ManifestRecord> existing = storage.manifestIndex().getManifest(repoKey, digest);
             if (existing.isPresent()) {
                 // Recorded means everything below it is stored (invariant 2).
                 listener.manifest(digest, existing.get().mediaType(), true);
@@ -265,9 +280,9 @@ public final class ImageMirror {
             ManifestRecord record = new ManifestRecord(repoKey, digest, m.mediaType(), raw.length, configDigest, blobRefs,
                     children, m.subject().map(Descriptor::digest).orElse(null), m.artifactType().orElse(null),
                     created, labels, clock.instant(), null, 0);
-            storage.metadata().putManifest(record);
+            storage.manifestIndex().putManifest(record);
             recorded.add(digest);
-            return storage.metadata().getManifest(repoKey, digest).orElse(record);
+            return storage.manifestIndex().getManifest(repoKey, digest).orElse(record);
         }
 
         /** Manifest bytes from our store when another repository has them, else from upstream by digest. */
@@ -359,7 +374,7 @@ public final class ImageMirror {
                 Referrers refs = client.referrers(repository, subject);
                 for (Referrers.Referrer r : refs.referrers()) {
                     copyManifest(r.digest(), List.of());
-                    storage.metadata().addPin(repoKey, r.digest());
+                    storage.pinIndex().addPin(repoKey, r.digest());
                 }
             }
         }
@@ -394,10 +409,10 @@ public final class ImageMirror {
 
     /** Touch first, then check the bytes: a sweep's delete is conditional on the touch (invariant 4). */
     private boolean present(Descriptor blob) {
-        boolean touched = storage.metadata().touchBlob(blob.digest());
+        boolean touched = storage.blobIndex().touchBlob(blob.digest());
         if (storage.blobs().exists(blob.digest())) {
             if (!touched) {
-                storage.metadata().createBlobRecord(blob.digest(), blob.size());
+                storage.blobIndex().createBlobRecord(blob.digest(), blob.size());
             }
             return true;
         }

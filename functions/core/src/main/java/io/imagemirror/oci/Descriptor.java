@@ -29,10 +29,6 @@ public record Descriptor(String mediaType, Digest digest, long size, List<String
         }
     }
 
-    public static Descriptor of(String mediaType, Digest digest, long size) {
-        return new Descriptor(mediaType, digest, size, List.of(), Map.of(), null, null);
-    }
-
     /**
      * Whether this layer must not be copied by default: a foreign or non-distributable media type,
      * or a layer that names URLs to fetch it from elsewhere.

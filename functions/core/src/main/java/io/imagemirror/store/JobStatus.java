@@ -5,10 +5,5 @@ public enum JobStatus {
     QUEUED,
     RUNNING,
     SUCCEEDED,
-    FAILED;
-
-    /** Whether the job is over. */
-    public boolean isFinal() {
-        return this == SUCCEEDED || this == FAILED;
-    }
+    FAILED
 }

@@ -53,6 +53,11 @@ public record ManifestRecord(String repository, Digest digest, String mediaType,
         return children.stream().filter(ChildManifest::mirrored).map(ChildManifest::digest).distinct().toList();
     }
 
+    /** The distinct blobs it lists (config and layers): what its blob references are. */
+    public List<Digest> blobDigests() {
+        return blobs.stream().map(BlobRef::digest).distinct().toList();
+    }
+
     /** The same record with pull statistics replaced. */
     public ManifestRecord withPulls(Instant lastPulled, long pullCount) {
         return new ManifestRecord(repository, digest, mediaType, size, configDigest, blobs, children, subject,

@@ -19,10 +19,6 @@ public record Page<T>(List<T> items, String nextToken) {
         return new Page<>(items, null);
     }
 
-    public boolean hasMore() {
-        return nextToken != null;
-    }
-
     public <R> Page<R> map(Function<? super T, ? extends R> f) {
         return new Page<>(items.stream().<R>map(f).toList(), nextToken);
     }

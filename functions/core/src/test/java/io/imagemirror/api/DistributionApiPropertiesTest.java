@@ -12,7 +12,7 @@ import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.store.ByteRange;
 import io.imagemirror.store.InMemoryBlobStore;
-import io.imagemirror.store.InMemoryMetadataStore;
+import io.imagemirror.store.InMemoryIndex;
 import io.imagemirror.store.RangeNotSatisfiableException;
 import io.imagemirror.store.Storage;
 import io.imagemirror.upstream.CredentialStore;
@@ -64,13 +64,13 @@ class DistributionApiPropertiesTest {
         MirrorConfig config = MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(upstream,
                 URI.create("http://" + upstream), true, null, null, null, Set.of())).withDefaultUpstream(upstream);
         InMemoryBlobStore blobs = new InMemoryBlobStore();
-        InMemoryMetadataStore metadata = new InMemoryMetadataStore();
+        InMemoryIndex metadata = new InMemoryIndex(Clock.systemUTC());
         try {
             blobs.put(STORED, BLOB.length, new ByteArrayInputStream(BLOB));
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        Storage storage = new Storage(blobs, new InMemoryBlobStore(), metadata, List.of());
+        Storage storage = Storage.of(blobs, new InMemoryBlobStore(), metadata, List.of());
         var background = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r);
             t.setDaemon(true);
@@ -78,10 +78,11 @@ class DistributionApiPropertiesTest {
         });
         Upstreams ups = new Upstreams(config.toUpstreamList(), CredentialStore.none(), RegistryClient.defaultHttpClient(),
                 Clock.systemUTC(), RetryPolicy.defaults().withMaxAttempts(1));
-        ImageMirror engine = new ImageMirror(ups, storage, background, Clock.systemUTC(),
-                new BlobFills(blobs, metadata, null, background));
-        PullThroughCache cache = new PullThroughCache(engine, Duration.ofMinutes(5), background, Clock.systemUTC(), l -> { });
-        return new DistributionApi(cache, new NameRouter(config), false, Duration.ofMinutes(10));
+        BlobFills fills = new BlobFills(blobs, metadata, null, background);
+        ImageMirror engine = new ImageMirror(ups, storage, background, Clock.systemUTC(), fills);
+        PullThroughCache cache = new PullThroughCache(engine, ups, fills, storage, Duration.ofMinutes(5), background,
+                Clock.systemUTC(), l -> { });
+        return new DistributionApi(cache, blobs, new NameRouter(config), false, Duration.ofMinutes(10));
     }
 
     @Property(tries = 3000)

@@ -49,6 +49,9 @@ class DistributionApiTest extends MirrorTestBase {
     ExecutorService background;
     DistributionApi api;
     PullThroughCache cache;
+    BlobFills fills;
+    ImageMirror engine;
+    Upstreams cacheUpstreams;
     MirrorConfig config;
     final List<String> log = new CopyOnWriteArrayList<>();
 
@@ -60,11 +63,12 @@ class DistributionApiTest extends MirrorTestBase {
         OkHttpClient http = RegistryClient.defaultHttpClient().newBuilder().addNetworkInterceptor(requests).build();
         Upstreams ups = new Upstreams(config.toUpstreamList(), CredentialStore.none(), http, Clock.systemUTC(),
                 RetryPolicy.defaults().withMaxAttempts(1));
-        Storage storage = new Storage(blobs, manifests, metadata, List.of());
-        BlobFills fills = new BlobFills(blobs, metadata, tmp.resolve("spool"), background);
-        ImageMirror engine = new ImageMirror(ups, storage, pool, Clock.systemUTC(), fills);
-        cache = new PullThroughCache(engine, Duration.ofMinutes(5), background, Clock.systemUTC(), log::add);
-        api = new DistributionApi(cache, new NameRouter(config), false, Duration.ofMinutes(10));
+        fills = new BlobFills(blobs, metadata, tmp.resolve("spool"), background);
+        engine = new ImageMirror(ups, storage, pool, Clock.systemUTC(), fills);
+        cacheUpstreams = ups;
+        cache = new PullThroughCache(engine, ups, fills, storage, Duration.ofMinutes(5), background, Clock.systemUTC(),
+                log::add);
+        api = new DistributionApi(cache, blobs, new NameRouter(config), false, Duration.ofMinutes(10));
     }
 
     @AfterEach
@@ -323,8 +327,10 @@ class DistributionApiTest extends MirrorTestBase {
         TestImage img = TestImage.builder(50).build();
         upstream.pusher().pushImage("stale/app", "1", img);
         mirror.mirror(MirrorRequest.of(ref("stale/app:1"), Cause.CLI), MirrorListener.NONE);
-        PullThroughCache expired = new PullThroughCache(cache.mirror(), Duration.ZERO, background, Clock.systemUTC(), log::add);
-        DistributionApi zeroTtl = new DistributionApi(expired, new NameRouter(config), false, Duration.ofMinutes(1));
+        PullThroughCache expired = new PullThroughCache(engine, cacheUpstreams, fills, storage, Duration.ZERO, background,
+                Clock.systemUTC(), log::add);
+        DistributionApi zeroTtl = new DistributionApi(expired, blobs, new NameRouter(config), false,
+                Duration.ofMinutes(1));
         upstream.stop();
         ApiResponse r = zeroTtl.handle(ApiRequest.of("GET", "/v2/stale/app/manifests/1", Map.of()));
         assertThat(r.status()).isEqualTo(200);

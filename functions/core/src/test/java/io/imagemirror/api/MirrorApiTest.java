@@ -41,7 +41,7 @@ class MirrorApiTest extends MirrorTestBase {
     void postQueuesAJobAndGetShowsItThroughToTheResult() throws Exception {
         TestImage img = TestImage.builder(5).build();
         upstream.pusher().pushImage("api/app", "1", img);
-        MirrorJobs jobs = new MirrorJobs(mirror, queued::add, Clock.systemUTC());
+        MirrorJobs jobs = new MirrorJobs(mirror, upstreams, metadata, queued::add, Clock.systemUTC());
         MirrorApi api = new MirrorApi(jobs, new NameRouter(MirrorConfig.defaults()));
 
         ApiResponse posted = call(api, "POST", "/v1/mirror", "{\"image\":\"" + upstream.hostPort()
@@ -69,7 +69,7 @@ class MirrorApiTest extends MirrorTestBase {
     /** Issue 15 item 5: the checks live in the core request handling, so Lambda's MirrorApi has them too. */
     @Test
     void writesNeedJsonFromTheServersOwnOriginWithNothingAfterIt() throws Exception {
-        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, queued::add, Clock.systemUTC()), new NameRouter(MirrorConfig.defaults()));
+        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, upstreams, metadata, queued::add, Clock.systemUTC()), new NameRouter(MirrorConfig.defaults()));
         String ok = "{\"image\":\"" + upstream.hostPort() + "/api/app:1\"}";
         List<String> json = List.of("application/json");
         List<String> host = List.of("mirror.example:5000");
@@ -107,7 +107,7 @@ class MirrorApiTest extends MirrorTestBase {
 
     @Test
     void badRequestsAreOciErrors() throws Exception {
-        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, queued::add, Clock.systemUTC()), new NameRouter(MirrorConfig.defaults()));
+        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, upstreams, metadata, queued::add, Clock.systemUTC()), new NameRouter(MirrorConfig.defaults()));
         ApiResponse notJson = call(api, "POST", "/v1/mirror", "{nope");
         assertThat(notJson.status()).isEqualTo(400);
         assertThat(json(notJson).at("/errors/0/message").asText()).contains("not valid JSON");
@@ -144,11 +144,11 @@ class MirrorApiTest extends MirrorTestBase {
         MirrorConfig config = MirrorConfig.fromTree(new ObjectMapper().readTree("{\"defaultUpstream\":\""
                 + upstream.hostPort() + "\",\"upstreams\":[{\"name\":\"" + upstream.hostPort() + "\",\"endpoint\":\""
                 + upstream.url() + "\",\"insecure\":true}]}"), k -> null);
-        ImageMirror onlyLocal = new ImageMirror(new Upstreams(config.toUpstreamList(), CredentialStore.none(),
+        Upstreams localOnly = new Upstreams(config.toUpstreamList(), CredentialStore.none(),
                 RegistryClient.defaultHttpClient().newBuilder().addNetworkInterceptor(requests).build(),
-                Clock.systemUTC(), RetryPolicy.defaults()), new Storage(blobs, manifests, metadata, List.of()), pool,
-                Clock.systemUTC());
-        MirrorJobs jobs = new MirrorJobs(onlyLocal, queued::add, Clock.systemUTC());
+                Clock.systemUTC(), RetryPolicy.defaults());
+        ImageMirror onlyLocal = new ImageMirror(localOnly, storage, pool, Clock.systemUTC());
+        MirrorJobs jobs = new MirrorJobs(onlyLocal, localOnly, metadata, queued::add, Clock.systemUTC());
         NameRouter names = new NameRouter(config);
         MirrorApi api = new MirrorApi(jobs, names);
 

@@ -9,7 +9,7 @@ import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.store.InMemoryBlobStore;
-import io.imagemirror.store.InMemoryMetadataStore;
+import io.imagemirror.store.InMemoryIndex;
 import io.imagemirror.store.Storage;
 import io.imagemirror.testbed.FaultProxy;
 import io.imagemirror.testbed.FaultProxy.Fault;
@@ -59,15 +59,15 @@ class UnspooledColdBlobTest {
         MirrorConfig config = MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(proxy.hostPort(),
                 URI.create(proxy.url().toString()), true, null, null, null, Set.of())).withDefaultUpstream(proxy.hostPort());
         blobs = new InMemoryBlobStore();
-        InMemoryMetadataStore metadata = new InMemoryMetadataStore();
+        InMemoryIndex metadata = new InMemoryIndex(Clock.systemUTC());
         pool = Executors.newFixedThreadPool(2);
         Upstreams ups = new Upstreams(config.toUpstreamList(), CredentialStore.none(), RegistryClient.defaultHttpClient(),
                 Clock.systemUTC(), RetryPolicy.defaults().withMaxAttempts(1));
-        ImageMirror engine = new ImageMirror(ups, new Storage(blobs, new InMemoryBlobStore(), metadata, List.of()), pool,
-                Clock.systemUTC(), new BlobFills(blobs, metadata, null, pool));
-        PullThroughCache cache = new PullThroughCache(engine, Duration.ofMinutes(5), pool, Clock.systemUTC(), l -> { },
-                r -> { }, new PullThroughCache.ColdBlobs(1 << 20, true));
-        api = new DistributionApi(cache, new NameRouter(config), true, Duration.ofMinutes(10));
+        Storage storage = Storage.of(blobs, new InMemoryBlobStore(), metadata, List.of());
+        BlobFills fills = new BlobFills(blobs, metadata, null, pool);
+        PullThroughCache cache = new PullThroughCache(ups, fills, storage, Duration.ofMinutes(5), pool,
+                Clock.systemUTC(), l -> { }, r -> { }, new PullThroughCache.ColdBlobs(1 << 20, true));
+        api = new DistributionApi(cache, blobs, new NameRouter(config), true, Duration.ofMinutes(10));
     }
 
     @AfterEach

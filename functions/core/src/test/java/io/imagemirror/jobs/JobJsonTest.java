@@ -9,6 +9,7 @@ import io.imagemirror.mirror.MirrorResult;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.Platform;
 import io.imagemirror.reference.ImageReference;
+import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.Cause;
 import io.imagemirror.store.Job;
 import java.time.Duration;
@@ -28,9 +29,11 @@ class JobJsonTest {
     void eachKindRoundTripsWithEveryFieldAndTheKindOnlyInJobKind() throws Exception {
         MirrorImage mirror = new MirrorImage(ImageReference.parse("alpine:3.20"),
                 List.of(Platform.parse("linux/arm64/v8")), true, true, true, Cause.CLI);
-        PullThroughRecording pulled = new PullThroughRecording(
-                ImageReference.parse("ghcr.io/org/app@sha256:" + "a".repeat(64)));
-        for (JobRequest r : List.of(mirror, pulled)) {
+        Digest stored = Digest.parse("sha256:" + "a".repeat(64));
+        PullThroughRecording pulled = new PullThroughRecording(ImageReference.parse("ghcr.io/org/app@" + stored),
+                RepositoryName.parse("ghcr.io/org/app"), stored);
+        PullThroughRecording child = new PullThroughRecording(null, RepositoryName.parse("ghcr.io/org/app"), stored);
+        for (JobRequest r : List.of(mirror, pulled, child)) {
             Job job = stored(r);
             assertThat(job.request()).doesNotContain("\"kind\"");
             assertThat(JobJson.request(job)).isEqualTo(r);
@@ -40,12 +43,17 @@ class JobJsonTest {
                 "{\"image\":\"docker.io/library/alpine:3.20\",\"platforms\":[\"linux/arm64/v8\"],\"allTags\":true,"
                         + "\"referrers\":true,\"includeNonDistributable\":true,\"cause\":\"cli\"}"));
         assertThat(stored(pulled).kind()).isEqualTo("pull-through");
-        assertThat(pulled.toMirrorRequest().cause()).isEqualTo(Cause.PULL_THROUGH);
+        assertThat(pulled.toMirrorRequest()).hasValueSatisfying(m -> assertThat(m.cause()).isEqualTo(Cause.PULL_THROUGH));
+        assertThat(child.toMirrorRequest()).isEmpty();
+        assertThat(new ObjectMapper().readTree(stored(pulled).request())).isEqualTo(new ObjectMapper().readTree(
+                "{\"image\":\"ghcr.io/org/app@" + stored + "\",\"repository\":\"ghcr.io/org/app\",\"stored\":\""
+                        + stored + "\"}"));
     }
 
     @Test
     void theKindComesFromJobKindAlone() throws Exception {
-        Job job = stored(new PullThroughRecording(ImageReference.parse("alpine:1")));
+        Job job = stored(new PullThroughRecording(ImageReference.parse("alpine:1"),
+                RepositoryName.parse("docker.io/library/alpine"), Digest.sha256("m".getBytes())));
         // A "kind" smuggled into the payload does not override the job's.
         Job tampered = Job.queued("j", job.kind(), job.request().replace("{", "{\"kind\":\"mirror\","), NOW,
                 NOW.plusSeconds(60));

@@ -26,7 +26,7 @@ class MirrorJobsTest extends MirrorTestBase {
     final List<String> queued = new CopyOnWriteArrayList<>();
 
     MirrorJobs jobs() {
-        return new MirrorJobs(mirror, queued::add, Clock.systemUTC());
+        return new MirrorJobs(mirror, upstreams, metadata, queued::add, Clock.systemUTC());
     }
 
     MirrorImage api(String repoAndTag) {

@@ -10,6 +10,7 @@ import io.imagemirror.cache.NameRouter;
 import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.cache.Target;
 import io.imagemirror.config.MirrorConfig;
+import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.mirror.MirrorTestBase;
@@ -49,12 +50,16 @@ class TagHistoryCausesTest extends MirrorTestBase {
     @BeforeEach
     void wire() {
         background = Executors.newFixedThreadPool(2);
-        jobs = new MirrorJobs(mirror, queued::add, Clock.systemUTC());
+        jobs = new MirrorJobs(mirror, upstreams, metadata, queued::add, Clock.systemUTC());
     }
 
     @AfterEach
     void stopBackground() {
         background.shutdownNow();
+    }
+
+    BlobFills fills() {
+        return new BlobFills(blobs, metadata, null, background);
     }
 
     List<String> causes(String repo, String tag) {
@@ -95,8 +100,8 @@ class TagHistoryCausesTest extends MirrorTestBase {
     @Test
     void aPullRecordedInThisProcessSaysPullThrough() throws Exception {
         upstream.pusher().pushImage("cause/pulled", "1", TestImage.builder(3).build());
-        PullThroughCache cache = new PullThroughCache(mirror, Duration.ofMinutes(5), background, Clock.systemUTC(),
-                log::add);
+        PullThroughCache cache = new PullThroughCache(mirror, upstreams, fills(), storage, Duration.ofMinutes(5),
+                background, Clock.systemUTC(), log::add);
         cache.manifest(new Target(RepositoryName.of(upstream.hostPort(), "cause/pulled"), "cause/pulled"), "1");
         await().atMost(Duration.ofSeconds(30)).until(() -> !causes("cause/pulled", "1").isEmpty());
         assertThat(causes("cause/pulled", "1")).containsExactly("pull-through");
@@ -106,8 +111,9 @@ class TagHistoryCausesTest extends MirrorTestBase {
     @Test
     void aPullRecordedByAQueuedJobSaysPullThrough() throws Exception {
         upstream.pusher().pushImage("cause/queued", "1", TestImage.builder(4).build());
-        PullThroughCache cache = new PullThroughCache(mirror, Duration.ofMinutes(5), background, Clock.systemUTC(),
-                log::add, r -> jobs.submit(new PullThroughRecording(r.reference())), PullThroughCache.ColdBlobs.STORE_FIRST);
+        PullThroughCache cache = new PullThroughCache(upstreams, fills(), storage, Duration.ofMinutes(5), background,
+                Clock.systemUTC(), log::add, r -> jobs.submit(PullThroughRecording.of(r)),
+                PullThroughCache.ColdBlobs.STORE_FIRST);
         cache.manifest(new Target(RepositoryName.of(upstream.hostPort(), "cause/queued"), "cause/queued"), "1");
         assertThat(queued).singleElement().satisfies(id -> assertThat(jobs.get(id).map(Job::kind))
                 .hasValue(PullThroughRecording.KIND));

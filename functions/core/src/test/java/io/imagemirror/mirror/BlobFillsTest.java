@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.VerifyingInputStream;
 import io.imagemirror.store.InMemoryBlobStore;
-import io.imagemirror.store.InMemoryMetadataStore;
+import io.imagemirror.store.InMemoryIndex;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,7 +32,7 @@ class BlobFillsTest {
 
     final ExecutorService executor = Executors.newCachedThreadPool();
     final InMemoryBlobStore blobs = new InMemoryBlobStore();
-    final InMemoryMetadataStore metadata = new InMemoryMetadataStore();
+    final InMemoryIndex metadata = new InMemoryIndex(java.time.Clock.systemUTC());
 
     @AfterEach
     void stop() {

@@ -12,7 +12,6 @@ import io.imagemirror.store.ByteRange;
 import io.imagemirror.store.Cause;
 import io.imagemirror.store.ChildManifest;
 import io.imagemirror.store.InMemoryBlobStore;
-import io.imagemirror.store.InMemoryMetadataStore;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.Page;
 import io.imagemirror.store.Storage;
@@ -260,7 +259,7 @@ class ImageMirrorTest extends MirrorTestBase {
                 "the store fails", new ConfigFault(blobs, config, false),
                 "the read breaks off", new ConfigFault(blobs, config, true));
         for (Map.Entry<String, BlobStore> fault : faults.entrySet()) {
-            ImageMirror failing = new ImageMirror(upstreams, new Storage(fault.getValue(), manifests, metadata, List.of()),
+            ImageMirror failing = new ImageMirror(upstreams, Storage.of(fault.getValue(), manifests, metadata, List.of()),
                     pool, Clock.systemUTC());
             assertThatThrownBy(() -> failing.mirror(MirrorRequest.of(ref("config/app:1"), Cause.CLI), MirrorListener.NONE))
                     .as(fault.getKey()).isInstanceOf(MirrorException.class).hasMessageContaining("config/app:1");

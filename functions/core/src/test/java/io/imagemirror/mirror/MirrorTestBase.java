@@ -10,7 +10,7 @@ import io.imagemirror.reference.ImageReference;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.ChildManifest;
 import io.imagemirror.store.InMemoryBlobStore;
-import io.imagemirror.store.InMemoryMetadataStore;
+import io.imagemirror.store.InMemoryIndex;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.Storage;
 import io.imagemirror.store.TagEvent;
@@ -48,9 +48,10 @@ public abstract class MirrorTestBase {
     protected UpstreamRequestCounter requests;
     protected InMemoryBlobStore blobs;
     protected InMemoryBlobStore manifests;
-    protected InMemoryMetadataStore metadata;
-    protected ExecutorService pool;
+    protected InMemoryIndex metadata;
+    protected Storage storage;
     protected Upstreams upstreams;
+    protected ExecutorService pool;
     protected ImageMirror mirror;
 
     @BeforeEach
@@ -62,11 +63,12 @@ public abstract class MirrorTestBase {
                 upstream.hostPort(), URI.create(upstream.url().toString()), true, null, null, null, Set.of()));
         blobs = new InMemoryBlobStore();
         manifests = new InMemoryBlobStore();
-        metadata = new InMemoryMetadataStore();
+        metadata = new InMemoryIndex(Clock.systemUTC());
+        storage = Storage.of(blobs, manifests, metadata, List.of());
         pool = Executors.newFixedThreadPool(4);
         upstreams = new Upstreams(config.toUpstreamList(), CredentialStore.none(), http, Clock.systemUTC(),
                 RetryPolicy.defaults());
-        mirror = new ImageMirror(upstreams, new Storage(blobs, manifests, metadata, List.of()), pool, Clock.systemUTC());
+        mirror = new ImageMirror(upstreams, storage, pool, Clock.systemUTC());
     }
 
     @AfterEach

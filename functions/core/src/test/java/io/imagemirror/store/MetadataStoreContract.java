@@ -20,35 +20,49 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * What every {@link MetadataStore} does. Subclass once per adapter and give a fresh, empty store
- * per test that reads its time from the given clock.
+ * What every adapter of the index ports ({@link TagIndex}, {@link ManifestIndex}, {@link BlobIndex},
+ * {@link PinIndex}, {@link JobStore}, {@link RuleStore}) does. Subclass once per adapter and give a
+ * storage whose index reads its time from the given clock (its blob stores are not used here).
  */
 public abstract class MetadataStoreContract {
 
     protected TickingClock clock;
-    protected MetadataStore store;
+    protected Storage storage;
+    protected TagIndex tags;
+    protected ManifestIndex manifests;
+    protected BlobIndex blobs;
+    protected PinIndex pins;
+    protected JobStore jobs;
+    protected RuleStore rules;
     /** Each test works in its own repositories, so a shared backend never mixes tests. */
     protected String repo;
     protected String otherRepo;
 
-    protected abstract MetadataStore newStore(TickingClock clock) throws Exception;
+    protected abstract Storage newStorage(TickingClock clock) throws Exception;
 
-    protected void cleanUp(MetadataStore store) throws Exception {
-        store.close();
+    /** Points the port fields at {@code s} (a subclass may reopen the storage in a test). */
+    protected void use(Storage s) {
+        storage = s;
+        tags = s.tagIndex();
+        manifests = s.manifestIndex();
+        blobs = s.blobIndex();
+        pins = s.pinIndex();
+        jobs = s.jobs();
+        rules = s.rules();
     }
 
     @BeforeEach
     void openStore() throws Exception {
         clock = new TickingClock();
-        store = newStore(clock);
+        use(newStorage(clock));
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         repo = "registry.test:5000/team/app-" + suffix;
         otherRepo = "docker.io/library/alpine-" + suffix;
     }
 
     @AfterEach
-    void closeStore() throws Exception {
-        cleanUp(store);
+    void closeStore() {
+        storage.close();
     }
 
     protected static Digest digest(String s) {
@@ -98,7 +112,7 @@ public abstract class MetadataStoreContract {
     }
 
     private List<Digest> danglingIn(String repository) {
-        return all((n, t) -> store.listDangling(clock.instant(), n, t), 100).stream()
+        return all((n, t) -> manifests.listDangling(clock.instant(), n, t), 100).stream()
                 .filter(m -> m.repository().equals(repository)).map(ManifestRecord::digest).toList();
     }
 
@@ -107,22 +121,22 @@ public abstract class MetadataStoreContract {
     @Test
     void manifestRecordRoundTripsAndCreateIsIdempotent() {
         ManifestRecord m = image(repo, "a");
-        assertThat(store.putManifest(m)).isTrue();
-        assertThat(store.getManifest(repo, m.digest())).contains(m);
+        assertThat(manifests.putManifest(m)).isTrue();
+        assertThat(manifests.getManifest(repo, m.digest())).contains(m);
         ManifestRecord changed = new ManifestRecord(repo, m.digest(), MediaTypes.DOCKER_MANIFEST, 1, null, List.of(),
                 List.of(), null, null, null, Map.of(), clock.instant(), null, 0);
-        assertThat(store.putManifest(changed)).isFalse();
-        assertThat(store.getManifest(repo, m.digest())).contains(m);
-        assertThat(store.getManifest(otherRepo, m.digest())).isEmpty();
+        assertThat(manifests.putManifest(changed)).isFalse();
+        assertThat(manifests.getManifest(repo, m.digest())).contains(m);
+        assertThat(manifests.getManifest(otherRepo, m.digest())).isEmpty();
     }
 
     @Test
     void indexRecordKeepsChildrenPlatformsAndSubject() {
         ManifestRecord child = image(repo, "arm");
-        store.putManifest(child);
+        manifests.putManifest(child);
         ManifestRecord idx = index(repo, "multi", child);
-        assertThat(store.putManifest(idx)).isTrue();
-        ManifestRecord back = store.getManifest(repo, idx.digest()).orElseThrow();
+        assertThat(manifests.putManifest(idx)).isTrue();
+        ManifestRecord back = manifests.getManifest(repo, idx.digest()).orElseThrow();
         assertThat(back).isEqualTo(idx);
         assertThat(back.children().get(0).platform()).isEqualTo(Platform.parse("linux/arm64/v8"));
         assertThat(back.children().get(2).platform()).isNull();
@@ -133,16 +147,16 @@ public abstract class MetadataStoreContract {
     void indexWhoseMirroredChildIsNotRecordedIsRefused() {
         ManifestRecord child = image(repo, "missing");
         ManifestRecord idx = index(repo, "broken", child);
-        assertThatThrownBy(() -> store.putManifest(idx)).isInstanceOf(MissingManifestException.class);
-        assertThat(store.getManifest(repo, idx.digest())).isEmpty();
+        assertThatThrownBy(() -> manifests.putManifest(idx)).isInstanceOf(MissingManifestException.class);
+        assertThat(manifests.getManifest(repo, idx.digest())).isEmpty();
     }
 
     @Test
     void concurrentPutsOfOneManifestCreateItOnce() throws Exception {
         ManifestRecord m = image(repo, "race");
-        List<Boolean> created = Concurrently.run(8, i -> () -> store.putManifest(m));
+        List<Boolean> created = Concurrently.run(8, i -> () -> manifests.putManifest(m));
         assertThat(created).containsOnlyOnce(true);
-        assertThat(store.getManifest(repo, m.digest())).contains(m);
+        assertThat(manifests.getManifest(repo, m.digest())).contains(m);
     }
 
     @Test
@@ -150,12 +164,12 @@ public abstract class MetadataStoreContract {
         List<Digest> expected = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             ManifestRecord m = image(repo, "m" + i);
-            store.putManifest(m);
+            manifests.putManifest(m);
             expected.add(m.digest());
         }
-        store.putManifest(image(otherRepo, "elsewhere"));
+        manifests.putManifest(image(otherRepo, "elsewhere"));
         expected.sort(null);
-        assertThat(allInPages((n, t) -> store.listManifests(repo, n, t), 2)).extracting(ManifestRecord::digest)
+        assertThat(allInPages((n, t) -> manifests.listManifests(repo, n, t), 2)).extracting(ManifestRecord::digest)
                 .containsExactlyElementsOf(expected);
     }
 
@@ -164,11 +178,11 @@ public abstract class MetadataStoreContract {
         List<String> mine = new ArrayList<>();
         for (String name : List.of("zeta", "alpha", "mid/sub", "beta")) {
             String r = repo + "/" + name;
-            store.putManifest(image(r, name));
+            manifests.putManifest(image(r, name));
             mine.add(r);
         }
         mine.sort(null);
-        List<String> listed = allInPages((n, t) -> store.listRepositories(n, t), 2);
+        List<String> listed = allInPages((n, t) -> manifests.listRepositories(n, t), 2);
         assertThat(listed).isSorted().doesNotHaveDuplicates();
         assertThat(listed.stream().filter(mine::contains).toList()).containsExactlyElementsOf(mine);
     }
@@ -176,13 +190,13 @@ public abstract class MetadataStoreContract {
     @Test
     void pullsAreCounted() {
         ManifestRecord m = image(repo, "pulled");
-        store.putManifest(m);
-        assertThat(store.recordPull(repo, m.digest())).isTrue();
-        assertThat(store.recordPull(repo, m.digest())).isTrue();
-        ManifestRecord back = store.getManifest(repo, m.digest()).orElseThrow();
+        manifests.putManifest(m);
+        assertThat(manifests.recordPull(repo, m.digest())).isTrue();
+        assertThat(manifests.recordPull(repo, m.digest())).isTrue();
+        ManifestRecord back = manifests.getManifest(repo, m.digest()).orElseThrow();
         assertThat(back.pullCount()).isEqualTo(2);
         assertThat(back.lastPulled()).isAfter(m.recordedAt());
-        assertThat(store.recordPull(repo, digest("nothing"))).isFalse();
+        assertThat(manifests.recordPull(repo, digest("nothing"))).isFalse();
     }
 
     // ---- tags ----
@@ -191,30 +205,30 @@ public abstract class MetadataStoreContract {
     void tagCompareAndSet() {
         ManifestRecord one = image(repo, "one");
         ManifestRecord two = image(repo, "two");
-        store.putManifest(one);
-        store.putManifest(two);
+        manifests.putManifest(one);
+        manifests.putManifest(two);
 
-        assertThat(store.setTag(repo, "1.0", null, one.digest(), "mirror")).isEqualTo(TagUpdate.UPDATED);
-        TagRecord t = store.getTag(repo, "1.0").orElseThrow();
+        assertThat(tags.setTag(repo, "1.0", null, one.digest(), "mirror")).isEqualTo(TagUpdate.UPDATED);
+        TagRecord t = tags.getTag(repo, "1.0").orElseThrow();
         assertThat(t.digest()).isEqualTo(one.digest());
         assertThat(t.repository()).isEqualTo(repo);
         assertThat(t.updatedAt()).isNotNull();
 
-        assertThat(store.setTag(repo, "1.0", null, one.digest(), "retry")).isEqualTo(TagUpdate.UNCHANGED);
-        assertThat(store.setTag(repo, "1.0", null, two.digest(), "stale")).isEqualTo(TagUpdate.CONFLICT);
-        assertThat(store.setTag(repo, "1.0", two.digest(), two.digest(), "stale")).isEqualTo(TagUpdate.CONFLICT);
-        assertThat(store.setTag(repo, "1.0", one.digest(), two.digest(), "sync")).isEqualTo(TagUpdate.UPDATED);
-        assertThat(store.getTag(repo, "1.0").orElseThrow().digest()).isEqualTo(two.digest());
-        assertThat(store.getTag(otherRepo, "1.0")).isEmpty();
-        assertThat(store.getTag(repo, "2.0")).isEmpty();
+        assertThat(tags.setTag(repo, "1.0", null, one.digest(), "retry")).isEqualTo(TagUpdate.UNCHANGED);
+        assertThat(tags.setTag(repo, "1.0", null, two.digest(), "stale")).isEqualTo(TagUpdate.CONFLICT);
+        assertThat(tags.setTag(repo, "1.0", two.digest(), two.digest(), "stale")).isEqualTo(TagUpdate.CONFLICT);
+        assertThat(tags.setTag(repo, "1.0", one.digest(), two.digest(), "sync")).isEqualTo(TagUpdate.UPDATED);
+        assertThat(tags.getTag(repo, "1.0").orElseThrow().digest()).isEqualTo(two.digest());
+        assertThat(tags.getTag(otherRepo, "1.0")).isEmpty();
+        assertThat(tags.getTag(repo, "2.0")).isEmpty();
     }
 
     @Test
     void tagNeedsARecordedManifest() {
-        assertThatThrownBy(() -> store.setTag(repo, "latest", null, digest("unrecorded"), "mirror"))
+        assertThatThrownBy(() -> tags.setTag(repo, "latest", null, digest("unrecorded"), "mirror"))
                 .isInstanceOf(MissingManifestException.class);
-        assertThat(store.getTag(repo, "latest")).isEmpty();
-        assertThat(all((n, t) -> store.tagHistory(repo, "latest", n, t), 10)).isEmpty();
+        assertThat(tags.getTag(repo, "latest")).isEmpty();
+        assertThat(all((n, t) -> tags.tagHistory(repo, "latest", n, t), 10)).isEmpty();
     }
 
     @Test
@@ -222,15 +236,15 @@ public abstract class MetadataStoreContract {
         List<ManifestRecord> ms = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             ManifestRecord m = image(repo, "contender" + i);
-            store.putManifest(m);
+            manifests.putManifest(m);
             ms.add(m);
         }
-        store.setTag(repo, "hot", null, ms.get(0).digest(), "start");
+        tags.setTag(repo, "hot", null, ms.get(0).digest(), "start");
         int updates = 1;
         for (int round = 0; round < 3; round++) {
-            Digest current = store.getTag(repo, "hot").orElseThrow().digest();
+            Digest current = tags.getTag(repo, "hot").orElseThrow().digest();
             List<TagUpdate> outcomes = Concurrently.run(8, i -> () ->
-                    store.setTag(repo, "hot", current, ms.get(i).digest(), "contender " + i));
+                    tags.setTag(repo, "hot", current, ms.get(i).digest(), "contender " + i));
             long won = outcomes.stream().filter(o -> o == TagUpdate.UPDATED).count();
             long unchanged = outcomes.stream().filter(o -> o == TagUpdate.UNCHANGED).count();
             // the one whose digest is already current reports UNCHANGED unless another moved it first
@@ -238,12 +252,12 @@ public abstract class MetadataStoreContract {
             assertThat(unchanged).isLessThanOrEqualTo(1);
             updates += (int) won;
         }
-        List<TagEvent> events = all((n, t) -> store.tagHistory(repo, "hot", n, t), 10);
+        List<TagEvent> events = all((n, t) -> tags.tagHistory(repo, "hot", n, t), 10);
         assertThat(events).hasSize(updates);
         for (int i = 0; i + 1 < events.size(); i++) {
             assertThat(events.get(i).oldDigest()).isEqualTo(events.get(i + 1).newDigest());
         }
-        assertThat(events.get(0).newDigest()).isEqualTo(store.getTag(repo, "hot").orElseThrow().digest());
+        assertThat(events.get(0).newDigest()).isEqualTo(tags.getTag(repo, "hot").orElseThrow().digest());
     }
 
     @Test
@@ -251,22 +265,22 @@ public abstract class MetadataStoreContract {
         List<ManifestRecord> ms = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             ManifestRecord m = image(repo, "v" + i);
-            store.putManifest(m);
+            manifests.putManifest(m);
             ms.add(m);
         }
         Digest previous = null;
         for (int i = 0; i < 4; i++) {
-            assertThat(store.setTag(repo, "stable", previous, ms.get(i).digest(), "move " + i))
+            assertThat(tags.setTag(repo, "stable", previous, ms.get(i).digest(), "move " + i))
                     .isEqualTo(TagUpdate.UPDATED);
             previous = ms.get(i).digest();
         }
-        store.setTag(repo, "other", null, ms.get(0).digest(), "unrelated");
-        assertThat(store.deleteTag(repo, "stable", ms.get(0).digest(), "rm")).isEqualTo(TagUpdate.CONFLICT);
-        assertThat(store.deleteTag(repo, "stable", previous, "rm")).isEqualTo(TagUpdate.UPDATED);
-        assertThat(store.deleteTag(repo, "stable", previous, "rm again")).isEqualTo(TagUpdate.UNCHANGED);
-        assertThat(store.getTag(repo, "stable")).isEmpty();
+        tags.setTag(repo, "other", null, ms.get(0).digest(), "unrelated");
+        assertThat(tags.deleteTag(repo, "stable", ms.get(0).digest(), "rm")).isEqualTo(TagUpdate.CONFLICT);
+        assertThat(tags.deleteTag(repo, "stable", previous, "rm")).isEqualTo(TagUpdate.UPDATED);
+        assertThat(tags.deleteTag(repo, "stable", previous, "rm again")).isEqualTo(TagUpdate.UNCHANGED);
+        assertThat(tags.getTag(repo, "stable")).isEmpty();
 
-        List<TagEvent> events = allInPages((n, t) -> store.tagHistory(repo, "stable", n, t), 2);
+        List<TagEvent> events = allInPages((n, t) -> tags.tagHistory(repo, "stable", n, t), 2);
         assertThat(events).extracting(TagEvent::cause).containsExactly("rm", "move 3", "move 2", "move 1", "move 0");
         assertThat(events.get(0).oldDigest()).isEqualTo(ms.get(3).digest());
         assertThat(events.get(0).newDigest()).isNull();
@@ -280,26 +294,51 @@ public abstract class MetadataStoreContract {
             assertThat(events.get(i).time()).isAfter(events.get(i + 1).time());
         }
         // a deleted tag can be created again and its history goes on
-        assertThat(store.setTag(repo, "stable", null, ms.get(1).digest(), "again")).isEqualTo(TagUpdate.UPDATED);
-        assertThat(store.tagHistory(repo, "stable", 1, null).items()).extracting(TagEvent::cause)
+        assertThat(tags.setTag(repo, "stable", null, ms.get(1).digest(), "again")).isEqualTo(TagUpdate.UPDATED);
+        assertThat(tags.tagHistory(repo, "stable", 1, null).items()).extracting(TagEvent::cause)
                 .containsExactly("again");
     }
 
     @Test
     void tagsListInLexicalOrderAcrossPages() {
         ManifestRecord m = image(repo, "tagged");
-        store.putManifest(m);
+        manifests.putManifest(m);
         List<String> names = new ArrayList<>(List.of("latest", "1", "1.0", "1.0.1", "a-b", "A", "_x", "z"));
         for (String n : names) {
-            store.setTag(repo, n, null, m.digest(), "mirror");
+            tags.setTag(repo, n, null, m.digest(), "mirror");
         }
-        store.putManifest(image(otherRepo, "tagged"));
-        store.setTag(otherRepo, "zz", null, m.digest(), "x");
-        store.deleteTag(repo, "z", m.digest(), "rm");
+        manifests.putManifest(image(otherRepo, "tagged"));
+        tags.setTag(otherRepo, "zz", null, m.digest(), "x");
+        tags.deleteTag(repo, "z", m.digest(), "rm");
         names.remove("z");
         names.sort(null);
-        assertThat(allInPages((n, t) -> store.listTags(repo, n, t), 3)).extracting(TagRecord::tag)
+        assertThat(allInPages((n, t) -> tags.listTags(repo, n, t), 3)).extracting(TagRecord::tag)
                 .containsExactlyElementsOf(names);
+    }
+
+    @Test
+    void referencesStayWithinOneRepository() {
+        ManifestRecord elsewhere = image(otherRepo, "elsewhere");
+        manifests.putManifest(elsewhere);
+        // the same digest recorded in another repository does not satisfy a tag, a pin or an index here
+        assertThatThrownBy(() -> tags.setTag(repo, "x", null, elsewhere.digest(), "mirror"))
+                .isInstanceOf(MissingManifestException.class);
+        assertThatThrownBy(() -> pins.addPin(repo, elsewhere.digest())).isInstanceOf(MissingManifestException.class);
+        ManifestRecord child = image(repo, "elsewhere");
+        ManifestRecord idx = index(repo, "idx elsewhere", child);
+        assertThatThrownBy(() -> manifests.putManifest(idx)).isInstanceOf(MissingManifestException.class);
+        assertThat(blobs.isReferencedIn(elsewhere.configDigest(), repo)).isFalse();
+        assertThat(danglingIn(otherRepo)).contains(elsewhere.digest());
+    }
+
+    @Test
+    void aPullChangesNeitherDanglingNorTheRecord() {
+        ManifestRecord m = image(repo, "pulled dangling");
+        manifests.putManifest(m);
+        manifests.recordPull(repo, m.digest());
+        assertThat(danglingIn(repo)).containsExactly(m.digest());
+        ManifestRecord back = manifests.getManifest(repo, m.digest()).orElseThrow();
+        assertThat(back.withPulls(null, 0)).isEqualTo(m);
     }
 
     // ---- pins ----
@@ -309,19 +348,24 @@ public abstract class MetadataStoreContract {
         List<Digest> pinned = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             ManifestRecord m = image(repo, "pin" + i);
-            store.putManifest(m);
-            assertThat(store.addPin(repo, m.digest())).isTrue();
-            assertThat(store.addPin(repo, m.digest())).isFalse();
+            manifests.putManifest(m);
+            assertThat(pins.addPin(repo, m.digest())).isTrue();
+            assertThat(pins.addPin(repo, m.digest())).isFalse();
             pinned.add(m.digest());
         }
         pinned.sort(null);
-        List<Pin> pins = allInPages((n, t) -> store.listPins(repo, n, t), 2);
-        assertThat(pins).extracting(Pin::digest).containsExactlyElementsOf(pinned);
-        assertThat(pins).allSatisfy(p -> assertThat(p.time()).isNotNull());
-        assertThat(store.removePin(repo, pinned.get(0))).isTrue();
-        assertThat(store.removePin(repo, pinned.get(0))).isFalse();
-        assertThat(all((n, t) -> store.listPins(repo, n, t), 10)).hasSize(4);
-        assertThatThrownBy(() -> store.addPin(repo, digest("unrecorded"))).isInstanceOf(MissingManifestException.class);
+        List<Pin> listed = allInPages((n, t) -> pins.listPins(repo, n, t), 2);
+        assertThat(listed).extracting(Pin::digest).containsExactlyElementsOf(pinned);
+        assertThat(listed).allSatisfy(p -> assertThat(p.time()).isNotNull());
+        assertThat(pins.removePin(repo, pinned.get(0))).isTrue();
+        assertThat(pins.removePin(repo, pinned.get(0))).isFalse();
+        assertThat(pins.removePin(repo, digest("never recorded"))).as("no pin, no manifest").isFalse();
+        ManifestRecord unpinned = image(repo, "unpinned");
+        manifests.putManifest(unpinned);
+        assertThat(pins.removePin(repo, unpinned.digest())).as("a recorded manifest without a pin").isFalse();
+        assertThat(danglingIn(repo)).contains(unpinned.digest(), pinned.get(0));
+        assertThat(all((n, t) -> pins.listPins(repo, n, t), 10)).hasSize(4);
+        assertThatThrownBy(() -> pins.addPin(repo, digest("unrecorded"))).isInstanceOf(MissingManifestException.class);
     }
 
     // ---- dangling ----
@@ -331,30 +375,30 @@ public abstract class MetadataStoreContract {
         ManifestRecord a = image(repo, "a");
         ManifestRecord b = image(repo, "b");
         ManifestRecord child = image(repo, "child");
-        store.putManifest(a);
-        store.putManifest(b);
-        store.putManifest(child);
+        manifests.putManifest(a);
+        manifests.putManifest(b);
+        manifests.putManifest(child);
         assertThat(danglingIn(repo)).containsExactlyInAnyOrder(a.digest(), b.digest(), child.digest());
 
         ManifestRecord idx = index(repo, "idx", child);
-        store.putManifest(idx);
-        store.setTag(repo, "latest", null, a.digest(), "mirror");
-        store.addPin(repo, b.digest());
+        manifests.putManifest(idx);
+        tags.setTag(repo, "latest", null, a.digest(), "mirror");
+        pins.addPin(repo, b.digest());
         assertThat(danglingIn(repo)).containsExactly(idx.digest());
 
-        store.setTag(repo, "latest", a.digest(), idx.digest(), "sync");
+        tags.setTag(repo, "latest", a.digest(), idx.digest(), "sync");
         assertThat(danglingIn(repo)).containsExactly(a.digest());
-        store.removePin(repo, b.digest());
+        pins.removePin(repo, b.digest());
         assertThat(danglingIn(repo)).containsExactlyInAnyOrder(a.digest(), b.digest());
         // a manifest with two tags stays kept while one remains
-        store.setTag(repo, "v1", null, idx.digest(), "mirror");
-        store.deleteTag(repo, "latest", idx.digest(), "rm");
+        tags.setTag(repo, "v1", null, idx.digest(), "mirror");
+        tags.deleteTag(repo, "latest", idx.digest(), "rm");
         assertThat(danglingIn(repo)).containsExactlyInAnyOrder(a.digest(), b.digest());
-        store.deleteTag(repo, "v1", idx.digest(), "rm");
+        tags.deleteTag(repo, "v1", idx.digest(), "rm");
         assertThat(danglingIn(repo)).containsExactlyInAnyOrder(a.digest(), b.digest(), idx.digest());
         // the same digest in another repository is a separate record
-        store.putManifest(image(otherRepo, "a"));
-        store.setTag(otherRepo, "latest", null, a.digest(), "mirror");
+        manifests.putManifest(image(otherRepo, "a"));
+        tags.setTag(otherRepo, "latest", null, a.digest(), "mirror");
         assertThat(danglingIn(repo)).contains(a.digest());
     }
 
@@ -362,33 +406,33 @@ public abstract class MetadataStoreContract {
     void deletingADanglingIndexMakesItsChildrenDangling() {
         ManifestRecord c1 = image(repo, "c1");
         ManifestRecord c2 = image(repo, "c2");
-        store.putManifest(c1);
-        store.putManifest(c2);
+        manifests.putManifest(c1);
+        manifests.putManifest(c2);
         ManifestRecord idx = index(repo, "idx", c1, c2);
-        store.putManifest(idx);
-        store.setTag(repo, "latest", null, idx.digest(), "mirror");
-        assertThat(store.deleteManifestIfDangling(repo, idx.digest(), clock.instant())).isFalse();
-        assertThat(store.deleteManifestIfDangling(repo, c1.digest(), clock.instant())).isFalse();
-        store.deleteTag(repo, "latest", idx.digest(), "rm");
+        manifests.putManifest(idx);
+        tags.setTag(repo, "latest", null, idx.digest(), "mirror");
+        assertThat(manifests.deleteManifestIfDangling(repo, idx.digest(), clock.instant())).isFalse();
+        assertThat(manifests.deleteManifestIfDangling(repo, c1.digest(), clock.instant())).isFalse();
+        tags.deleteTag(repo, "latest", idx.digest(), "rm");
         assertThat(danglingIn(repo)).containsExactly(idx.digest());
-        assertThat(store.deleteManifestIfDangling(repo, idx.digest(), clock.instant())).isTrue();
-        assertThat(store.deleteManifestIfDangling(repo, idx.digest(), clock.instant())).isFalse();
-        assertThat(store.getManifest(repo, idx.digest())).isEmpty();
+        assertThat(manifests.deleteManifestIfDangling(repo, idx.digest(), clock.instant())).isTrue();
+        assertThat(manifests.deleteManifestIfDangling(repo, idx.digest(), clock.instant())).isFalse();
+        assertThat(manifests.getManifest(repo, idx.digest())).isEmpty();
         assertThat(danglingIn(repo)).containsExactlyInAnyOrder(c1.digest(), c2.digest());
-        assertThat(store.deleteManifestIfDangling(repo, c1.digest(), clock.instant())).isTrue();
-        assertThat(store.getManifest(repo, c1.digest())).isEmpty();
+        assertThat(manifests.deleteManifestIfDangling(repo, c1.digest(), clock.instant())).isTrue();
+        assertThat(manifests.getManifest(repo, c1.digest())).isEmpty();
     }
 
     @Test
     void danglingGracePeriodProtectsNewRecords() {
         Instant before = clock.instant();
         ManifestRecord m = image(repo, "fresh");
-        store.putManifest(m);
-        assertThat(all((n, t) -> store.listDangling(before, n, t), 100)).extracting(ManifestRecord::digest)
+        manifests.putManifest(m);
+        assertThat(all((n, t) -> manifests.listDangling(before, n, t), 100)).extracting(ManifestRecord::digest)
                 .doesNotContain(m.digest());
-        assertThat(store.deleteManifestIfDangling(repo, m.digest(), before)).isFalse();
+        assertThat(manifests.deleteManifestIfDangling(repo, m.digest(), before)).isFalse();
         clock.advance(Duration.ofHours(1));
-        assertThat(store.deleteManifestIfDangling(repo, m.digest(), clock.instant())).isTrue();
+        assertThat(manifests.deleteManifestIfDangling(repo, m.digest(), clock.instant())).isTrue();
     }
 
     @Test
@@ -396,11 +440,11 @@ public abstract class MetadataStoreContract {
         List<Digest> expected = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             ManifestRecord m = image(i % 2 == 0 ? repo : otherRepo, "d" + i);
-            store.putManifest(m);
+            manifests.putManifest(m);
             expected.add(m.digest());
         }
         Instant cutoff = clock.instant();
-        List<ManifestRecord> listed = allInPages((n, t) -> store.listDangling(cutoff, n, t), 2);
+        List<ManifestRecord> listed = allInPages((n, t) -> manifests.listDangling(cutoff, n, t), 2);
         assertThat(listed.stream().filter(m -> m.repository().equals(repo) || m.repository().equals(otherRepo))
                 .map(ManifestRecord::digest).toList()).containsExactlyElementsOf(expected);
         assertThat(listed.stream().filter(m -> m.repository().equals(repo)).findFirst().orElseThrow().labels())
@@ -412,43 +456,187 @@ public abstract class MetadataStoreContract {
     @Test
     void blobRecordsCreateIfAbsentAndTouchIfExists() {
         Digest d = digest("layer");
-        assertThat(store.touchBlob(d)).isFalse();
-        assertThat(store.getBlobRecord(d)).isEmpty();
-        assertThat(store.createBlobRecord(d, 42)).isTrue();
-        BlobRecord first = store.getBlobRecord(d).orElseThrow();
+        assertThat(blobs.touchBlob(d)).isFalse();
+        assertThat(blobs.getBlobRecord(d)).isEmpty();
+        assertThat(blobs.createBlobRecord(d, 42)).isTrue();
+        BlobRecord first = blobs.getBlobRecord(d).orElseThrow();
         assertThat(first.size()).isEqualTo(42);
-        assertThat(store.createBlobRecord(d, 42)).isFalse();
-        assertThat(store.getBlobRecord(d)).contains(first);
-        assertThat(store.touchBlob(d)).isTrue();
-        assertThat(store.getBlobRecord(d).orElseThrow().lastTouched()).isAfter(first.lastTouched());
+        assertThat(blobs.createBlobRecord(d, 42)).isFalse();
+        assertThat(blobs.getBlobRecord(d)).contains(first);
+        assertThat(blobs.touchBlob(d)).isTrue();
+        assertThat(blobs.getBlobRecord(d).orElseThrow().lastTouched()).isAfter(first.lastTouched());
     }
 
     @Test
     void blobRecordTouchedSinceTheCutoffIsKept() {
         Digest d = digest("kept layer " + repo);
-        store.createBlobRecord(d, 1);
+        blobs.createBlobRecord(d, 1);
         Instant cutoff = clock.instant();
-        store.touchBlob(d);
-        assertThat(store.deleteBlobRecordIfNotTouchedSince(d, cutoff)).isFalse();
-        Instant touched = store.getBlobRecord(d).orElseThrow().lastTouched();
-        assertThat(store.deleteBlobRecordIfNotTouchedSince(d, touched)).isFalse();
-        assertThat(store.deleteBlobRecordIfNotTouchedSince(d, clock.instant())).isTrue();
-        assertThat(store.getBlobRecord(d)).isEmpty();
-        assertThat(store.deleteBlobRecordIfNotTouchedSince(d, clock.instant())).isFalse();
+        blobs.touchBlob(d);
+        assertThat(blobs.deleteBlobRecordIfNotTouchedSince(d, cutoff)).isFalse();
+        Instant touched = blobs.getBlobRecord(d).orElseThrow().lastTouched();
+        assertThat(blobs.deleteBlobRecordIfNotTouchedSince(d, touched)).isFalse();
+        assertThat(blobs.deleteBlobRecordIfNotTouchedSince(d, clock.instant())).isTrue();
+        assertThat(blobs.getBlobRecord(d)).isEmpty();
+        assertThat(blobs.deleteBlobRecordIfNotTouchedSince(d, clock.instant())).isFalse();
     }
 
     @Test
     void deleteIfNotTouchedRacingATouchHasExactlyOneWinner() throws Exception {
         for (int round = 0; round < 10; round++) {
             Digest d = digest("raced layer " + round + " " + repo);
-            store.createBlobRecord(d, 10);
+            blobs.createBlobRecord(d, 10);
             Instant cutoff = clock.instant();
             List<Boolean> outcomes = Concurrently.run(2, i -> i == 0
-                    ? () -> store.touchBlob(d)
-                    : () -> store.deleteBlobRecordIfNotTouchedSince(d, cutoff));
+                    ? () -> blobs.touchBlob(d)
+                    : () -> blobs.deleteBlobRecordIfNotTouchedSince(d, cutoff));
             assertThat(outcomes).as("round " + round + " [touch, delete]").containsOnlyOnce(true);
-            assertThat(store.getBlobRecord(d).isPresent()).isEqualTo(outcomes.get(0));
+            assertThat(blobs.getBlobRecord(d).isPresent()).isEqualTo(outcomes.get(0));
         }
+    }
+
+    // ---- blob references ----
+
+    private ManifestRecord imageWith(String repository, String name, Digest... layers) {
+        Digest config = digest("config " + name + " " + repository);
+        List<BlobRef> refs = new ArrayList<>();
+        refs.add(new BlobRef(config, 10));
+        for (Digest l : layers) {
+            refs.add(new BlobRef(l, 20));
+        }
+        return new ManifestRecord(repository, digest("manifest " + name + " " + repository), MediaTypes.OCI_MANIFEST,
+                100, config, refs, List.of(), null, null, null, Map.of(), clock.instant(), null, 0);
+    }
+
+    private List<BlobReference> referencing(Digest blob) {
+        return all((n, t) -> blobs.referencingManifests(blob, n, t), 2);
+    }
+
+    @Test
+    void blobReferencesFollowManifestWritesAndDeletes() {
+        Digest shared = digest("shared layer " + repo);
+        ManifestRecord a = imageWith(repo, "a", shared, shared);
+        ManifestRecord b = imageWith(repo, "b", shared);
+        ManifestRecord c = imageWith(otherRepo, "c", shared);
+        assertThat(blobs.isReferenced(shared)).isFalse();
+        assertThat(referencing(shared)).isEmpty();
+        manifests.putManifest(a);
+        manifests.putManifest(b);
+        manifests.putManifest(c);
+        manifests.putManifest(a); // idempotent: no second reference
+        List<BlobReference> expected = new ArrayList<>(List.of(new BlobReference(shared, repo, a.digest()),
+                new BlobReference(shared, repo, b.digest()), new BlobReference(shared, otherRepo, c.digest())));
+        expected.sort(java.util.Comparator.comparing(BlobReference::repository)
+                .thenComparing(r -> r.manifest().toString()));
+        assertThat(allInPages((n, t) -> blobs.referencingManifests(shared, n, t), 2))
+                .containsExactlyElementsOf(expected);
+        assertThat(blobs.isReferenced(shared)).isTrue();
+        assertThat(blobs.isReferencedIn(shared, repo)).isTrue();
+        assertThat(blobs.isReferencedIn(shared, otherRepo)).isTrue();
+        assertThat(blobs.isReferencedIn(shared, repo + "-x")).isFalse();
+        assertThat(blobs.isReferencedIn(a.configDigest(), repo)).isTrue();
+        assertThat(blobs.isReferencedIn(a.configDigest(), otherRepo)).isFalse();
+
+        Instant later = clock.instant().plus(Duration.ofHours(1));
+        assertThat(manifests.deleteManifestIfDangling(repo, a.digest(), later)).isTrue();
+        assertThat(referencing(shared)).extracting(BlobReference::manifest)
+                .containsExactlyInAnyOrder(b.digest(), c.digest());
+        assertThat(blobs.isReferenced(a.configDigest())).isFalse();
+        manifests.deleteManifestIfDangling(repo, b.digest(), later);
+        assertThat(blobs.isReferencedIn(shared, repo)).isFalse();
+        assertThat(blobs.isReferenced(shared)).isTrue();
+        manifests.deleteManifestIfDangling(otherRepo, c.digest(), later);
+        assertThat(blobs.isReferenced(shared)).isFalse();
+        assertThat(referencing(shared)).isEmpty();
+    }
+
+    @Test
+    void aKeptManifestKeepsItsBlobReferencesAndAnIndexHasNone() {
+        ManifestRecord child = image(repo, "kept");
+        manifests.putManifest(child);
+        ManifestRecord idx = index(repo, "kept idx", child);
+        manifests.putManifest(idx);
+        tags.setTag(repo, "latest", null, idx.digest(), "mirror");
+        assertThat(manifests.deleteManifestIfDangling(repo, child.digest(), clock.instant())).isFalse();
+        for (BlobRef b : child.blobs()) {
+            assertThat(referencing(b.digest())).containsExactly(new BlobReference(b.digest(), repo, child.digest()));
+        }
+        assertThat(blobs.isReferenced(idx.digest())).as("an index lists manifests, not blobs").isFalse();
+    }
+
+    @Test
+    void blobReferencesStayExactUnderRacingWritesAndDeletes() throws Exception {
+        Digest shared = digest("raced shared layer " + repo);
+        int rounds = 6;
+        Instant later = clock.instant().plus(Duration.ofDays(1));
+        // threads i and i + 4 write and delete the same manifests, so every write and delete races its twin
+        List<Integer> deletions = Concurrently.run(8, i -> () -> {
+            int deleted = 0;
+            String r = i % 2 == 0 ? repo : otherRepo;
+            for (int round = 0; round < rounds; round++) {
+                ManifestRecord m = imageWith(r, "race " + (i % 4) + " " + round, shared,
+                        digest("own layer " + (i % 4) + " " + round + " " + repo));
+                manifests.putManifest(m);
+                if (round % 2 == 0 && manifests.deleteManifestIfDangling(r, m.digest(), later)) {
+                    deleted++;
+                }
+            }
+            return deleted;
+        });
+        // a twin's put after the other's delete records the manifest again, and its own delete then takes it
+        assertThat(deletions.stream().mapToInt(Integer::intValue).sum()).as("deletes of the even rounds' manifests")
+                .isBetween(4 * (rounds / 2), 8 * (rounds / 2));
+        List<BlobReference> expected = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            String r = t % 2 == 0 ? repo : otherRepo;
+            for (int round = 0; round < rounds; round++) {
+                Digest own = digest("own layer " + t + " " + round + " " + repo);
+                ManifestRecord m = imageWith(r, "race " + t + " " + round, shared, own);
+                boolean kept = manifests.getManifest(r, m.digest()).isPresent();
+                assertThat(kept).as("round " + round + " of " + t).isEqualTo(round % 2 == 1);
+                assertThat(blobs.isReferenced(own)).isEqualTo(kept);
+                assertThat(referencing(m.configDigest())).hasSize(kept ? 1 : 0);
+                if (kept) {
+                    expected.add(new BlobReference(shared, r, m.digest()));
+                }
+            }
+        }
+        assertThat(referencing(shared)).containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(blobs.isReferencedIn(shared, repo)).isTrue();
+        assertThat(blobs.isReferencedIn(shared, otherRepo)).isTrue();
+    }
+
+    // ---- page tokens ----
+
+    @Test
+    void aTokenThatIsNotOursFailsTheSameWayOnEveryListing() {
+        ManifestRecord m = image(repo, "tokens");
+        manifests.putManifest(m);
+        tags.setTag(repo, "a", null, m.digest(), "mirror");
+        tags.setTag(repo, "b", null, m.digest(), "mirror");
+        String tagsToken = tags.listTags(repo, 1, null).nextToken();
+        assertThat(tagsToken).isNotNull();
+        String forged = java.util.Base64.getUrlEncoder().encodeToString("[\"tags\",1,2]".getBytes(StandardCharsets.UTF_8));
+        List<java.util.function.Function<String, Page<?>>> listings = List.of(
+                t -> manifests.listManifests(repo, 5, t),
+                t -> manifests.listDangling(clock.instant(), 5, t),
+                t -> manifests.listRepositories(5, t),
+                t -> tags.tagHistory(repo, "a", 5, t),
+                t -> pins.listPins(repo, 5, t),
+                t -> blobs.referencingManifests(m.configDigest(), 5, t),
+                t -> jobs.listJobs(5, t),
+                t -> rules.listSyncRules(5, t));
+        for (String bad : List.of("garbage", "!!!", "", tagsToken, forged)) {
+            for (var listing : listings) {
+                assertThatThrownBy(() -> listing.apply(bad)).as("token " + bad)
+                        .isInstanceOf(InvalidPageTokenException.class).hasMessageStartingWith("invalid page token");
+            }
+        }
+        for (String bad : List.of("garbage", forged, manifests.listRepositories(1, null).nextToken() == null
+                ? "x" : manifests.listRepositories(1, null).nextToken())) {
+            assertThatThrownBy(() -> tags.listTags(repo, 5, bad)).isInstanceOf(InvalidPageTokenException.class);
+        }
+        assertThat(tags.listTags(repo, 1, tagsToken).items()).extracting(TagRecord::tag).containsExactly("b");
     }
 
     // ---- jobs ----
@@ -462,32 +650,32 @@ public abstract class MetadataStoreContract {
     void jobsCreateGetUpdateConditionally() {
         String id = "job-" + UUID.randomUUID();
         Job j = job(id);
-        assertThat(store.createJob(j)).isTrue();
-        assertThat(store.createJob(j)).isFalse();
-        assertThat(store.getJob(id)).contains(j);
+        assertThat(jobs.createJob(j)).isTrue();
+        assertThat(jobs.createJob(j)).isFalse();
+        assertThat(jobs.getJob(id)).contains(j);
         Job running = j.withStatus(JobStatus.RUNNING, clock.instant()).withProgress(5, 10, clock.instant());
-        assertThat(store.updateJob(running, JobStatus.QUEUED)).isTrue();
-        assertThat(store.updateJob(running, JobStatus.QUEUED)).as("second worker").isFalse();
+        assertThat(jobs.updateJob(running, JobStatus.QUEUED)).isTrue();
+        assertThat(jobs.updateJob(running, JobStatus.QUEUED)).as("second worker").isFalse();
         Job done = running.succeeded("{\"digest\":\"sha256:x\"}", clock.instant());
-        assertThat(store.updateJob(done, JobStatus.RUNNING)).isTrue();
-        assertThat(store.getJob(id)).contains(done);
+        assertThat(jobs.updateJob(done, JobStatus.RUNNING)).isTrue();
+        assertThat(jobs.getJob(id)).contains(done);
         Job failed = done.failed("boom", clock.instant());
-        assertThat(store.updateJob(failed, null)).isTrue();
-        assertThat(store.getJob(id).orElseThrow().error()).isEqualTo("boom");
-        assertThat(store.updateJob(job("job-absent-" + UUID.randomUUID()), null)).isFalse();
-        assertThat(store.getJob("job-absent-" + UUID.randomUUID())).isEmpty();
+        assertThat(jobs.updateJob(failed, null)).isTrue();
+        assertThat(jobs.getJob(id).orElseThrow().error()).isEqualTo("boom");
+        assertThat(jobs.updateJob(job("job-absent-" + UUID.randomUUID()), null)).isFalse();
+        assertThat(jobs.getJob("job-absent-" + UUID.randomUUID())).isEmpty();
     }
 
     @Test
     void expiredJobsAreHidden() {
         Instant now = clock.instant();
         Job shortLived = Job.queued("job-short-" + UUID.randomUUID(), "mirror", "{}", now, now.plusSeconds(60));
-        store.createJob(shortLived);
-        assertThat(store.getJob(shortLived.id())).isPresent();
+        jobs.createJob(shortLived);
+        assertThat(jobs.getJob(shortLived.id())).isPresent();
         clock.advance(Duration.ofMinutes(2));
-        assertThat(store.getJob(shortLived.id())).isEmpty();
-        assertThat(store.updateJob(shortLived.withStatus(JobStatus.RUNNING, clock.instant()), null)).isFalse();
-        assertThat(all((n, t) -> store.listJobs(n, t), 100)).extracting(Job::id).doesNotContain(shortLived.id());
+        assertThat(jobs.getJob(shortLived.id())).isEmpty();
+        assertThat(jobs.updateJob(shortLived.withStatus(JobStatus.RUNNING, clock.instant()), null)).isFalse();
+        assertThat(all((n, t) -> jobs.listJobs(n, t), 100)).extracting(Job::id).doesNotContain(shortLived.id());
     }
 
     @Test
@@ -496,10 +684,10 @@ public abstract class MetadataStoreContract {
         String prefix = "job-list-" + UUID.randomUUID() + "-";
         for (int i = 0; i < 5; i++) {
             Job j = job(prefix + i);
-            store.createJob(j);
+            jobs.createJob(j);
             ids.add(0, j.id());
         }
-        List<Job> listed = allInPages((n, t) -> store.listJobs(n, t), 2);
+        List<Job> listed = allInPages((n, t) -> jobs.listJobs(n, t), 2);
         assertThat(listed.stream().map(Job::id).filter(id -> id.startsWith(prefix)).toList())
                 .containsExactlyElementsOf(ids);
     }
@@ -511,19 +699,19 @@ public abstract class MetadataStoreContract {
         String prefix = "rule-" + UUID.randomUUID() + "-";
         List<String> names = new ArrayList<>();
         for (String n : List.of("nightly", "alpine", "zz", "b")) {
-            store.putSyncRule(new SyncRule(prefix + n, "{\"source\":\"" + n + "\"}", true));
+            rules.putSyncRule(new SyncRule(prefix + n, "{\"source\":\"" + n + "\"}", true));
             names.add(prefix + n);
         }
         names.sort(null);
         SyncRule replaced = new SyncRule(prefix + "nightly", "{\"source\":\"changed\"}", false);
-        store.putSyncRule(replaced);
-        assertThat(store.getSyncRule(prefix + "nightly")).contains(replaced);
-        List<SyncRule> listed = allInPages((n, t) -> store.listSyncRules(n, t), 2);
+        rules.putSyncRule(replaced);
+        assertThat(rules.getSyncRule(prefix + "nightly")).contains(replaced);
+        List<SyncRule> listed = allInPages((n, t) -> rules.listSyncRules(n, t), 2);
         assertThat(listed.stream().map(SyncRule::name).filter(n -> n.startsWith(prefix)).toList())
                 .containsExactlyElementsOf(names);
-        assertThat(store.deleteSyncRule(prefix + "zz")).isTrue();
-        assertThat(store.deleteSyncRule(prefix + "zz")).isFalse();
-        assertThat(store.getSyncRule(prefix + "zz")).isEmpty();
-        assertThat(store.getSyncRule("absent-" + prefix)).isEqualTo(Optional.empty());
+        assertThat(rules.deleteSyncRule(prefix + "zz")).isTrue();
+        assertThat(rules.deleteSyncRule(prefix + "zz")).isFalse();
+        assertThat(rules.getSyncRule(prefix + "zz")).isEmpty();
+        assertThat(rules.getSyncRule("absent-" + prefix)).isEqualTo(Optional.empty());
     }
 }

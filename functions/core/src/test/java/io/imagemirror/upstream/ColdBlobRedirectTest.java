@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.cache.Target;
-import io.imagemirror.mirror.ImageMirror;
-import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.InMemoryBlobStore;
-import io.imagemirror.store.InMemoryMetadataStore;
+import io.imagemirror.mirror.BlobFills;
+import io.imagemirror.store.InMemoryIndex;
 import io.imagemirror.store.Storage;
 import io.imagemirror.testbed.Content;
 import java.net.InetAddress;
@@ -38,7 +37,7 @@ class ColdBlobRedirectTest {
     final FakeRegistry cdn = FakeRegistry.cdn();
     final InMemoryBlobStore blobs = new InMemoryBlobStore();
     final ExecutorService pool = Executors.newFixedThreadPool(2);
-    final List<MirrorRequest> recorded = new CopyOnWriteArrayList<>();
+    final List<PullThroughCache.Recording> recorded = new CopyOnWriteArrayList<>();
     PullThroughCache cache;
 
     @BeforeEach
@@ -52,10 +51,10 @@ class ColdBlobRedirectTest {
                 .insecure(true).build();
         Upstreams upstreams = new Upstreams(List.of(up), CredentialStore.none(), new OkHttpClient(), Clock.systemUTC(),
                 RetryPolicy.none());
-        ImageMirror mirror = new ImageMirror(upstreams, new Storage(blobs, new InMemoryBlobStore(),
-                new InMemoryMetadataStore(), List.of()), pool, Clock.systemUTC());
-        cache = new PullThroughCache(mirror, Duration.ofMinutes(5), pool, Clock.systemUTC(), l -> { },
-                recorded::add, new PullThroughCache.ColdBlobs(1000, true));
+        Storage storage = Storage.of(blobs, new InMemoryBlobStore(), new InMemoryIndex(Clock.systemUTC()), List.of());
+        BlobFills fills = new BlobFills(blobs, storage.blobIndex(), null, pool);
+        cache = new PullThroughCache(upstreams, fills, storage, Duration.ofMinutes(5), pool, Clock.systemUTC(),
+                l -> { }, recorded::add, new PullThroughCache.ColdBlobs(1000, true));
     }
 
     @AfterEach

@@ -50,6 +50,7 @@ public final class LocalRuntime implements AutoCloseable {
     private final Storage storage;
     private final ExecutorService blobPool;
     private final ExecutorService background;
+    private final BlobFills fills;
     private final ImageMirror mirror;
     private final MirrorJobs jobs;
     private final PullThroughCache cache;
@@ -67,10 +68,11 @@ public final class LocalRuntime implements AutoCloseable {
         this.background = Executors.newFixedThreadPool(Math.max(4, config.parallelism()), named("background"));
         Upstreams upstreams = new Upstreams(config.toUpstreamList(), credentials(config), RegistryClient.defaultHttpClient(),
                 clock, RetryPolicy.defaults());
-        BlobFills fills = new BlobFills(storage.blobs(), storage.metadata(), spoolDir, background);
+        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), spoolDir, background);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
-        this.jobs = new MirrorJobs(mirror, id -> background.execute(() -> runJob(id)), clock);
-        this.cache = new PullThroughCache(mirror, config.tagTtl(), background, clock, LOG::warn);
+        this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), id -> background.execute(() -> runJob(id)), clock);
+        this.cache = new PullThroughCache(mirror, upstreams, fills, storage, config.tagTtl(), background, clock,
+                LOG::warn);
     }
 
     private void runJob(String id) {
@@ -130,6 +132,11 @@ public final class LocalRuntime implements AutoCloseable {
         return config;
     }
 
+    /** The blob fills the mirror and the cache share (one upstream fetch per blob in this process). */
+    public BlobFills fills() {
+        return fills;
+    }
+
     public ImageMirror mirror() {
         return mirror;
     }
@@ -152,7 +159,7 @@ public final class LocalRuntime implements AutoCloseable {
      */
     public ApiHandler routes(boolean loopbackListener) {
         NameRouter names = new NameRouter(config);
-        DistributionApi registry = new DistributionApi(cache, names, false, Duration.ofMinutes(15));
+        DistributionApi registry = new DistributionApi(cache, storage.blobs(), names, false, Duration.ofMinutes(15));
         MirrorApi mirrorApi = new MirrorApi(jobs, names);
         String token = config.serveToken();
         return request -> {

@@ -9,7 +9,7 @@ import io.imagemirror.api.ApiResponse;
 import io.imagemirror.config.ConfigException;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteMetadataStore;
+import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.store.Storage;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -27,8 +27,8 @@ class LocalRuntimeTest {
     Path tmp;
 
     LocalRuntime runtime(MirrorConfig config) {
-        Storage storage = new Storage(FileBlobStore.blobs(tmp), FileBlobStore.manifests(tmp),
-                SqliteMetadataStore.open(tmp, Clock.systemUTC()), List.of());
+        Storage storage = Storage.of(FileBlobStore.blobs(tmp), FileBlobStore.manifests(tmp),
+                SqliteIndex.open(tmp, Clock.systemUTC()), List.of());
         return new LocalRuntime(config, storage, tmp.resolve("spool"), Clock.systemUTC());
     }
 
@@ -101,7 +101,7 @@ class LocalRuntimeTest {
                 assertThat(r.statusCode()).as(c.toString() + r.body()).isEqualTo(c.status());
                 assertThat(r.body()).startsWith("{\"errors\":[{\"code\":").contains(c.reason());
             }
-            assertThat(rt.storage().metadata().listJobs(10, null).items()).isEmpty();
+            assertThat(rt.storage().jobs().listJobs(10, null).items()).isEmpty();
         }
     }
 

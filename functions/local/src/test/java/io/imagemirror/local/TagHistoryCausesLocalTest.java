@@ -9,7 +9,7 @@ import io.imagemirror.cache.Target;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.local.cli.ImageMirrorCommand;
 import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteMetadataStore;
+import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.JobStatus;
 import io.imagemirror.store.Storage;
@@ -60,13 +60,13 @@ class TagHistoryCausesLocalTest {
         Path data = tmp.resolve("data");
         MirrorConfig config = MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(upstream.hostPort(),
                 URI.create(upstream.url().toString()), true, null, null, null, Set.of()));
-        Storage storage = new Storage(FileBlobStore.blobs(data), FileBlobStore.manifests(data),
-                SqliteMetadataStore.open(data, Clock.systemUTC()), List.of());
+        Storage storage = Storage.of(FileBlobStore.blobs(data), FileBlobStore.manifests(data),
+                SqliteIndex.open(data, Clock.systemUTC()), List.of());
         return new LocalRuntime(config, storage, data.resolve("spool"), Clock.systemUTC());
     }
 
     static List<String> causes(LocalRuntime rt, String repoKey, String tag) {
-        return rt.storage().metadata().tagHistory(repoKey, tag, 10, null).items().stream().map(TagEvent::cause).toList();
+        return rt.storage().tagIndex().tagHistory(repoKey, tag, 10, null).items().stream().map(TagEvent::cause).toList();
     }
 
     @Test

@@ -17,14 +17,23 @@ public final class AwsStorage {
     private AwsStorage() {
     }
 
+    /** Opens the store without migrating its items (see {@link #open(AwsClients, String, String, boolean, boolean, Clock)}). */
+    public static Storage open(AwsClients clients, String bucket, String table, boolean createMissing, Clock clock) {
+        return open(clients, bucket, table, createMissing, false, clock);
+    }
+
     /**
      * Opens the store on {@code bucket} and {@code table}, with clients from {@code clients}; the
-     * returned {@link Storage} closes them.
+     * returned {@link Storage} closes them. A table written by a newer program is refused.
      *
      * @param createMissing create a missing bucket or table instead of failing
+     * @param migrate bring an older table's items to the current schema in place
+     *     ({@link DynamoIndex#migrate}: a scan, once). The CLI does; the Lambda functions, whose
+     *     permissions are only what they need to serve, do not.
      * @throws StoreException naming what is missing and how to create it
      */
-    public static Storage open(AwsClients clients, String bucket, String table, boolean createMissing, Clock clock) {
+    public static Storage open(AwsClients clients, String bucket, String table, boolean createMissing,
+                               boolean migrate, Clock clock) {
         List<AutoCloseable> resources = new ArrayList<>();
         try {
             S3Client s3 = clients.s3();
@@ -34,16 +43,21 @@ public final class AwsStorage {
             DynamoDbClient dynamo = clients.dynamoDb();
             resources.add(dynamo);
             ensureBucket(s3, bucket, createMissing);
-            if (!DynamoMetadataStore.tableExists(dynamo, table)) {
+            if (!DynamoIndex.tableExists(dynamo, table)) {
                 if (!createMissing) {
                     throw new StoreException("DynamoDB table " + table + " does not exist; create it (see "
                             + "docs/storage.md) or pass --create-missing", null, false);
                 }
-                DynamoMetadataStore.createTable(dynamo, table);
+                DynamoIndex.createTable(dynamo, table);
             }
-            return new Storage(new S3BlobStore(s3, presigner, bucket, "blobs"),
-                    new S3BlobStore(s3, presigner, bucket, "manifests"),
-                    new DynamoMetadataStore(dynamo, table, clock), resources);
+            DynamoIndex index = new DynamoIndex(dynamo, table, clock);
+            if (migrate) {
+                index.migrate();
+            } else {
+                index.refuseNewerSchema();
+            }
+            return Storage.of(new S3BlobStore(s3, presigner, bucket, "blobs"),
+                    new S3BlobStore(s3, presigner, bucket, "manifests"), index, resources);
         } catch (RuntimeException e) {
             for (AutoCloseable c : resources) {
                 try {

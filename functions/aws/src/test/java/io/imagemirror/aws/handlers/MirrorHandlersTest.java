@@ -149,7 +149,7 @@ class MirrorHandlersTest {
         // The sample events name a fixed job id; record a job under it as MirrorApi would have.
         Instant now = Instant.now();
         MirrorImage request = MirrorImage.of(MirrorRequest.of(ImageReference.parse("docker.io/library/alpine:3.20"), Cause.API));
-        wiring.storage().metadata().createJob(Job.queued(SAMPLE_JOB, request.kind(), JobJson.payload(request),
+        wiring.storage().jobs().createJob(Job.queued(SAMPLE_JOB, request.kind(), JobJson.payload(request),
                 now, now.plusSeconds(3600)));
 
         APIGatewayV2HTTPResponse queued = api.handleRequest(
@@ -174,7 +174,7 @@ class MirrorHandlersTest {
         Message message = receiveOne(aws.queueUrl);
         Job queuedJob = wiring.jobs().get(jobId).orElseThrow();
         Job running = queuedJob.withStatus(JobStatus.RUNNING, Instant.now());
-        assertThat(wiring.storage().metadata().updateJob(running, JobStatus.QUEUED)).isTrue();
+        assertThat(wiring.storage().jobs().updateJob(running, JobStatus.QUEUED)).isTrue();
         requests.reset();
 
         SQSBatchResponse whileRunning = worker.handleRequest(sqsEvent(message), null);
@@ -184,7 +184,7 @@ class MirrorHandlersTest {
         assertThat(wiring.jobs().get(jobId).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
 
         // The other worker finishes; the message, back after its visibility timeout, is then acknowledged.
-        assertThat(wiring.storage().metadata().updateJob(running.succeeded("{}", Instant.now()), JobStatus.RUNNING))
+        assertThat(wiring.storage().jobs().updateJob(running.succeeded("{}", Instant.now()), JobStatus.RUNNING))
                 .isTrue();
         assertThat(worker.handleRequest(sqsEvent(message), null).getBatchItemFailures()).isEmpty();
         assertThat(requests.seen).isEmpty();
@@ -280,7 +280,7 @@ class MirrorHandlersTest {
                 "future-" + UUID.randomUUID(), "sweep-v9",
                 "garbage-" + UUID.randomUUID(), "mirror");
         for (Map.Entry<String, String> j : jobs.entrySet()) {
-            wiring.storage().metadata().createJob(Job.queued(j.getKey(), j.getValue(), "{\"image\": 42}", now,
+            wiring.storage().jobs().createJob(Job.queued(j.getKey(), j.getValue(), "{\"image\": 42}", now,
                     now.plusSeconds(3600)));
             new SqsJobQueue(aws.sqs, aws.queueUrl).send(j.getKey());
             Message message = receiveOne(aws.queueUrl);
@@ -305,7 +305,7 @@ class MirrorHandlersTest {
     }
 
     private List<String> history(String repository, String tag) {
-        return wiring.storage().metadata().tagHistory(repository, tag, 10, null).items().stream()
+        return wiring.storage().tagIndex().tagHistory(repository, tag, 10, null).items().stream()
                 .map(TagEvent::cause).toList();
     }
 

@@ -91,6 +91,7 @@ class SnapStartPrimingTest {
         assertThat(context.resources).containsExactly(registry, api, worker);
         assertThat(SnapStartPriming.registered()).contains(registry, api, worker);
         assertThat(registry.lastOutcomes()).isEmpty();
+        int itemsBefore = aws.dynamo.scan(b -> b.tableName(aws.table)).count(); // the table's schema version
 
         context.beforeCheckpoint(null);
         context.afterRestore(null);
@@ -101,7 +102,7 @@ class SnapStartPrimingTest {
         assertThat(worker.lastOutcomes()).containsExactly("SQS failures 0");
         assertThat(upstream.seen).isEmpty();
         assertThat(aws.keys("")).isEmpty();
-        assertThat(aws.dynamo.scan(b -> b.tableName(aws.table)).count()).isZero();
+        assertThat(aws.dynamo.scan(b -> b.tableName(aws.table)).count()).isEqualTo(itemsBefore);
         assertThat(aws.sqs.receiveMessage(b -> b.queueUrl(aws.queueUrl).waitTimeSeconds(0)).messages()).isEmpty();
     }
 

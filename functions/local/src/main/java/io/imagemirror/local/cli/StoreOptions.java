@@ -4,7 +4,7 @@ import io.imagemirror.aws.store.AwsClients;
 import io.imagemirror.aws.store.AwsStorage;
 import io.imagemirror.local.store.DataDirectoryLock;
 import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteMetadataStore;
+import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.store.Storage;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -86,7 +86,7 @@ public final class StoreOptions {
                 try {
                     FileBlobStore blobs = FileBlobStore.blobs(data);
                     FileBlobStore manifests = FileBlobStore.manifests(data);
-                    yield new Storage(blobs, manifests, SqliteMetadataStore.open(data, clock), List.of(lock));
+                    yield Storage.of(blobs, manifests, SqliteIndex.open(data, clock), List.of(lock));
                 } catch (RuntimeException e) {
                     closeQuietly(lock);
                     throw e;
@@ -96,7 +96,7 @@ public final class StoreOptions {
                 if (bucket == null || bucket.isBlank() || table == null || table.isBlank()) {
                     throw new IllegalArgumentException("--store aws needs --bucket NAME and --table NAME");
                 }
-                yield AwsStorage.open(aws, bucket, table, createMissing, clock);
+                yield AwsStorage.open(aws, bucket, table, createMissing, true, clock);
             }
         };
     }

@@ -12,11 +12,15 @@ import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.local.LocalRuntime;
 import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteMetadataStore;
+import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.reference.ImageReference;
 import io.imagemirror.store.Storage;
 import io.imagemirror.sync.Rule;
+import io.imagemirror.upstream.CredentialStore;
+import io.imagemirror.upstream.RegistryClient;
+import io.imagemirror.upstream.RetryPolicy;
+import io.imagemirror.upstream.Upstreams;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -63,11 +67,14 @@ class RepositoryKeyTableTest {
         configFile = tmp.resolve("mirror.yaml");
         Files.writeString(configFile, CONFIG);
         MirrorConfig config = LocalRuntime.readConfig(configFile, Map.of());
-        Storage storage = new Storage(FileBlobStore.blobs(tmp), FileBlobStore.manifests(tmp),
-                SqliteMetadataStore.open(tmp, Clock.systemUTC()), List.of());
+        Storage storage = Storage.of(FileBlobStore.blobs(tmp), FileBlobStore.manifests(tmp),
+                SqliteIndex.open(tmp, Clock.systemUTC()), List.of());
         runtime = new LocalRuntime(config, storage, tmp.resolve("spool"), Clock.systemUTC());
         router = new NameRouter(config);
-        api = new MirrorApi(new MirrorJobs(runtime.mirror(), queued::add, Clock.systemUTC()), router);
+        Upstreams upstreams = new Upstreams(config.toUpstreamList(), CredentialStore.none(),
+                RegistryClient.defaultHttpClient(), Clock.systemUTC(), RetryPolicy.defaults());
+        api = new MirrorApi(new MirrorJobs(runtime.mirror(), upstreams, storage.jobs(), queued::add,
+                Clock.systemUTC()), router);
     }
 
     @AfterAll

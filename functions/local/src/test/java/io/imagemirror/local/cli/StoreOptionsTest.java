@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imagemirror.aws.store.AwsClients;
-import io.imagemirror.aws.store.DynamoMetadataStore;
+import io.imagemirror.aws.store.DynamoIndex;
 import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteMetadataStore;
+import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.StoreException;
@@ -69,12 +69,12 @@ class StoreOptionsTest {
         Path data = dir.resolve("nested/mirror");
         try (Storage s = parse("--data", data.toString()).open(Clock.systemUTC(), testBed())) {
             assertThat(s.blobs()).isInstanceOf(FileBlobStore.class);
-            assertThat(s.metadata()).isInstanceOf(SqliteMetadataStore.class);
+            assertThat(s.rules()).isInstanceOf(SqliteIndex.class);
             byte[] b = "layer".getBytes(StandardCharsets.UTF_8);
             Digest d = Digest.sha256(b);
             s.manifests().put(d, b.length, new ByteArrayInputStream(b));
             assertThat(s.blobs().exists(d)).isFalse();
-            s.metadata().putSyncRule(new SyncRule("r", "{}", true));
+            s.rules().putSyncRule(new SyncRule("r", "{}", true));
         }
         assertThat(data.resolve("index.db")).exists();
         assertThat(data.resolve("manifests/sha256")).isDirectory();
@@ -108,20 +108,20 @@ class StoreOptionsTest {
                 assertThat(s.blobs().exists(d)).isTrue();
                 assertThat(s.manifests().exists(d)).isFalse();
                 assertThat(s.blobs().presignGet(d, java.time.Duration.ofMinutes(1))).isPresent();
-                s.metadata().putSyncRule(new SyncRule("r", "{}", true));
-                assertThat(s.metadata().getSyncRule("r")).isPresent();
+                s.rules().putSyncRule(new SyncRule("r", "{}", true));
+                assertThat(s.rules().getSyncRule("r")).isPresent();
             }
             // and now it opens without --create-missing
             try (Storage s = parse("--store", "aws", "--bucket", name, "--table", name)
                     .open(Clock.systemUTC(), clients)) {
-                assertThat(s.metadata().getSyncRule("r")).isPresent();
+                assertThat(s.rules().getSyncRule("r")).isPresent();
             }
         } finally {
             try (S3Client s3 = clients.s3(); DynamoDbClient dynamo = clients.dynamoDb()) {
                 s3.listObjectsV2(b -> b.bucket(name)).contents()
                         .forEach(o -> s3.deleteObject(b -> b.bucket(name).key(o.key())));
                 s3.deleteBucket(b -> b.bucket(name));
-                if (DynamoMetadataStore.tableExists(dynamo, name)) {
+                if (DynamoIndex.tableExists(dynamo, name)) {
                     dynamo.deleteTable(b -> b.tableName(name));
                 }
             }

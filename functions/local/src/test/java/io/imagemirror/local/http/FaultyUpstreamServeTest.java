@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.local.LocalRuntime;
 import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteMetadataStore;
+import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.oci.Digest;
@@ -86,8 +86,8 @@ class FaultyUpstreamServeTest {
     void serve() throws IOException {
         MirrorConfig config = MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(proxy.hostPort(),
                 URI.create(proxy.url().toString()), true, null, null, null, Set.of())).withDefaultUpstream(proxy.hostPort());
-        Storage storage = new Storage(FileBlobStore.blobs(data), FileBlobStore.manifests(data),
-                SqliteMetadataStore.open(data, Clock.systemUTC()), List.of());
+        Storage storage = Storage.of(FileBlobStore.blobs(data), FileBlobStore.manifests(data),
+                SqliteIndex.open(data, Clock.systemUTC()), List.of());
         runtime = new LocalRuntime(config, storage, data.resolve("spool"), Clock.systemUTC());
         server = LocalHttpServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16,
                 runtime.routes(true), log::add, Clock.systemUTC());
@@ -115,7 +115,7 @@ class FaultyUpstreamServeTest {
     /** Whether the blob is stored once any fill of it has ended (a fill leaves the in-flight map after storing). */
     boolean stored(TestImage.Blob blob) {
         Digest d = Digest.parse(blob.digest());
-        runtime.mirror().fills().inProgress(d).ifPresent(f -> f.done().exceptionally(e -> 0L).join());
+        runtime.fills().inProgress(d).ifPresent(f -> f.done().exceptionally(e -> 0L).join());
         return runtime.storage().blobs().exists(d);
     }
 

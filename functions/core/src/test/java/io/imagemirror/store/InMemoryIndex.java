@@ -14,21 +14,25 @@ import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
- * A {@link MetadataStore} in memory, for unit tests of code above the ports. Passes
- * {@link MetadataStoreContract}, so it keeps the same reference counts, dangling times, history
- * order and conditional outcomes as the real adapters. Thread-safe (one lock).
+ * The index ports in memory, for unit tests of code above them. Passes {@link MetadataStoreContract},
+ * so it keeps the same reference counts, dangling times, blob references, history order, page
+ * tokens and conditional outcomes as the real adapters. Thread-safe (one lock).
  */
-public final class InMemoryMetadataStore implements MetadataStore {
+public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, PinIndex, JobStore, RuleStore {
+
+    /** A storage of in-memory blob stores and one in-memory index. */
+    public static Storage storage(Clock clock) {
+        return Storage.of(new InMemoryBlobStore(), new InMemoryBlobStore(), new InMemoryIndex(clock), List.of());
+    }
+
 
     private static final class ManifestEntry {
         ManifestRecord record;
-        int tagRefs;
-        int pinRefs;
-        int parentRefs;
+        ManifestReferences.Counts counts = ManifestReferences.Counts.NONE;
         Instant danglingSince;
 
         boolean dangling() {
-            return tagRefs + pinRefs + parentRefs == 0;
+            return counts.dangling();
         }
     }
 
@@ -41,12 +45,14 @@ public final class InMemoryMetadataStore implements MetadataStore {
     private final Map<Digest, BlobRecord> blobs = new HashMap<>();
     private final Map<String, Job> jobs = new HashMap<>();
     private final NavigableMap<String, SyncRule> rules = new TreeMap<>();
+    /** blob -> "repo\0manifest" of the recorded manifests that list it. */
+    private final Map<Digest, NavigableMap<String, BlobReference>> blobRefs = new HashMap<>();
 
-    public InMemoryMetadataStore() {
+    public InMemoryIndex() {
         this(Clock.systemUTC());
     }
 
-    public InMemoryMetadataStore(Clock clock) {
+    public InMemoryIndex(Clock clock) {
         this.clock = clock;
     }
 
@@ -62,28 +68,35 @@ public final class InMemoryMetadataStore implements MetadataStore {
         if (repo.containsKey(record.digest())) {
             return false;
         }
-        for (Digest c : record.mirroredChildDigests()) {
-            if (!repo.containsKey(c)) {
-                throw new MissingManifestException(record.repository(), c);
-            }
-        }
         Instant now = now();
-        for (Digest c : record.mirroredChildDigests()) {
-            adjust(repo.get(c), 0, 0, 1, now);
-        }
+        apply(record.repository(), ManifestReferences.recorded(record), now);
         ManifestEntry e = new ManifestEntry();
         e.record = record;
         e.danglingSince = now;
         repo.put(record.digest(), e);
         repositories.put(record.repository(), true);
+        for (Digest b : record.blobDigests()) {
+            blobRefs.computeIfAbsent(b, x -> new TreeMap<>()).put(record.repository() + "\0" + record.digest(),
+                    new BlobReference(b, record.repository(), record.digest()));
+        }
         return true;
     }
 
-    private static void adjust(ManifestEntry e, int tagDelta, int pinDelta, int parentDelta, Instant now) {
-        e.tagRefs += tagDelta;
-        e.pinRefs += pinDelta;
-        e.parentRefs += parentDelta;
-        e.danglingSince = e.dangling() ? now : null;
+    /** Applies reference changes all or none: a raise of an unrecorded manifest fails before anything changed. */
+    private void apply(String repository, List<ManifestReferences.Change> changes, Instant now) {
+        for (ManifestReferences.Change c : changes) {
+            if (entry(repository, c.manifest()) == null) {
+                if (c.raises()) {
+                    throw new MissingManifestException(repository, c.manifest());
+                }
+                throw new IllegalStateException(c.name() + ": not recorded in " + repository);
+            }
+        }
+        for (ManifestReferences.Change c : changes) {
+            ManifestEntry e = entry(repository, c.manifest());
+            e.counts = e.counts.plus(c);
+            e.danglingSince = e.dangling() ? now : null;
+        }
     }
 
     private ManifestEntry entry(String repository, Digest digest) {
@@ -101,7 +114,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
     public synchronized Page<ManifestRecord> listManifests(String repository, int limit, String pageToken) {
         NavigableMap<Digest, ManifestEntry> repo = manifests.getOrDefault(repository, new TreeMap<>());
         List<ManifestRecord> all = repo.values().stream().map(e -> e.record).toList();
-        return byKey(all, r -> r.digest().toString(), limit, pageToken);
+        return byKey("manifests", all, r -> r.digest().toString(), limit, pageToken);
     }
 
     @Override
@@ -122,7 +135,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
                 .filter(e -> e.dangling() && e.danglingSince.isBefore(cutoff)).forEach(all::add));
         all.sort(Comparator.comparing((ManifestEntry e) -> e.danglingSince)
                 .thenComparing(e -> e.record.repository()).thenComparing(e -> e.record.digest()));
-        return byOffset(all.stream().map(e -> e.record).toList(), limit, pageToken);
+        return byOffset("dangling", all.stream().map(e -> e.record).toList(), limit, pageToken);
     }
 
     @Override
@@ -131,20 +144,21 @@ public final class InMemoryMetadataStore implements MetadataStore {
         if (e == null || !e.dangling() || !e.danglingSince.isBefore(Timestamps.truncate(danglingBefore))) {
             return false;
         }
-        Instant now = now();
-        for (Digest c : e.record.mirroredChildDigests()) {
-            ManifestEntry child = entry(repository, c);
-            if (child != null) {
-                adjust(child, 0, 0, -1, now);
+        apply(repository, ManifestReferences.deleted(e.record), now());
+        manifests.get(repository).remove(digest);
+        for (Digest b : e.record.blobDigests()) {
+            NavigableMap<String, BlobReference> refs = blobRefs.get(b);
+            refs.remove(repository + "\0" + digest);
+            if (refs.isEmpty()) {
+                blobRefs.remove(b);
             }
         }
-        manifests.get(repository).remove(digest);
         return true;
     }
 
     @Override
     public synchronized Page<String> listRepositories(int limit, String pageToken) {
-        return byKey(new ArrayList<>(repositories.keySet()), Function.identity(), limit, pageToken);
+        return byKey("repositories", new ArrayList<>(repositories.keySet()), Function.identity(), limit, pageToken);
     }
 
     // ---- tags ----
@@ -156,58 +170,33 @@ public final class InMemoryMetadataStore implements MetadataStore {
 
     @Override
     public synchronized Page<TagRecord> listTags(String repository, int limit, String pageToken) {
-        return byKey(new ArrayList<>(tags.getOrDefault(repository, new TreeMap<>()).values()), TagRecord::tag, limit,
-                pageToken);
+        return byKey("tags", new ArrayList<>(tags.getOrDefault(repository, new TreeMap<>()).values()), TagRecord::tag,
+                limit, pageToken);
     }
 
     @Override
-    public synchronized TagUpdate setTag(String repository, String tag, Digest expected, Digest digest, String cause) {
-        TagRecord current = getTag(repository, tag).orElse(null);
-        Digest currentDigest = current == null ? null : current.digest();
-        if (digest.equals(currentDigest)) {
-            return TagUpdate.UNCHANGED;
+    public synchronized boolean replaceTag(String repository, String tag, Digest current, Digest next, String cause) {
+        TagRecord now = getTag(repository, tag).orElse(null);
+        if (!java.util.Objects.equals(now == null ? null : now.digest(), current)) {
+            return false;
         }
-        if (!java.util.Objects.equals(currentDigest, expected)) {
-            return TagUpdate.CONFLICT;
+        Instant time = now();
+        apply(repository, ManifestReferences.tagMove(current, next), time);
+        if (next != null) {
+            tags.computeIfAbsent(repository, r -> new TreeMap<>()).put(tag, new TagRecord(repository, tag, next, time));
+        } else {
+            tags.get(repository).remove(tag);
         }
-        ManifestEntry target = entry(repository, digest);
-        if (target == null) {
-            throw new MissingManifestException(repository, digest);
-        }
-        Instant now = now();
-        adjust(target, 1, 0, 0, now);
-        if (currentDigest != null) {
-            adjust(entry(repository, currentDigest), -1, 0, 0, now);
-        }
-        tags.computeIfAbsent(repository, r -> new TreeMap<>()).put(tag, new TagRecord(repository, tag, digest, now));
         history.computeIfAbsent(repository + "\0" + tag, k -> new ArrayList<>())
-                .add(new TagEvent(repository, tag, currentDigest, digest, now, cause));
-        return TagUpdate.UPDATED;
-    }
-
-    @Override
-    public synchronized TagUpdate deleteTag(String repository, String tag, Digest expected, String cause) {
-        java.util.Objects.requireNonNull(expected, "expected");
-        TagRecord current = getTag(repository, tag).orElse(null);
-        if (current == null) {
-            return TagUpdate.UNCHANGED;
-        }
-        if (!current.digest().equals(expected)) {
-            return TagUpdate.CONFLICT;
-        }
-        Instant now = now();
-        adjust(entry(repository, expected), -1, 0, 0, now);
-        tags.get(repository).remove(tag);
-        history.computeIfAbsent(repository + "\0" + tag, k -> new ArrayList<>())
-                .add(new TagEvent(repository, tag, expected, null, now, cause));
-        return TagUpdate.UPDATED;
+                .add(new TagEvent(repository, tag, current, next, time, cause));
+        return true;
     }
 
     @Override
     public synchronized Page<TagEvent> tagHistory(String repository, String tag, int limit, String pageToken) {
         List<TagEvent> events = new ArrayList<>(history.getOrDefault(repository + "\0" + tag, List.of()));
         java.util.Collections.reverse(events);
-        return byOffset(events, limit, pageToken);
+        return byOffset("history", events, limit, pageToken);
     }
 
     // ---- pins ----
@@ -223,27 +212,25 @@ public final class InMemoryMetadataStore implements MetadataStore {
             return false;
         }
         Instant now = now();
+        apply(repository, ManifestReferences.pinAdded(digest), now);
         repo.put(digest, new Pin(repository, digest, now));
-        adjust(e, 0, 1, 0, now);
         return true;
     }
 
     @Override
     public synchronized boolean removePin(String repository, Digest digest) {
         NavigableMap<Digest, Pin> repo = pins.get(repository);
-        if (repo == null || repo.remove(digest) == null) {
+        if (repo == null || !repo.containsKey(digest)) {
             return false;
         }
-        ManifestEntry e = entry(repository, digest);
-        if (e != null) {
-            adjust(e, 0, -1, 0, now());
-        }
+        apply(repository, ManifestReferences.pinRemoved(digest), now());
+        repo.remove(digest);
         return true;
     }
 
     @Override
     public synchronized Page<Pin> listPins(String repository, int limit, String pageToken) {
-        return byKey(new ArrayList<>(pins.getOrDefault(repository, new TreeMap<>()).values()),
+        return byKey("pins", new ArrayList<>(pins.getOrDefault(repository, new TreeMap<>()).values()),
                 p -> p.digest().toString(), limit, pageToken);
     }
 
@@ -283,6 +270,24 @@ public final class InMemoryMetadataStore implements MetadataStore {
         return true;
     }
 
+    @Override
+    public synchronized Page<BlobReference> referencingManifests(Digest blob, int limit, String pageToken) {
+        NavigableMap<String, BlobReference> refs = blobRefs.getOrDefault(blob, new TreeMap<>());
+        return byKey("refs", new ArrayList<>(refs.values()), r -> r.repository() + "\0" + r.manifest(), limit,
+                pageToken);
+    }
+
+    @Override
+    public synchronized boolean isReferencedIn(Digest blob, String repository) {
+        return blobRefs.getOrDefault(blob, new TreeMap<>()).values().stream()
+                .anyMatch(r -> r.repository().equals(repository));
+    }
+
+    @Override
+    public synchronized boolean isReferenced(Digest blob) {
+        return blobRefs.containsKey(blob);
+    }
+
     // ---- jobs ----
 
     private boolean expired(Job j) {
@@ -319,7 +324,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
     public synchronized Page<Job> listJobs(int limit, String pageToken) {
         List<Job> all = jobs.values().stream().filter(j -> !expired(j))
                 .sorted(Comparator.comparing(Job::created).thenComparing(Job::id).reversed()).toList();
-        return byOffset(all, limit, pageToken);
+        return byOffset("jobs", all, limit, pageToken);
     }
 
     // ---- sync rules ----
@@ -336,7 +341,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
 
     @Override
     public synchronized Page<SyncRule> listSyncRules(int limit, String pageToken) {
-        return byKey(new ArrayList<>(rules.values()), SyncRule::name, limit, pageToken);
+        return byKey("rules", new ArrayList<>(rules.values()), SyncRule::name, limit, pageToken);
     }
 
     @Override
@@ -346,28 +351,35 @@ public final class InMemoryMetadataStore implements MetadataStore {
 
     // ---- paging ----
 
-    /** Pages a list sorted by {@code key}; the token is the last key returned. */
-    private static <T> Page<T> byKey(List<T> sorted, Function<T, String> key, int limit, String pageToken) {
+    /** Pages a list sorted by {@code key}; the token holds the last key returned. */
+    private static <T> Page<T> byKey(String listing, List<T> sorted, Function<T, String> key, int limit,
+                                     String pageToken) {
         int max = Page.checkLimit(limit);
+        String after = pageToken == null ? null : PageToken.decode(listing, pageToken, 1).get(0);
         List<T> items = new ArrayList<>();
         for (T t : sorted) {
-            if (pageToken != null && key.apply(t).compareTo(pageToken) <= 0) {
+            if (after != null && key.apply(t).compareTo(after) <= 0) {
                 continue;
             }
             if (items.size() == max) {
-                return new Page<>(items, key.apply(items.get(max - 1)));
+                return new Page<>(items, PageToken.encode(listing, key.apply(items.get(max - 1))));
             }
             items.add(t);
         }
         return Page.last(items);
     }
 
-    /** Pages a list by position; the token is the offset of the next item. */
-    private static <T> Page<T> byOffset(List<T> all, int limit, String pageToken) {
+    /** Pages a list by position; the token holds the offset of the next item. */
+    private static <T> Page<T> byOffset(String listing, List<T> all, int limit, String pageToken) {
         int max = Page.checkLimit(limit);
-        int from = pageToken == null ? 0 : Integer.parseInt(pageToken);
+        long offset = pageToken == null ? 0
+                : PageToken.number(pageToken, PageToken.decode(listing, pageToken, 1).get(0));
+        if (offset < 0) {
+            throw new InvalidPageTokenException(pageToken);
+        }
+        int from = (int) Math.min(offset, all.size());
         int to = Math.min(all.size(), from + max);
-        List<T> items = all.subList(Math.min(from, all.size()), to);
-        return new Page<>(items, to < all.size() ? Integer.toString(to) : null);
+        List<T> items = all.subList(from, to);
+        return new Page<>(items, to < all.size() ? PageToken.encode(listing, Integer.toString(to)) : null);
     }
 }

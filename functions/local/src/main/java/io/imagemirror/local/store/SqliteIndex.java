@@ -1,20 +1,27 @@
 package io.imagemirror.local.store;
 
 import io.imagemirror.oci.Digest;
+import io.imagemirror.store.BlobIndex;
 import io.imagemirror.store.BlobRecord;
+import io.imagemirror.store.BlobReference;
 import io.imagemirror.store.Job;
 import io.imagemirror.store.JobStatus;
+import io.imagemirror.store.JobStore;
+import io.imagemirror.store.ManifestIndex;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.ManifestRecordJson;
-import io.imagemirror.store.MetadataStore;
+import io.imagemirror.store.ManifestReferences;
 import io.imagemirror.store.MissingManifestException;
 import io.imagemirror.store.Page;
+import io.imagemirror.store.PageToken;
 import io.imagemirror.store.Pin;
+import io.imagemirror.store.PinIndex;
+import io.imagemirror.store.RuleStore;
 import io.imagemirror.store.StoreException;
 import io.imagemirror.store.SyncRule;
 import io.imagemirror.store.TagEvent;
+import io.imagemirror.store.TagIndex;
 import io.imagemirror.store.TagRecord;
-import io.imagemirror.store.TagUpdate;
 import io.imagemirror.store.Timestamps;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,15 +41,17 @@ import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The {@link MetadataStore} of one machine: {@code <data>/index.db}, SQLite in WAL mode with a
- * busy timeout (so the CLI and a running {@code serve} can share it), its schema versioned by
- * {@code PRAGMA user_version} and migrated forward on open. Every conditional operation is one
- * {@code BEGIN IMMEDIATE} transaction, which takes the database's write lock up front: a
- * compare-and-set and its history row, a pin and its reference count, commit together or not at all.
+ * The index ports of one machine: {@code <data>/index.db}, SQLite in WAL mode with a busy timeout
+ * (so the CLI and a running {@code serve} can share it), its schema versioned by
+ * {@code PRAGMA user_version} and migrated forward, in place, on open. Every conditional operation
+ * is one {@code BEGIN IMMEDIATE} transaction, which takes the database's write lock up front: a
+ * tag move and its history row, a pin and its reference count, a manifest and its blob references
+ * commit together or not at all.
  *
  * <p>Thread-safe: one connection, used under a lock. {@link #close()} closes the connection.
  */
-public final class SqliteMetadataStore implements MetadataStore {
+public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, PinIndex, JobStore, RuleStore,
+        AutoCloseable {
 
     /** Schema versions, in order; index i migrates from user_version i to i + 1. Never edit one, add one. */
     private static final List<String[]> MIGRATIONS = List.<String[]>of(new String[] {
@@ -72,6 +81,15 @@ public final class SqliteMetadataStore implements MetadataStore {
           created INTEGER NOT NULL, updated INTEGER NOT NULL, expires_at INTEGER NOT NULL)""",
         "CREATE INDEX jobs_by_created ON jobs (created, id)",
         "CREATE TABLE sync_rules (name TEXT PRIMARY KEY, config TEXT NOT NULL, enabled INTEGER NOT NULL) WITHOUT ROWID",
+    }, new String[] {
+        // 2: blob references, keyed by blob so "who references this blob" is a range read; filled
+        // from the records written before (their JSON lists the blobs).
+        """
+        CREATE TABLE blob_refs (blob TEXT NOT NULL, repo TEXT NOT NULL, manifest TEXT NOT NULL,
+          PRIMARY KEY (blob, repo, manifest)) WITHOUT ROWID""",
+        """
+        INSERT OR IGNORE INTO blob_refs (blob, repo, manifest)
+          SELECT json_extract(b.value, '$.digest'), m.repo, m.digest FROM manifests m, json_each(m.doc, '$.blobs') b""",
     });
 
     /** The schema version this code writes. */
@@ -82,16 +100,16 @@ public final class SqliteMetadataStore implements MetadataStore {
     private final ReentrantLock lock = new ReentrantLock();
 
     /** Opens (creating if needed) {@code <data>/index.db}. */
-    public static SqliteMetadataStore open(Path data, Clock clock) {
+    public static SqliteIndex open(Path data, Clock clock) {
         try {
             Files.createDirectories(data);
         } catch (java.io.IOException e) {
             throw new StoreException("cannot create " + data + ": " + e.getMessage(), e);
         }
-        return new SqliteMetadataStore(data.resolve("index.db"), clock);
+        return new SqliteIndex(data.resolve("index.db"), clock);
     }
 
-    public SqliteMetadataStore(Path dbFile, Clock clock) {
+    public SqliteIndex(Path dbFile, Clock clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
         try {
             this.db = DriverManager.getConnection("jdbc:sqlite:" + dbFile.toAbsolutePath());
@@ -235,13 +253,19 @@ public final class SqliteMetadataStore implements MetadataStore {
         return all.isEmpty() ? Optional.empty() : Optional.of(all.get(0));
     }
 
-    /** Turns {@code limit + 1} rows into a page whose token is {@code key} of its last item. */
-    private static <T> Page<T> page(List<T> rows, int max, java.util.function.Function<T, String> key) {
+    /** Turns {@code limit + 1} rows into a page whose token holds the {@code key} parts of its last item. */
+    private static <T> Page<T> page(String listing, List<T> rows, int max,
+                                    java.util.function.Function<T, List<String>> key) {
         if (rows.size() <= max) {
             return Page.last(rows);
         }
         List<T> items = rows.subList(0, max);
-        return new Page<>(items, key.apply(items.get(max - 1)));
+        return new Page<>(items, PageToken.encode(listing, key.apply(items.get(max - 1))));
+    }
+
+    /** The one key a token of {@code listing} holds, or "" (before everything) without a token. */
+    private static String after(String listing, String pageToken) {
+        return pageToken == null ? "" : PageToken.decode(listing, pageToken, 1).get(0);
     }
 
     private static Instant instant(ResultSet rs, String col) throws SQLException {
@@ -263,13 +287,32 @@ public final class SqliteMetadataStore implements MetadataStore {
                 rs.getString("doc"), instant(rs, "last_pulled"), rs.getLong("pull_count"));
     }
 
-    /** Adds to a manifest's reference counts and recomputes whether (and since when) it is dangling. */
-    private int adjustRefs(String repo, Digest digest, int tags, int pins, int parents, long now) throws SQLException {
-        return update("""
-                UPDATE manifests SET tag_refs = tag_refs + ?, pin_refs = pin_refs + ?, parent_refs = parent_refs + ?,
-                  dangling_since = CASE WHEN tag_refs + ? + pin_refs + ? + parent_refs + ? = 0 THEN ? ELSE NULL END
-                WHERE repo = ? AND digest = ?""",
-                tags, pins, parents, tags, pins, parents, now, repo, digest);
+    private static String column(ManifestReferences.Kind kind) {
+        return switch (kind) {
+            case TAG -> "tag_refs";
+            case PIN -> "pin_refs";
+            case PARENT -> "parent_refs";
+        };
+    }
+
+    /**
+     * Applies the reference changes core decided ({@link ManifestReferences}) inside the current
+     * transaction, keeping {@code dangling_since} as core's rule says (set when no reference is left).
+     * A raise of an unrecorded manifest fails the transaction with {@link MissingManifestException}.
+     */
+    private void apply(String repo, List<ManifestReferences.Change> changes, long now) throws SQLException {
+        for (ManifestReferences.Change c : changes) {
+            String col = column(c.kind());
+            int n = update("UPDATE manifests SET " + col + " = " + col + " + ?, dangling_since = "
+                    + "CASE WHEN tag_refs + pin_refs + parent_refs + ? = 0 THEN ? ELSE NULL END "
+                    + "WHERE repo = ? AND digest = ?", c.delta(), c.delta(), now, repo, c.manifest());
+            if (n == 0) {
+                if (c.raises()) {
+                    throw new MissingManifestException(repo, c.manifest());
+                }
+                throw new StoreException(c.name() + ": not recorded in " + repo, null, false);
+            }
+        }
     }
 
     private boolean manifestExists(String repo, Digest digest) throws SQLException {
@@ -283,15 +326,15 @@ public final class SqliteMetadataStore implements MetadataStore {
                 return false;
             }
             long now = now();
-            for (Digest c : r.mirroredChildDigests()) {
-                if (adjustRefs(r.repository(), c, 0, 0, 1, now) == 0) {
-                    throw new MissingManifestException(r.repository(), c);
-                }
-            }
+            apply(r.repository(), ManifestReferences.recorded(r), now);
             update("INSERT INTO manifests (repo, digest, doc, last_pulled, pull_count, dangling_since) "
                             + "VALUES (?, ?, ?, ?, ?, ?)", r.repository(), r.digest(), ManifestRecordJson.encode(r),
                     r.lastPulled() == null ? null : Timestamps.toMicros(r.lastPulled()), r.pullCount(), now);
             update("INSERT OR IGNORE INTO repositories (repo) VALUES (?)", r.repository());
+            for (Digest b : r.blobDigests()) {
+                update("INSERT OR IGNORE INTO blob_refs (blob, repo, manifest) VALUES (?, ?, ?)", b, r.repository(),
+                        r.digest());
+            }
             return true;
         });
     }
@@ -299,15 +342,16 @@ public final class SqliteMetadataStore implements MetadataStore {
     @Override
     public Optional<ManifestRecord> getManifest(String repository, Digest digest) {
         return read(() -> one("SELECT " + MANIFEST_COLUMNS + " FROM manifests WHERE repo = ? AND digest = ?",
-                SqliteMetadataStore::manifest, repository, digest));
+                SqliteIndex::manifest, repository, digest));
     }
 
     @Override
     public Page<ManifestRecord> listManifests(String repository, int limit, String pageToken) {
         int max = Page.checkLimit(limit);
-        return read(() -> page(query("SELECT " + MANIFEST_COLUMNS + " FROM manifests WHERE repo = ? AND digest > ? "
-                        + "ORDER BY digest LIMIT ?", SqliteMetadataStore::manifest, repository,
-                pageToken == null ? "" : pageToken, max + 1), max, m -> m.digest().toString()));
+        String after = after("manifests", pageToken);
+        return read(() -> page("manifests", query("SELECT " + MANIFEST_COLUMNS + " FROM manifests "
+                        + "WHERE repo = ? AND digest > ? ORDER BY digest LIMIT ?", SqliteIndex::manifest, repository,
+                after, max + 1), max, m -> List.of(m.digest().toString())));
     }
 
     @Override
@@ -320,6 +364,8 @@ public final class SqliteMetadataStore implements MetadataStore {
     public Page<ManifestRecord> listDangling(Instant danglingBefore, int limit, String pageToken) {
         int max = Page.checkLimit(limit);
         long cutoff = Timestamps.toMicros(danglingBefore);
+        List<String> t = pageToken == null ? null : PageToken.decode("dangling", pageToken, 3);
+        long since = t == null ? 0 : PageToken.number(pageToken, t.get(0));
         return read(() -> {
             List<Object[]> rows;
             Row<Object[]> row = rs -> new Object[] {rs.getLong("dangling_since"), manifest(rs)};
@@ -328,13 +374,12 @@ public final class SqliteMetadataStore implements MetadataStore {
             if (pageToken == null) {
                 rows = query(select + "ORDER BY dangling_since, repo, digest LIMIT ?", row, cutoff, max + 1);
             } else {
-                String[] t = pageToken.split("\n", 3);
                 rows = query(select + "AND (dangling_since, repo, digest) > (?, ?, ?) "
-                        + "ORDER BY dangling_since, repo, digest LIMIT ?", row, cutoff, Long.parseLong(t[0]), t[1],
-                        t[2], max + 1);
+                        + "ORDER BY dangling_since, repo, digest LIMIT ?", row, cutoff, since, t.get(1), t.get(2),
+                        max + 1);
             }
-            Page<Object[]> p = page(rows, max, o -> o[0] + "\n" + ((ManifestRecord) o[1]).repository() + "\n"
-                    + ((ManifestRecord) o[1]).digest());
+            Page<Object[]> p = page("dangling", rows, max, o -> List.of(o[0].toString(),
+                    ((ManifestRecord) o[1]).repository(), ((ManifestRecord) o[1]).digest().toString()));
             return p.map(o -> (ManifestRecord) o[1]);
         });
     }
@@ -343,16 +388,16 @@ public final class SqliteMetadataStore implements MetadataStore {
     public boolean deleteManifestIfDangling(String repository, Digest digest, Instant danglingBefore) {
         return write(() -> {
             Optional<ManifestRecord> m = one("SELECT " + MANIFEST_COLUMNS + " FROM manifests WHERE repo = ? AND digest = ? "
-                    + "AND dangling_since IS NOT NULL AND dangling_since < ?", SqliteMetadataStore::manifest,
+                    + "AND dangling_since IS NOT NULL AND dangling_since < ?", SqliteIndex::manifest,
                     repository, digest, Timestamps.toMicros(danglingBefore));
             if (m.isEmpty()) {
                 return false;
             }
-            long now = now();
-            for (Digest c : m.get().mirroredChildDigests()) {
-                adjustRefs(repository, c, 0, 0, -1, now);
-            }
+            apply(repository, ManifestReferences.deleted(m.get()), now());
             update("DELETE FROM manifests WHERE repo = ? AND digest = ?", repository, digest);
+            for (Digest b : m.get().blobDigests()) {
+                update("DELETE FROM blob_refs WHERE blob = ? AND repo = ? AND manifest = ?", b, repository, digest);
+            }
             return true;
         });
     }
@@ -360,8 +405,9 @@ public final class SqliteMetadataStore implements MetadataStore {
     @Override
     public Page<String> listRepositories(int limit, String pageToken) {
         int max = Page.checkLimit(limit);
-        return read(() -> page(query("SELECT repo FROM repositories WHERE repo > ? ORDER BY repo LIMIT ?",
-                rs -> rs.getString(1), pageToken == null ? "" : pageToken, max + 1), max, s -> s));
+        String after = after("repositories", pageToken);
+        return read(() -> page("repositories", query("SELECT repo FROM repositories WHERE repo > ? ORDER BY repo "
+                + "LIMIT ?", rs -> rs.getString(1), after, max + 1), max, List::of));
     }
 
     // ---- tags ----
@@ -373,7 +419,7 @@ public final class SqliteMetadataStore implements MetadataStore {
 
     private Optional<TagRecord> tagRow(String repository, String tag) throws SQLException {
         return one("SELECT repo, tag, digest, updated_at FROM tags WHERE repo = ? AND tag = ?",
-                SqliteMetadataStore::tag, repository, tag);
+                SqliteIndex::tag, repository, tag);
     }
 
     @Override
@@ -384,68 +430,46 @@ public final class SqliteMetadataStore implements MetadataStore {
     @Override
     public Page<TagRecord> listTags(String repository, int limit, String pageToken) {
         int max = Page.checkLimit(limit);
-        return read(() -> page(query("SELECT repo, tag, digest, updated_at FROM tags WHERE repo = ? AND tag > ? "
-                + "ORDER BY tag LIMIT ?", SqliteMetadataStore::tag, repository, pageToken == null ? "" : pageToken,
-                max + 1), max, TagRecord::tag));
+        String after = after("tags", pageToken);
+        return read(() -> page("tags", query("SELECT repo, tag, digest, updated_at FROM tags WHERE repo = ? "
+                + "AND tag > ? ORDER BY tag LIMIT ?", SqliteIndex::tag, repository, after, max + 1), max,
+                t -> List.of(t.tag())));
     }
 
     @Override
-    public TagUpdate setTag(String repository, String tag, Digest expected, Digest digest, String cause) {
-        Objects.requireNonNull(digest, "digest");
+    public boolean replaceTag(String repository, String tag, Digest current, Digest next, String cause) {
         return write(() -> {
-            Digest current = tagRow(repository, tag).map(TagRecord::digest).orElse(null);
-            if (digest.equals(current)) {
-                return TagUpdate.UNCHANGED;
+            Digest now = tagRow(repository, tag).map(TagRecord::digest).orElse(null);
+            if (!Objects.equals(now, current)) {
+                return false;
             }
-            if (!Objects.equals(current, expected)) {
-                return TagUpdate.CONFLICT;
+            long time = now();
+            apply(repository, ManifestReferences.tagMove(current, next), time);
+            if (next != null) {
+                update("INSERT INTO tags (repo, tag, digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (repo, tag) "
+                        + "DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at",
+                        repository, tag, next, time);
+            } else {
+                update("DELETE FROM tags WHERE repo = ? AND tag = ?", repository, tag);
             }
-            long now = now();
-            if (adjustRefs(repository, digest, 1, 0, 0, now) == 0) {
-                throw new MissingManifestException(repository, digest);
-            }
-            if (current != null) {
-                adjustRefs(repository, current, -1, 0, 0, now);
-            }
-            update("INSERT INTO tags (repo, tag, digest, updated_at) VALUES (?, ?, ?, ?) "
-                    + "ON CONFLICT (repo, tag) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at",
-                    repository, tag, digest, now);
             update("INSERT INTO tag_events (repo, tag, old_digest, new_digest, time, cause) VALUES (?, ?, ?, ?, ?, ?)",
-                    repository, tag, current, digest, now, cause);
-            return TagUpdate.UPDATED;
-        });
-    }
-
-    @Override
-    public TagUpdate deleteTag(String repository, String tag, Digest expected, String cause) {
-        Objects.requireNonNull(expected, "expected");
-        return write(() -> {
-            Digest current = tagRow(repository, tag).map(TagRecord::digest).orElse(null);
-            if (current == null) {
-                return TagUpdate.UNCHANGED;
-            }
-            if (!current.equals(expected)) {
-                return TagUpdate.CONFLICT;
-            }
-            long now = now();
-            adjustRefs(repository, current, -1, 0, 0, now);
-            update("DELETE FROM tags WHERE repo = ? AND tag = ?", repository, tag);
-            update("INSERT INTO tag_events (repo, tag, old_digest, new_digest, time, cause) VALUES (?, ?, ?, NULL, ?, ?)",
-                    repository, tag, current, now, cause);
-            return TagUpdate.UPDATED;
+                    repository, tag, current, next, time, cause);
+            return true;
         });
     }
 
     @Override
     public Page<TagEvent> tagHistory(String repository, String tag, int limit, String pageToken) {
         int max = Page.checkLimit(limit);
+        long before = pageToken == null ? Long.MAX_VALUE
+                : PageToken.number(pageToken, PageToken.decode("history", pageToken, 1).get(0));
         return read(() -> {
             List<Object[]> rows = query("SELECT id, old_digest, new_digest, time, cause FROM tag_events "
                     + "WHERE repo = ? AND tag = ? AND id < ? ORDER BY id DESC LIMIT ?",
                     rs -> new Object[] {rs.getLong("id"), new TagEvent(repository, tag, digest(rs, "old_digest"),
                             digest(rs, "new_digest"), Timestamps.fromMicros(rs.getLong("time")), rs.getString("cause"))},
-                    repository, tag, pageToken == null ? Long.MAX_VALUE : Long.parseLong(pageToken), max + 1);
-            return page(rows, max, o -> o[0].toString()).map(o -> (TagEvent) o[1]);
+                    repository, tag, before, max + 1);
+            return page("history", rows, max, o -> List.of(o[0].toString())).map(o -> (TagEvent) o[1]);
         });
     }
 
@@ -461,7 +485,7 @@ public final class SqliteMetadataStore implements MetadataStore {
             if (update("INSERT OR IGNORE INTO pins (repo, digest, time) VALUES (?, ?, ?)", repository, digest, now) == 0) {
                 return false;
             }
-            adjustRefs(repository, digest, 0, 1, 0, now);
+            apply(repository, ManifestReferences.pinAdded(digest), now);
             return true;
         });
     }
@@ -472,7 +496,7 @@ public final class SqliteMetadataStore implements MetadataStore {
             if (update("DELETE FROM pins WHERE repo = ? AND digest = ?", repository, digest) == 0) {
                 return false;
             }
-            adjustRefs(repository, digest, 0, -1, 0, now());
+            apply(repository, ManifestReferences.pinRemoved(digest), now());
             return true;
         });
     }
@@ -480,9 +504,11 @@ public final class SqliteMetadataStore implements MetadataStore {
     @Override
     public Page<Pin> listPins(String repository, int limit, String pageToken) {
         int max = Page.checkLimit(limit);
-        return read(() -> page(query("SELECT digest, time FROM pins WHERE repo = ? AND digest > ? ORDER BY digest LIMIT ?",
-                rs -> new Pin(repository, Digest.parse(rs.getString("digest")), Timestamps.fromMicros(rs.getLong("time"))),
-                repository, pageToken == null ? "" : pageToken, max + 1), max, p -> p.digest().toString()));
+        String after = after("pins", pageToken);
+        return read(() -> page("pins", query("SELECT digest, time FROM pins WHERE repo = ? AND digest > ? "
+                + "ORDER BY digest LIMIT ?", rs -> new Pin(repository, Digest.parse(rs.getString("digest")),
+                Timestamps.fromMicros(rs.getLong("time"))), repository, after, max + 1), max,
+                p -> List.of(p.digest().toString())));
     }
 
     // ---- blob records ----
@@ -509,6 +535,27 @@ public final class SqliteMetadataStore implements MetadataStore {
     public boolean deleteBlobRecordIfNotTouchedSince(Digest digest, Instant cutoff) {
         return write(() -> update("DELETE FROM blobs WHERE digest = ? AND last_touched < ?", digest,
                 Timestamps.toMicros(cutoff)) == 1);
+    }
+
+    @Override
+    public Page<BlobReference> referencingManifests(Digest blob, int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        List<String> t = pageToken == null ? List.of("", "") : PageToken.decode("refs", pageToken, 2);
+        return read(() -> page("refs", query("SELECT repo, manifest FROM blob_refs WHERE blob = ? "
+                        + "AND (repo, manifest) > (?, ?) ORDER BY repo, manifest LIMIT ?",
+                rs -> new BlobReference(blob, rs.getString("repo"), Digest.parse(rs.getString("manifest"))),
+                blob, t.get(0), t.get(1), max + 1), max, r -> List.of(r.repository(), r.manifest().toString())));
+    }
+
+    @Override
+    public boolean isReferencedIn(Digest blob, String repository) {
+        return read(() -> one("SELECT 1 FROM blob_refs WHERE blob = ? AND repo = ? LIMIT 1", rs -> true, blob,
+                repository).isPresent());
+    }
+
+    @Override
+    public boolean isReferenced(Digest blob) {
+        return read(() -> one("SELECT 1 FROM blob_refs WHERE blob = ? LIMIT 1", rs -> true, blob).isPresent());
     }
 
     // ---- jobs ----
@@ -543,7 +590,7 @@ public final class SqliteMetadataStore implements MetadataStore {
     @Override
     public Optional<Job> getJob(String id) {
         return read(() -> one("SELECT " + JOB_COLUMNS + " FROM jobs WHERE id = ? AND expires_at > ?",
-                SqliteMetadataStore::job, id, now()));
+                SqliteIndex::job, id, now()));
     }
 
     @Override
@@ -561,19 +608,19 @@ public final class SqliteMetadataStore implements MetadataStore {
     @Override
     public Page<Job> listJobs(int limit, String pageToken) {
         int max = Page.checkLimit(limit);
+        List<String> t = pageToken == null ? null : PageToken.decode("jobs", pageToken, 2);
+        long created = t == null ? 0 : PageToken.number(pageToken, t.get(0));
         return read(() -> {
             long now = now();
             List<Job> rows;
             if (pageToken == null) {
                 rows = query("SELECT " + JOB_COLUMNS + " FROM jobs WHERE expires_at > ? ORDER BY created DESC, id DESC "
-                        + "LIMIT ?", SqliteMetadataStore::job, now, max + 1);
+                        + "LIMIT ?", SqliteIndex::job, now, max + 1);
             } else {
-                String[] t = pageToken.split("\n", 2);
                 rows = query("SELECT " + JOB_COLUMNS + " FROM jobs WHERE expires_at > ? AND (created, id) < (?, ?) "
-                        + "ORDER BY created DESC, id DESC LIMIT ?", SqliteMetadataStore::job, now,
-                        Long.parseLong(t[0]), t[1], max + 1);
+                        + "ORDER BY created DESC, id DESC LIMIT ?", SqliteIndex::job, now, created, t.get(1), max + 1);
             }
-            return page(rows, max, j -> Timestamps.toMicros(j.created()) + "\n" + j.id());
+            return page("jobs", rows, max, j -> List.of(Long.toString(Timestamps.toMicros(j.created())), j.id()));
         });
     }
 
@@ -593,14 +640,15 @@ public final class SqliteMetadataStore implements MetadataStore {
     @Override
     public Optional<SyncRule> getSyncRule(String name) {
         return read(() -> one("SELECT name, config, enabled FROM sync_rules WHERE name = ?",
-                SqliteMetadataStore::rule, name));
+                SqliteIndex::rule, name));
     }
 
     @Override
     public Page<SyncRule> listSyncRules(int limit, String pageToken) {
         int max = Page.checkLimit(limit);
-        return read(() -> page(query("SELECT name, config, enabled FROM sync_rules WHERE name > ? ORDER BY name LIMIT ?",
-                SqliteMetadataStore::rule, pageToken == null ? "" : pageToken, max + 1), max, SyncRule::name));
+        String after = after("rules", pageToken);
+        return read(() -> page("rules", query("SELECT name, config, enabled FROM sync_rules WHERE name > ? "
+                + "ORDER BY name LIMIT ?", SqliteIndex::rule, after, max + 1), max, r -> List.of(r.name())));
     }
 
     @Override

@@ -1,35 +1,39 @@
 package io.imagemirror.aws.store;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagemirror.oci.Digest;
+import io.imagemirror.store.BlobIndex;
 import io.imagemirror.store.BlobRecord;
+import io.imagemirror.store.BlobReference;
+import io.imagemirror.store.InvalidPageTokenException;
 import io.imagemirror.store.Job;
 import io.imagemirror.store.JobStatus;
+import io.imagemirror.store.JobStore;
+import io.imagemirror.store.ManifestIndex;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.ManifestRecordJson;
-import io.imagemirror.store.MetadataStore;
+import io.imagemirror.store.ManifestReferences;
 import io.imagemirror.store.MissingManifestException;
 import io.imagemirror.store.Page;
+import io.imagemirror.store.PageToken;
 import io.imagemirror.store.Pin;
+import io.imagemirror.store.PinIndex;
+import io.imagemirror.store.RuleStore;
 import io.imagemirror.store.StoreException;
 import io.imagemirror.store.SyncRule;
 import io.imagemirror.store.TagEvent;
+import io.imagemirror.store.TagIndex;
 import io.imagemirror.store.TagRecord;
-import io.imagemirror.store.TagUpdate;
 import io.imagemirror.store.Timestamps;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Function;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -37,7 +41,6 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.BillingMode;
-import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.Delete;
 import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
@@ -49,17 +52,20 @@ import software.amazon.awssdk.services.dynamodb.model.ProjectionType;
 import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
+import software.amazon.awssdk.services.dynamodb.model.ScanResponse;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
-import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 import software.amazon.awssdk.services.dynamodb.model.Update;
 
 /**
- * The {@link MetadataStore} in one DynamoDB table (keys in {@code docs/storage.md}):
+ * The index ports in one DynamoDB table (keys in {@code docs/storage.md}):
  * <pre>
  *   pk = REPO#&lt;repo&gt;   sk = MANIFEST#&lt;digest&gt;        manifest record + reference counts
+ *   pk = BLOB#&lt;digest&gt; sk = REF#&lt;repo&gt;#&lt;manifest&gt; a manifest that lists the blob
+ *   pk = META          sk = SCHEMA                   the table's item shape version
  *   pk = REPO#&lt;repo&gt;   sk = TAG#&lt;tag&gt;                current digest (absent: deleted) + seq
  *   pk = REPO#&lt;repo&gt;   sk = TAGLOG#&lt;tag&gt;#&lt;seq&gt;      one tag move
  *   pk = REPO#&lt;repo&gt;   sk = PIN#&lt;digest&gt;
@@ -74,26 +80,35 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
  * count sets the manifest's {@code gsi1pk = DANGLING} (a candidate); whatever raises one removes
  * it; both in the same transaction as the change, so a manifest whose counts are all zero always
  * carries the key. {@link #listDangling} reads the candidates and keeps those whose counts are
- * zero, and the delete is conditional on the counts. A tag compare-and-set is one
+ * zero, and the delete is conditional on the counts. A tag move is one
  * {@code TransactWriteItems}: the tag (conditional on its sequence number), the history entry,
- * and both manifests' counts.
+ * and both manifests' counts. A manifest is written in one transaction with its blob references
+ * and its children's counts, and deleted the same way; every transaction's items are named
+ * ({@link NamedTransaction}), and a cancellation is decoded by those names.
+ *
+ * <p>Item shapes: schema 1 (before blob references) had no {@code REF#} items; {@link #migrate}
+ * brings a schema 1 table to schema 2 in place (see {@code docs/storage.md}). Both shapes read the same.
  *
  * <p>Thread-safe. The client is the caller's. GSI reads ({@link #listDangling}, {@link #listJobs})
  * are eventually consistent on AWS; the conditional writes are what keep the invariants.
  */
-public final class DynamoMetadataStore implements MetadataStore {
+public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, PinIndex, JobStore, RuleStore {
 
     static final String GSI = "gsi1";
+    /** The item shape this code writes; 1 had no blob reference items. */
+    public static final int SCHEMA_VERSION = 2;
+    /** Blob references plus mirrored children one manifest may have: one transaction item is the manifest's own. */
+    public static final int MAX_MANIFEST_REFERENCES = NamedTransaction.MAX_ITEMS - 1;
     private static final String DANGLING = "DANGLING";
     private static final String JOBS = "JOBS";
-    private static final int MAX_ATTEMPTS = 25;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final DynamoDbClient dynamo;
     private final String table;
     private final Clock clock;
+    /** Set once the table is known to be at {@link #SCHEMA_VERSION} (it never goes back). */
+    private volatile boolean referencesComplete;
 
-    public DynamoMetadataStore(DynamoDbClient dynamo, String table, Clock clock) {
+    public DynamoIndex(DynamoDbClient dynamo, String table, Clock clock) {
         this.dynamo = Objects.requireNonNull(dynamo, "dynamo");
         this.table = Objects.requireNonNull(table, "table");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -117,7 +132,10 @@ public final class DynamoMetadataStore implements MetadataStore {
         }
     }
 
-    /** Creates the table with its GSI and TTL (on-demand billing) and waits until it is active. */
+    /**
+     * Creates the table with its GSI and TTL (on-demand billing), waits until it is active and
+     * records its item schema ({@link #SCHEMA_VERSION}).
+     */
     public static void createTable(DynamoDbClient dynamo, String table) {
         try {
             dynamo.createTable(b -> b.tableName(table).billingMode(BillingMode.PAY_PER_REQUEST)
@@ -131,6 +149,9 @@ public final class DynamoMetadataStore implements MetadataStore {
             }
             dynamo.updateTimeToLive(b -> b.tableName(table)
                     .timeToLiveSpecification(t -> t.attributeName("ttl").enabled(true)));
+            // A new table starts at the current item shape: nothing to migrate.
+            dynamo.putItem(b -> b.tableName(table).item(values("pk", "META", "sk", "SCHEMA", "version",
+                    SCHEMA_VERSION)));
         } catch (SdkException e) {
             throw new StoreException("create table " + table + " failed: " + e.getMessage(), e, false);
         }
@@ -142,6 +163,115 @@ public final class DynamoMetadataStore implements MetadataStore {
 
     private static KeySchemaElement key(String name, KeyType type) {
         return KeySchemaElement.builder().attributeName(name).keyType(type).build();
+    }
+
+    // ---- schema ----
+
+    /** The item shape of the table: 1 for a table written before blob references (it has no {@code META} item). */
+    public int schemaVersion() {
+        return get("META", "SCHEMA").map(i -> (int) num(i, "version", 1)).orElse(1);
+    }
+
+    /**
+     * Brings the table's items to {@link #SCHEMA_VERSION} in place. Idempotent, and safe while other
+     * processes read and write (each step is conditional): 1 to 2 gives every manifest item written
+     * without blob references its {@code REF#} items, marking the manifest in the same transaction
+     * (a manifest deleted meanwhile gets none). One scan of the table, once; afterwards this is one
+     * read. Blob reference queries are exact only once it has run to the end.
+     *
+     * @throws StoreException if the table was written by a newer program
+     */
+    public void migrate() {
+        int version = refuseNewerSchema();
+        if (version == SCHEMA_VERSION) {
+            referencesComplete = true;
+            return;
+        }
+        Map<String, AttributeValue> start = null;
+        do {
+            ScanRequest.Builder scan = ScanRequest.builder().tableName(table).consistentRead(true)
+                    .filterExpression("begins_with(sk, :m) AND attribute_not_exists(blobRefs)")
+                    .expressionAttributeValues(Map.of(":m", s("MANIFEST#")));
+            if (start != null) {
+                scan.exclusiveStartKey(start);
+            }
+            ScanResponse r;
+            try {
+                r = dynamo.scan(scan.build());
+            } catch (SdkException e) {
+                throw translate("scan for schema " + version + " manifests", e);
+            }
+            r.items().forEach(this::addBlobReferences);
+            start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
+        } while (start != null);
+        try {
+            dynamo.putItem(b -> b.tableName(table).item(values("pk", "META", "sk", "SCHEMA", "version",
+                    SCHEMA_VERSION)).conditionExpression("attribute_not_exists(pk) OR version < :v")
+                    .expressionAttributeValues(Map.of(":v", n(SCHEMA_VERSION))));
+        } catch (ConditionalCheckFailedException e) {
+            // another process finished the migration first
+        } catch (SdkException e) {
+            throw translate("record schema version", e);
+        }
+        referencesComplete = true;
+    }
+
+    /**
+     * Fails if the table was written by a newer program.
+     *
+     * @return the table's item schema
+     */
+    public int refuseNewerSchema() {
+        int version = schemaVersion();
+        if (version > SCHEMA_VERSION) {
+            throw new StoreException("DynamoDB table " + table + " has item schema " + version
+                    + ", newer than this program's " + SCHEMA_VERSION + ": upgrade image-mirror", null, false);
+        }
+        return version;
+    }
+
+    /**
+     * Blob reference answers are exact only once every manifest has its references: on a table
+     * not yet migrated they would say "unreferenced" for blobs that are, so they fail instead.
+     */
+    private void requireCompleteReferences() {
+        if (referencesComplete) {
+            return;
+        }
+        if (schemaVersion() < SCHEMA_VERSION) {
+            throw new StoreException("DynamoDB table " + table + " is at item schema " + schemaVersion()
+                    + ": blob references are incomplete until it is migrated; run any image-mirror command with "
+                    + "--store aws --table " + table + " once (it migrates in place, see docs/storage.md)", null,
+                    false);
+        }
+        referencesComplete = true;
+    }
+
+    /**
+     * Writes a schema 1 manifest's blob references. They go in transactions of at most 99 with the
+     * manifest's mark in the last; a manifest with more blobs than one transaction holds may, if it
+     * is deleted midway, leave references that only keep blobs longer (never too short).
+     */
+    private void addBlobReferences(Map<String, AttributeValue> item) {
+        ManifestRecord m = manifest(item);
+        List<Digest> blobs = m.blobDigests();
+        int chunk = NamedTransaction.MAX_ITEMS - 1;
+        for (int from = 0; ; from += chunk) {
+            List<Digest> part = blobs.subList(Math.min(from, blobs.size()), Math.min(from + chunk, blobs.size()));
+            boolean last = from + chunk >= blobs.size();
+            NamedTransaction tx = transaction("add blob references of " + m.digest() + " in " + m.repository());
+            tx.add("manifest", TransactWriteItem.builder().update(Update.builder().tableName(table)
+                    .key(keyOf(repoPk(m.repository()), manifestSk(m.digest())))
+                    .updateExpression(last ? "SET blobRefs = :v" : "SET migrating = :v")
+                    .conditionExpression("attribute_exists(pk) AND attribute_not_exists(blobRefs)")
+                    .expressionAttributeValues(Map.of(":v", n(SCHEMA_VERSION))).build()).build());
+            for (Digest b : part) {
+                tx.add("blob " + b, putRef(b, m.repository(), m.digest()));
+            }
+            if (run(tx).contains("manifest") || last) {
+                return; // deleted or migrated by another process meanwhile, or done
+            }
+        }
     }
 
     // ---- attribute helpers ----
@@ -226,48 +356,12 @@ public final class DynamoMetadataStore implements MetadataStore {
 
     // ---- transactions ----
 
-    /** Which item of a cancelled transaction failed its condition, or -1 for a conflict to retry. */
-    private static int failedCondition(TransactionCanceledException e) {
-        List<CancellationReason> reasons = e.cancellationReasons();
-        for (int i = 0; i < reasons.size(); i++) {
-            if ("ConditionalCheckFailed".equals(reasons.get(i).code())) {
-                return i;
-            }
-        }
-        return -1;
+    private NamedTransaction transaction(String what) {
+        return new NamedTransaction(what);
     }
 
-    /** Runs a transaction; {@code -1} when it committed, else the index of the item whose condition failed. */
-    private int transact(String what, List<TransactWriteItem> items) {
-        if (items.size() > 100) {
-            throw new StoreException(what + ": more than 100 items in one transaction", null, false);
-        }
-        for (int attempt = 1; ; attempt++) {
-            try {
-                dynamo.transactWriteItems(b -> b.transactItems(items));
-                return -1;
-            } catch (TransactionCanceledException e) {
-                int failed = failedCondition(e);
-                if (failed >= 0) {
-                    return failed;
-                }
-                if (attempt >= MAX_ATTEMPTS) {
-                    throw new StoreException(what + ": transaction kept conflicting", e, true);
-                }
-                backoff(attempt);
-            } catch (SdkException e) {
-                throw translate(what, e);
-            }
-        }
-    }
-
-    private static void backoff(int attempt) {
-        try {
-            Thread.sleep(ThreadLocalRandom.current().nextLong(1, 5L * Math.min(attempt, 10)));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreException("interrupted", e, true);
-        }
+    private Set<String> run(NamedTransaction tx) {
+        return tx.run(dynamo, this::translate);
     }
 
     private TransactWriteItem put(Map<String, AttributeValue> item, String condition, Map<String, AttributeValue> vals) {
@@ -281,23 +375,54 @@ public final class DynamoMetadataStore implements MetadataStore {
         return TransactWriteItem.builder().put(p.build()).build();
     }
 
-    /** Raises a manifest's count: it is no longer a dangling candidate. Fails if the manifest is not recorded. */
-    private TransactWriteItem raise(String repo, Digest digest, String counter) {
-        return TransactWriteItem.builder().update(Update.builder().tableName(table).key(keyOf(repoPk(repo),
-                        manifestSk(digest)))
-                .updateExpression("ADD " + counter + " :one REMOVE gsi1pk, gsi1sk")
-                .conditionExpression("attribute_exists(pk)")
-                .expressionAttributeValues(Map.of(":one", n(1))).build()).build();
+    private static String counter(ManifestReferences.Kind kind) {
+        return switch (kind) {
+            case TAG -> "refTags";
+            case PIN -> "refPins";
+            case PARENT -> "refParents";
+        };
     }
 
-    /** Lowers a manifest's count and marks it a dangling candidate as of now. */
-    private TransactWriteItem lower(String repo, Digest digest, String counter, long now) {
-        return TransactWriteItem.builder().update(Update.builder().tableName(table).key(keyOf(repoPk(repo),
-                        manifestSk(digest)))
-                .updateExpression("ADD " + counter + " :minus SET gsi1pk = :d, gsi1sk = :since")
-                .conditionExpression("attribute_exists(pk)")
-                .expressionAttributeValues(Map.of(":minus", n(-1), ":d", s(DANGLING),
-                        ":since", s(danglingSortKey(now, repo, digest)))).build()).build();
+    /**
+     * One reference change core decided ({@link ManifestReferences}) as a transaction item on the
+     * manifest, conditional on it being recorded. A raise takes it out of the dangling candidates
+     * (it is referenced now); a lower makes it one as of {@code now} (it may have no reference
+     * left), so a manifest with no references always carries the sparse index key.
+     */
+    private TransactWriteItem change(String repo, ManifestReferences.Change c, long now) {
+        Update.Builder u = Update.builder().tableName(table).key(keyOf(repoPk(repo), manifestSk(c.manifest())))
+                .conditionExpression("attribute_exists(pk)");
+        if (c.raises()) {
+            u.updateExpression("ADD " + counter(c.kind()) + " :one REMOVE gsi1pk, gsi1sk")
+                    .expressionAttributeValues(Map.of(":one", n(1)));
+        } else {
+            u.updateExpression("ADD " + counter(c.kind()) + " :minus SET gsi1pk = :d, gsi1sk = :since")
+                    .expressionAttributeValues(Map.of(":minus", n(-1), ":d", s(DANGLING),
+                            ":since", s(danglingSortKey(now, repo, c.manifest()))));
+        }
+        return TransactWriteItem.builder().update(u.build()).build();
+    }
+
+    /** Adds the changes to {@code tx}, each named {@link ManifestReferences.Change#name()}. */
+    private void addChanges(NamedTransaction tx, String repo, List<ManifestReferences.Change> changes, long now) {
+        for (ManifestReferences.Change c : changes) {
+            tx.add(c.name(), change(repo, c, now));
+        }
+    }
+
+    /**
+     * What a failed change condition means: a raise named an unrecorded manifest
+     * ({@link MissingManifestException}); a lower, a broken index.
+     */
+    private static void failIfAChangeFailed(Set<String> failed, String repo, List<ManifestReferences.Change> changes) {
+        for (ManifestReferences.Change c : changes) {
+            if (failed.contains(c.name())) {
+                if (c.raises()) {
+                    throw new MissingManifestException(repo, c.manifest());
+                }
+                throw new StoreException(c.name() + ": not recorded in " + repo, null, false);
+            }
+        }
     }
 
     private static String danglingSortKey(long since, String repo, Digest digest) {
@@ -306,42 +431,50 @@ public final class DynamoMetadataStore implements MetadataStore {
 
     // ---- paging ----
 
-    private static String encodeToken(Map<String, AttributeValue> lastKey) {
-        if (lastKey == null || lastKey.isEmpty()) {
-            return null;
-        }
-        Map<String, String> plain = new LinkedHashMap<>();
-        lastKey.forEach((k, v) -> plain.put(k, v.s()));
-        try {
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(JSON.writeValueAsBytes(plain));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+    /** A token holding DynamoDB's last evaluated key, its attributes in name order. */
+    private static String encodeToken(String listing, Map<String, AttributeValue> lastKey) {
+        List<String> parts = new ArrayList<>();
+        new TreeMap<>(lastKey).forEach((k, v) -> {
+            parts.add(k);
+            parts.add(v.s());
+        });
+        return PageToken.encode(listing, parts);
     }
 
-    private static Map<String, AttributeValue> decodeToken(String token) {
+    /** The start key a token holds; it must name the partition being queried ({@code partitionAttr} = {@code partition}). */
+    private static Map<String, AttributeValue> decodeToken(String listing, String token, String partitionAttr,
+                                                           String partition) {
         if (token == null) {
             return null;
         }
-        try {
-            Map<String, String> plain = JSON.readValue(Base64.getUrlDecoder().decode(token),
-                    new TypeReference<Map<String, String>>() { });
-            Map<String, AttributeValue> key = new HashMap<>();
-            plain.forEach((k, v) -> key.put(k, s(v)));
-            return key;
-        } catch (java.io.IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("invalid page token", e);
+        List<String> parts = PageToken.decode(listing, token, -1);
+        if (parts.isEmpty() || parts.size() % 2 != 0) {
+            throw new InvalidPageTokenException(token);
         }
+        Map<String, AttributeValue> key = new HashMap<>();
+        for (int i = 0; i < parts.size(); i += 2) {
+            key.put(parts.get(i), s(parts.get(i + 1)));
+        }
+        AttributeValue p = key.get(partitionAttr);
+        if (p == null || !partition.equals(p.s()) || !key.containsKey("pk") || !key.containsKey("sk")) {
+            throw new InvalidPageTokenException(token);
+        }
+        return key;
     }
 
-    private <T> Page<T> query(QueryRequest.Builder q, int limit, String pageToken,
-                              Function<Map<String, AttributeValue>, T> row) {
-        q.tableName(table).limit(Page.checkLimit(limit)).exclusiveStartKey(decodeToken(pageToken));
+    /**
+     * Runs one page of a query of the partition {@code partitionAttr} = {@code partition}.
+     * Rows mapped to null are skipped (the page may come out short, even empty, with more to follow).
+     */
+    private <T> Page<T> query(String listing, QueryRequest.Builder q, String partitionAttr, String partition,
+                              int limit, String pageToken, Function<Map<String, AttributeValue>, T> row) {
+        q.tableName(table).limit(Page.checkLimit(limit))
+                .exclusiveStartKey(decodeToken(listing, pageToken, partitionAttr, partition));
         QueryResponse r;
         try {
             r = dynamo.query(q.build());
         } catch (SdkException e) {
-            throw translate("query", e);
+            throw translate("query " + listing, e);
         }
         List<T> items = new ArrayList<>();
         for (Map<String, AttributeValue> item : r.items()) {
@@ -350,7 +483,13 @@ public final class DynamoMetadataStore implements MetadataStore {
                 items.add(t);
             }
         }
-        return new Page<>(items, r.hasLastEvaluatedKey() ? encodeToken(r.lastEvaluatedKey()) : null);
+        return new Page<>(items, r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty()
+                ? encodeToken(listing, r.lastEvaluatedKey()) : null);
+    }
+
+    private <T> Page<T> queryPrefix(String listing, String pk, String skPrefix, int limit, String pageToken,
+                                    Function<Map<String, AttributeValue>, T> row) {
+        return query(listing, beginsWith(pk, skPrefix), "pk", pk, limit, pageToken, row);
     }
 
     private QueryRequest.Builder beginsWith(String pk, String skPrefix) {
@@ -368,9 +507,35 @@ public final class DynamoMetadataStore implements MetadataStore {
                 num(item, "pullCount", 0));
     }
 
+    private static String blobPk(Digest d) {
+        return "BLOB#" + d;
+    }
+
+    private static String refSk(String repo, Digest manifest) {
+        return "REF#" + repo + "#" + manifest;
+    }
+
+    /** A manifest's blob reference item: {@code BLOB#<blob>} / {@code REF#<repo>#<manifest>}. */
+    private TransactWriteItem putRef(Digest blob, String repo, Digest manifest) {
+        return put(values("pk", blobPk(blob), "sk", refSk(repo, manifest), "repo", repo, "manifest",
+                manifest.toString()), null, null);
+    }
+
+    private TransactWriteItem deleteRef(Digest blob, String repo, Digest manifest) {
+        return TransactWriteItem.builder().delete(Delete.builder().tableName(table)
+                .key(keyOf(blobPk(blob), refSk(repo, manifest))).build()).build();
+    }
+
     @Override
     public boolean putManifest(ManifestRecord r) {
         String repo = r.repository();
+        List<Digest> children = r.mirroredChildDigests();
+        List<Digest> blobs = r.blobDigests();
+        if (children.size() + blobs.size() > MAX_MANIFEST_REFERENCES) {
+            throw new StoreException("manifest " + r.digest() + " lists " + blobs.size() + " blobs and "
+                    + children.size() + " mirrored children; the DynamoDB index records at most "
+                    + MAX_MANIFEST_REFERENCES + " per manifest (one transaction)", null, false);
+        }
         if (get(repoPk(repo), manifestSk(r.digest())).isPresent()) {
             return false;
         }
@@ -383,34 +548,34 @@ public final class DynamoMetadataStore implements MetadataStore {
         long now = nowMicros();
         Map<String, AttributeValue> item = values("pk", repoPk(repo), "sk", manifestSk(r.digest()),
                 "doc", ManifestRecordJson.encode(r), "pullCount", r.pullCount(), "refTags", 0, "refPins", 0,
-                "refParents", 0, "gsi1pk", DANGLING, "gsi1sk", danglingSortKey(now, repo, r.digest()));
+                "refParents", 0, "gsi1pk", DANGLING, "gsi1sk", danglingSortKey(now, repo, r.digest()),
+                "blobRefs", SCHEMA_VERSION);
         if (r.lastPulled() != null) {
             item.put("lastPulled", n(Timestamps.toMicros(r.lastPulled())));
         }
-        List<TransactWriteItem> tx = new ArrayList<>();
-        tx.add(put(item, "attribute_not_exists(pk)", null));
-        List<Digest> children = r.mirroredChildDigests();
-        for (Digest c : children) {
-            tx.add(raise(repo, c, "refParents"));
+        NamedTransaction tx = transaction("put manifest " + r.digest());
+        tx.add("manifest", put(item, "attribute_not_exists(pk)", null));
+        List<ManifestReferences.Change> changes = ManifestReferences.recorded(r);
+        addChanges(tx, repo, changes, now);
+        for (Digest b : blobs) {
+            tx.add("blob " + b, putRef(b, repo, r.digest()));
         }
-        int failed = transact("put manifest " + r.digest(), tx);
-        if (failed == 0) {
+        Set<String> failed = run(tx);
+        if (failed.contains("manifest")) {
             return false;
         }
-        if (failed > 0) {
-            throw new MissingManifestException(repo, children.get(failed - 1));
-        }
+        failIfAChangeFailed(failed, repo, changes);
         return true;
     }
 
     @Override
     public Optional<ManifestRecord> getManifest(String repository, Digest digest) {
-        return get(repoPk(repository), manifestSk(digest)).map(DynamoMetadataStore::manifest);
+        return get(repoPk(repository), manifestSk(digest)).map(DynamoIndex::manifest);
     }
 
     @Override
     public Page<ManifestRecord> listManifests(String repository, int limit, String pageToken) {
-        return query(beginsWith(repoPk(repository), "MANIFEST#"), limit, pageToken, DynamoMetadataStore::manifest);
+        return queryPrefix("manifests", repoPk(repository), "MANIFEST#", limit, pageToken, DynamoIndex::manifest);
     }
 
     @Override
@@ -429,7 +594,8 @@ public final class DynamoMetadataStore implements MetadataStore {
     }
 
     private static boolean unreferenced(Map<String, AttributeValue> item) {
-        return num(item, "refTags", 0) == 0 && num(item, "refPins", 0) == 0 && num(item, "refParents", 0) == 0;
+        return new ManifestReferences.Counts(num(item, "refTags", 0), num(item, "refPins", 0),
+                num(item, "refParents", 0)).dangling();
     }
 
     @Override
@@ -439,7 +605,8 @@ public final class DynamoMetadataStore implements MetadataStore {
                 .expressionAttributeValues(Map.of(":d", s(DANGLING),
                         ":cutoff", s(pad(Timestamps.toMicros(danglingBefore)))));
         // Candidates that are referenced again are skipped (and cost a read each until their next count change).
-        return query(q, limit, pageToken, item -> unreferenced(item) ? manifest(item) : null);
+        return query("dangling", q, "gsi1pk", DANGLING, limit, pageToken,
+                item -> unreferenced(item) ? manifest(item) : null);
     }
 
     @Override
@@ -449,25 +616,23 @@ public final class DynamoMetadataStore implements MetadataStore {
             return false;
         }
         long now = nowMicros();
-        List<TransactWriteItem> tx = new ArrayList<>();
-        tx.add(TransactWriteItem.builder().delete(Delete.builder().tableName(table)
+        NamedTransaction tx = transaction("delete manifest " + digest);
+        tx.add("manifest", TransactWriteItem.builder().delete(Delete.builder().tableName(table)
                 .key(keyOf(repoPk(repository), manifestSk(digest)))
                 .conditionExpression("refTags = :zero AND refPins = :zero AND refParents = :zero "
                         + "AND gsi1pk = :d AND gsi1sk < :cutoff")
                 .expressionAttributeValues(Map.of(":zero", n(0), ":d", s(DANGLING),
                         ":cutoff", s(pad(Timestamps.toMicros(danglingBefore))))).build()).build());
-        List<Digest> children = m.get().mirroredChildDigests();
-        for (Digest c : children) {
-            tx.add(lower(repository, c, "refParents", now));
+        List<ManifestReferences.Change> changes = ManifestReferences.deleted(m.get());
+        addChanges(tx, repository, changes, now);
+        for (Digest b : m.get().blobDigests()) {
+            tx.add("blob " + b, deleteRef(b, repository, digest));
         }
-        int failed = transact("delete manifest " + digest, tx);
-        if (failed == 0) {
+        Set<String> failed = run(tx);
+        if (failed.contains("manifest")) {
             return false;
         }
-        if (failed > 0) {
-            throw new StoreException("index " + digest + " in " + repository + " names child "
-                    + children.get(failed - 1) + " that is not recorded", null, false);
-        }
+        failIfAChangeFailed(failed, repository, changes);
         return true;
     }
 
@@ -475,7 +640,7 @@ public final class DynamoMetadataStore implements MetadataStore {
     public Page<String> listRepositories(int limit, String pageToken) {
         QueryRequest.Builder q = QueryRequest.builder().consistentRead(true).keyConditionExpression("pk = :pk")
                 .expressionAttributeValues(Map.of(":pk", s("REPOS")));
-        return query(q, limit, pageToken, item -> str(item, "sk"));
+        return query("repositories", q, "pk", "REPOS", limit, pageToken, item -> str(item, "sk"));
     }
 
     // ---- tags ----
@@ -497,7 +662,7 @@ public final class DynamoMetadataStore implements MetadataStore {
     @Override
     public Page<TagRecord> listTags(String repository, int limit, String pageToken) {
         // Deleted tags stay as items without a digest (they keep the history's sequence) and are skipped.
-        return query(beginsWith(repoPk(repository), "TAG#"), limit, pageToken, item -> tagRecord(repository, item));
+        return queryPrefix("tags", repoPk(repository), "TAG#", limit, pageToken, item -> tagRecord(repository, item));
     }
 
     private TransactWriteItem historyPut(String repo, String tag, long seq, Digest old, Digest neu, long now,
@@ -514,80 +679,39 @@ public final class DynamoMetadataStore implements MetadataStore {
     }
 
     @Override
-    public TagUpdate setTag(String repository, String tag, Digest expected, Digest digest, String cause) {
-        Objects.requireNonNull(digest, "digest");
-        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-            Optional<Map<String, AttributeValue>> item = get(repoPk(repository), tagSk(tag));
-            Digest current = item.map(i -> digestOf(i, "digest")).orElse(null);
-            if (digest.equals(current)) {
-                return TagUpdate.UNCHANGED;
-            }
-            if (!Objects.equals(current, expected)) {
-                return TagUpdate.CONFLICT;
-            }
-            long seq = item.map(i -> num(i, "seq", 0)).orElse(0L);
-            long now = nowMicros();
-            List<TransactWriteItem> tx = new ArrayList<>();
-            tx.add(put(values("pk", repoPk(repository), "sk", tagSk(tag), "digest", digest.toString(),
-                            "updatedAt", now, "seq", seq + 1),
-                    item.isPresent() ? "seq = :seq" : "attribute_not_exists(pk)",
-                    item.isPresent() ? Map.of(":seq", n(seq)) : null));
-            tx.add(historyPut(repository, tag, seq + 1, current, digest, now, cause));
-            tx.add(raise(repository, digest, "refTags"));
-            if (current != null) {
-                tx.add(lower(repository, current, "refTags", now));
-            }
-            int failed = transact("set tag " + tag, tx);
-            if (failed < 0) {
-                return TagUpdate.UPDATED;
-            }
-            if (failed == 2) {
-                throw new MissingManifestException(repository, digest);
-            }
-            if (failed == 3) {
-                throw new StoreException("tag " + tag + " of " + repository + " points at unrecorded " + current,
-                        null, false);
-            }
-            // the tag moved since we read it: read again and decide
+    public boolean replaceTag(String repository, String tag, Digest current, Digest next, String cause) {
+        Optional<Map<String, AttributeValue>> item = get(repoPk(repository), tagSk(tag));
+        Digest now = item.map(i -> digestOf(i, "digest")).orElse(null);
+        if (!Objects.equals(now, current)) {
+            return false;
         }
-        throw new StoreException("set tag " + tag + ": kept conflicting", null, true);
-    }
-
-    @Override
-    public TagUpdate deleteTag(String repository, String tag, Digest expected, String cause) {
-        Objects.requireNonNull(expected, "expected");
-        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-            Optional<Map<String, AttributeValue>> item = get(repoPk(repository), tagSk(tag));
-            Digest current = item.map(i -> digestOf(i, "digest")).orElse(null);
-            if (current == null) {
-                return TagUpdate.UNCHANGED;
-            }
-            if (!current.equals(expected)) {
-                return TagUpdate.CONFLICT;
-            }
-            long seq = num(item.get(), "seq", 0);
-            long now = nowMicros();
-            List<TransactWriteItem> tx = new ArrayList<>();
-            tx.add(put(values("pk", repoPk(repository), "sk", tagSk(tag), "updatedAt", now, "seq", seq + 1),
-                    "seq = :seq", Map.of(":seq", n(seq))));
-            tx.add(historyPut(repository, tag, seq + 1, current, null, now, cause));
-            tx.add(lower(repository, current, "refTags", now));
-            int failed = transact("delete tag " + tag, tx);
-            if (failed < 0) {
-                return TagUpdate.UPDATED;
-            }
-            if (failed == 2) {
-                throw new StoreException("tag " + tag + " of " + repository + " points at unrecorded " + current,
-                        null, false);
-            }
+        // A deleted tag stays as an item without a digest, so its sequence (the history's order) goes on.
+        long seq = item.map(i -> num(i, "seq", 0)).orElse(0L);
+        long time = nowMicros();
+        Map<String, AttributeValue> tagItem = values("pk", repoPk(repository), "sk", tagSk(tag), "updatedAt", time,
+                "seq", seq + 1);
+        if (next != null) {
+            tagItem.put("digest", s(next.toString()));
         }
-        throw new StoreException("delete tag " + tag + ": kept conflicting", null, true);
+        NamedTransaction tx = transaction((next == null ? "delete" : "set") + " tag " + tag);
+        tx.add("tag", put(tagItem, item.isPresent() ? "seq = :seq" : "attribute_not_exists(pk)",
+                item.isPresent() ? Map.of(":seq", n(seq)) : null));
+        tx.add("history", historyPut(repository, tag, seq + 1, current, next, time, cause));
+        List<ManifestReferences.Change> changes = ManifestReferences.tagMove(current, next);
+        addChanges(tx, repository, changes, time);
+        Set<String> failed = run(tx);
+        if (failed.contains("tag") || failed.contains("history")) {
+            return false; // moved since we read it
+        }
+        failIfAChangeFailed(failed, repository, changes);
+        return true;
     }
 
     @Override
     public Page<TagEvent> tagHistory(String repository, String tag, int limit, String pageToken) {
         QueryRequest.Builder q = beginsWith(repoPk(repository), "TAGLOG#" + tag + "#").scanIndexForward(false);
-        return query(q, limit, pageToken, item -> new TagEvent(repository, tag, digestOf(item, "old"),
+        return query("history", q, "pk", repoPk(repository), limit, pageToken, item -> new TagEvent(repository, tag,
+                digestOf(item, "old"),
                 digestOf(item, "new"), time(item, "time"), str(item, "cause")));
     }
 
@@ -596,42 +720,39 @@ public final class DynamoMetadataStore implements MetadataStore {
     @Override
     public boolean addPin(String repository, Digest digest) {
         long now = nowMicros();
-        List<TransactWriteItem> tx = List.of(
-                put(values("pk", repoPk(repository), "sk", "PIN#" + digest, "time", now), "attribute_not_exists(pk)",
-                        null),
-                raise(repository, digest, "refPins"));
-        int failed = transact("pin " + digest, tx);
-        if (failed == 1 || (failed == 0 && getManifest(repository, digest).isEmpty())) {
-            throw new MissingManifestException(repository, digest);
-        }
-        return failed < 0;
+        NamedTransaction tx = transaction("pin " + digest)
+                .add("pin", put(values("pk", repoPk(repository), "sk", "PIN#" + digest, "time", now),
+                        "attribute_not_exists(pk)", null));
+        List<ManifestReferences.Change> changes = ManifestReferences.pinAdded(digest);
+        addChanges(tx, repository, changes, now);
+        Set<String> failed = run(tx);
+        failIfAChangeFailed(failed, repository, changes);
+        return failed.isEmpty(); // only "pin" failed: it was pinned already
     }
 
     @Override
     public boolean removePin(String repository, Digest digest) {
-        List<TransactWriteItem> tx = List.of(
-                TransactWriteItem.builder().delete(Delete.builder().tableName(table)
+        NamedTransaction tx = transaction("unpin " + digest)
+                .add("pin", TransactWriteItem.builder().delete(Delete.builder().tableName(table)
                         .key(keyOf(repoPk(repository), "PIN#" + digest))
-                        .conditionExpression("attribute_exists(pk)").build()).build(),
-                lower(repository, digest, "refPins", nowMicros()));
-        int failed = transact("unpin " + digest, tx);
-        if (failed == 1) {
-            throw new StoreException("pin of unrecorded manifest " + digest + " in " + repository, null, false);
+                        .conditionExpression("attribute_exists(pk)").build()).build());
+        List<ManifestReferences.Change> changes = ManifestReferences.pinRemoved(digest);
+        addChanges(tx, repository, changes, nowMicros());
+        Set<String> failed = run(tx);
+        if (failed.contains("pin")) {
+            return false; // no such pin, whether or not the manifest is recorded
         }
-        return failed < 0;
+        failIfAChangeFailed(failed, repository, changes);
+        return true;
     }
 
     @Override
     public Page<Pin> listPins(String repository, int limit, String pageToken) {
-        return query(beginsWith(repoPk(repository), "PIN#"), limit, pageToken, item -> new Pin(repository,
+        return queryPrefix("pins", repoPk(repository), "PIN#", limit, pageToken, item -> new Pin(repository,
                 Digest.parse(str(item, "sk").substring(4)), time(item, "time")));
     }
 
     // ---- blob records ----
-
-    private static String blobPk(Digest d) {
-        return "BLOB#" + d;
-    }
 
     @Override
     public boolean createBlobRecord(Digest digest, long size) {
@@ -680,6 +801,34 @@ public final class DynamoMetadataStore implements MetadataStore {
         }
     }
 
+    @Override
+    public Page<BlobReference> referencingManifests(Digest blob, int limit, String pageToken) {
+        requireCompleteReferences();
+        return queryPrefix("refs", blobPk(blob), "REF#", limit, pageToken, item -> new BlobReference(blob,
+                str(item, "repo"), Digest.parse(str(item, "manifest"))));
+    }
+
+    @Override
+    public boolean isReferencedIn(Digest blob, String repository) {
+        requireCompleteReferences();
+        return anyWithPrefix(blobPk(blob), "REF#" + repository + "#");
+    }
+
+    @Override
+    public boolean isReferenced(Digest blob) {
+        requireCompleteReferences();
+        return anyWithPrefix(blobPk(blob), "REF#");
+    }
+
+    /** One strongly consistent query for one key: whether any item of {@code pk} has a sort key starting with {@code prefix}. */
+    private boolean anyWithPrefix(String pk, String prefix) {
+        try {
+            return dynamo.query(beginsWith(pk, prefix).tableName(table).limit(1).build()).count() > 0;
+        } catch (SdkException e) {
+            throw translate("query " + pk, e);
+        }
+    }
+
     // ---- jobs ----
 
     private static Map<String, AttributeValue> jobItem(Job j) {
@@ -722,7 +871,7 @@ public final class DynamoMetadataStore implements MetadataStore {
     @Override
     public Optional<Job> getJob(String id) {
         long now = nowMicros();
-        return get("JOB#" + id, "JOB").filter(item -> num(item, "expiresAt", 0) > now).map(DynamoMetadataStore::job);
+        return get("JOB#" + id, "JOB").filter(item -> num(item, "expiresAt", 0) > now).map(DynamoIndex::job);
     }
 
     @Override
@@ -755,7 +904,7 @@ public final class DynamoMetadataStore implements MetadataStore {
         QueryRequest.Builder q = QueryRequest.builder().indexName(GSI).scanIndexForward(false)
                 .keyConditionExpression("gsi1pk = :jobs").filterExpression("expiresAt > :now")
                 .expressionAttributeValues(Map.of(":jobs", s(JOBS), ":now", n(nowMicros())));
-        return query(q, limit, pageToken, DynamoMetadataStore::job);
+        return query("jobs", q, "gsi1pk", JOBS, limit, pageToken, DynamoIndex::job);
     }
 
     // ---- sync rules ----
@@ -777,14 +926,14 @@ public final class DynamoMetadataStore implements MetadataStore {
 
     @Override
     public Optional<SyncRule> getSyncRule(String name) {
-        return get("RULES", name).map(DynamoMetadataStore::rule);
+        return get("RULES", name).map(DynamoIndex::rule);
     }
 
     @Override
     public Page<SyncRule> listSyncRules(int limit, String pageToken) {
         QueryRequest.Builder q = QueryRequest.builder().consistentRead(true).keyConditionExpression("pk = :pk")
                 .expressionAttributeValues(Map.of(":pk", s("RULES")));
-        return query(q, limit, pageToken, DynamoMetadataStore::rule);
+        return query("rules", q, "pk", "RULES", limit, pageToken, DynamoIndex::rule);
     }
 
     @Override

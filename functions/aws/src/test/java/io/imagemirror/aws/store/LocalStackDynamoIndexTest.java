@@ -5,7 +5,7 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 
 /** The metadata contract against LocalStack's DynamoDB; skipped (and reported skipped) without Docker. */
 @Testcontainers(disabledWithoutDocker = true)
-class LocalStackDynamoMetadataStoreTest extends DynamoMetadataStoreContractSetup {
+class LocalStackDynamoIndexTest extends DynamoIndexContractSetup {
     @Override
     Map<String, String> env() {
         return LocalStack.env();

@@ -1,8 +1,10 @@
 package io.imagemirror.aws.store;
 
-import io.imagemirror.store.MetadataStore;
 import io.imagemirror.store.MetadataStoreContract;
+import io.imagemirror.store.Storage;
+import io.imagemirror.store.InMemoryBlobStore;
 import io.imagemirror.store.TickingClock;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,7 +16,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  * keep apart by their own repository names). Subclasses say which server through {@link #env()}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class DynamoMetadataStoreContractSetup extends MetadataStoreContract {
+abstract class DynamoIndexContractSetup extends MetadataStoreContract {
 
     DynamoDbClient dynamo;
     String table;
@@ -25,7 +27,7 @@ abstract class DynamoMetadataStoreContractSetup extends MetadataStoreContract {
     void createTable() {
         dynamo = new AwsClients(env()).dynamoDb();
         table = TestServers.uniqueName("im-metadata-contract");
-        DynamoMetadataStore.createTable(dynamo, table);
+        DynamoIndex.createTable(dynamo, table);
     }
 
     @AfterAll
@@ -35,7 +37,8 @@ abstract class DynamoMetadataStoreContractSetup extends MetadataStoreContract {
     }
 
     @Override
-    protected MetadataStore newStore(TickingClock clock) {
-        return new DynamoMetadataStore(dynamo, table, clock);
+    protected Storage newStorage(TickingClock clock) {
+        return Storage.of(new InMemoryBlobStore(), new InMemoryBlobStore(), new DynamoIndex(dynamo, table, clock),
+                List.of());
     }
 }

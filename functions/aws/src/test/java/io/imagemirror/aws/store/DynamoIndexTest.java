@@ -1,0 +1,65 @@
+package io.imagemirror.aws.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.imagemirror.oci.MediaTypes;
+import io.imagemirror.store.BlobRef;
+import io.imagemirror.store.ManifestRecord;
+import io.imagemirror.store.StoreException;
+import java.util.ArrayList;
+import java.util.List;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+/** The metadata contract against dynoxide 1.2.1, plus the table design's specifics. */
+class DynamoIndexTest extends DynamoIndexContractSetup {
+
+    @Override
+    Map<String, String> env() {
+        return TestServers.env();
+    }
+
+    @Test
+    void tableHasTheSparseIndexAndTtl() {
+        var t = dynamo.describeTable(b -> b.tableName(table)).table();
+        assertThat(t.globalSecondaryIndexes()).extracting(g -> g.indexName()).containsExactly(DynamoIndex.GSI);
+        assertThat(dynamo.describeTimeToLive(b -> b.tableName(table)).timeToLiveDescription().attributeName())
+                .isEqualTo("ttl");
+    }
+
+    @Test
+    void taggedManifestLeavesTheDanglingIndex() {
+        var m = image(repo, "gsi");
+        manifests.putManifest(m);
+        Map<String, AttributeValue> key = Map.of("pk", AttributeValue.fromS("REPO#" + repo),
+                "sk", AttributeValue.fromS("MANIFEST#" + m.digest()));
+        assertThat(dynamo.getItem(b -> b.tableName(table).key(key)).item()).containsKey("gsi1pk");
+        tags.setTag(repo, "latest", null, m.digest(), "mirror");
+        var item = dynamo.getItem(b -> b.tableName(table).key(key)).item();
+        assertThat(item).doesNotContainKey("gsi1pk");
+        assertThat(item.get("refTags").n()).isEqualTo("1");
+    }
+
+    private ManifestRecord withBlobs(String name, int count) {
+        List<BlobRef> refs = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            refs.add(new BlobRef(digest(name + " layer " + i), i));
+        }
+        return new ManifestRecord(repo, digest(name), MediaTypes.OCI_MANIFEST, 1, refs.get(0).digest(), refs,
+                List.of(), null, null, null, java.util.Map.of(), clock.instant(), null, 0);
+    }
+
+    @Test
+    void aManifestAndItsReferencesFillOneTransactionAndNoMore() {
+        ManifestRecord full = withBlobs("full", DynamoIndex.MAX_MANIFEST_REFERENCES);
+        assertThat(manifests.putManifest(full)).isTrue();
+        assertThat(blobs.isReferencedIn(full.blobs().get(98).digest(), repo)).isTrue();
+        ManifestRecord tooMany = withBlobs("too many", DynamoIndex.MAX_MANIFEST_REFERENCES + 1);
+        assertThatThrownBy(() -> manifests.putManifest(tooMany)).isInstanceOf(StoreException.class)
+                .hasMessageContaining("lists 100 blobs").hasMessageContaining("at most 99 per manifest");
+        assertThat(manifests.getManifest(repo, tooMany.digest())).isEmpty();
+    }
+}
