@@ -122,6 +122,22 @@ class TagHistoryCausesTest extends MirrorTestBase {
     }
 
     @Test
+    void aQueuedRecordingAlsoRecordsWhatTheCacheServedWhenTheTagMovedOnMeanwhile() throws Exception {
+        TestImage served = TestImage.builder(7).build();
+        TestImage moved = TestImage.builder(8).build();
+        upstream.pusher().pushImage("cause/moving", "1", served);
+        upstream.pusher().pushImage("cause/moving", "1", moved);
+        Digest servedDigest = Digest.parse(served.digest());
+        jobs.submit(new PullThroughRecording(ref("cause/moving:1"), RepositoryName.of(upstream.hostPort(),
+                "cause/moving"), servedDigest));
+        drainQueue();
+        assertThat(metadata.getTag(repoKey("cause/moving"), "1")).hasValueSatisfying(
+                t -> assertThat(t.digest().toString()).isEqualTo(moved.digest()));
+        assertThat(causes("cause/moving", "1")).containsExactly("pull-through");
+        assertThat(metadata.getManifest(repoKey("cause/moving"), servedDigest)).as("served, so recorded").isPresent();
+    }
+
+    @Test
     void includeNonDistributableSurvivesTheQueue() throws Exception {
         Digest skipped = pushForeign(5, "skipped");
         Digest copied = pushForeign(6, "copied");
