@@ -151,7 +151,7 @@ public final class ImageMirror {
                     }
                     backOff(attempt);
                     run = new Run(repoKey, repository.path(), client(byDigest), MirrorListener.NONE,
-                            MirrorRequest.of(byDigest));
+                            MirrorRequest.of(byDigest, Cause.PULL_THROUGH));
                     run.afterASweep = true;
                 }
             }

@@ -25,7 +25,7 @@ import java.util.Objects;
  * sweep candidates; shared ones stay while any manifest references them.
  */
 public final class ImageRemover {
-    public static final String CAUSE = "rm";
+    public static final String CAUSE = io.imagemirror.store.Cause.RM.value();
 
     /** What one removal did, as docker prints it. */
     public record Outcome(List<String> untagged, List<String> deleted) {

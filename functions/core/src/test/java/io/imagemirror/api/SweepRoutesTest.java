@@ -10,6 +10,7 @@ import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.mirror.MirrorTestBase;
+import io.imagemirror.store.Cause;
 import io.imagemirror.sweep.SweepConfig;
 import io.imagemirror.sweep.SweepService;
 import io.imagemirror.testbed.TestImage;
@@ -39,9 +40,9 @@ class SweepRoutesTest extends MirrorTestBase {
     @Test
     void pruneDryRunListsWhatPruneDeletesAndSweepsShowsIt() throws Exception {
         upstream.pusher().pushImage("api/moved", "1", TestImage.builder(60).layer(3_000).build());
-        mirror.mirror(MirrorRequest.of(ref("api/moved:1")), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("api/moved:1"), Cause.CLI), MirrorListener.NONE);
         upstream.pusher().pushImage("api/moved", "1", TestImage.builder(61).layer(4_000).build());
-        mirror.mirror(MirrorRequest.of(ref("api/moved:1")), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("api/moved:1"), Cause.CLI), MirrorListener.NONE);
         MirrorApi api = new MirrorApi(new MirrorJobs(mirror, upstreams, metadata, id -> { }, Clock.systemUTC()),
                 new NameRouter(MirrorConfig.defaults()))
                 .withSweeps(new SweepService(storage, SweepConfig.DEFAULTS, Clock.systemUTC()));
@@ -85,7 +86,7 @@ class SweepRoutesTest extends MirrorTestBase {
     void deleteImagesUntagsOrRefusesWithTheReason() throws Exception {
         TestImage img = TestImage.builder(62).layer(1_000).build();
         upstream.pusher().pushImage("api/rm", "1", img);
-        mirror.mirror(MirrorRequest.of(ref("api/rm:1")), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("api/rm:1"), Cause.CLI), MirrorListener.NONE);
         MirrorApi api = new MirrorApi(new MirrorJobs(mirror, upstreams, metadata, id -> { }, Clock.systemUTC()),
                 new NameRouter(MirrorConfig.defaults()))
                 .withSweeps(new SweepService(storage, SweepConfig.DEFAULTS, Clock.systemUTC()));

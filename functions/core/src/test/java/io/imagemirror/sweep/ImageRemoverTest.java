@@ -7,6 +7,7 @@ import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.mirror.MirrorTestBase;
 import io.imagemirror.oci.Digest;
+import io.imagemirror.store.Cause;
 import io.imagemirror.reference.ImageReference;
 import io.imagemirror.store.TagEvent;
 import io.imagemirror.testbed.TestImage;
@@ -32,8 +33,8 @@ class ImageRemoverTest extends MirrorTestBase {
         TestImage img = TestImage.builder(80).layer(2_000).build();
         upstream.pusher().pushImage("rm/app", "1", img);
         upstream.pusher().pushImage("rm/app", "2", img);
-        mirror.mirror(MirrorRequest.of(ref("rm/app:1")), MirrorListener.NONE);
-        mirror.mirror(MirrorRequest.of(ref("rm/app:2")), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("rm/app:1"), Cause.CLI), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("rm/app:2"), Cause.CLI), MirrorListener.NONE);
         String repo = repoKey("rm/app");
 
         ImageRemover.Outcome untag = remover().remove(ref("rm/app:1"), false);
@@ -67,7 +68,7 @@ class ImageRemoverTest extends MirrorTestBase {
         TestImage arm = TestImage.builder(82).platform("linux", "arm64", "v8").layer(1_100).build();
         TestIndex index = TestIndex.of(TestImage.Format.OCI, List.of(amd, arm), false);
         upstream.pusher().pushIndex("rm/multi", "1", index);
-        mirror.mirror(MirrorRequest.of(ref("rm/multi:1")), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("rm/multi:1"), Cause.CLI), MirrorListener.NONE);
         String repo = repoKey("rm/multi");
         for (boolean force : new boolean[] {false, true}) {
             assertThatThrownBy(() -> remover().remove(byDigest("rm/multi", arm.digest()), force))

@@ -7,6 +7,7 @@ import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.mirror.MirrorTestBase;
 import io.imagemirror.oci.Digest;
+import io.imagemirror.store.Cause;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.InMemoryIndex;
 import io.imagemirror.store.ManifestRecord;
@@ -63,7 +64,7 @@ class SweeperTest extends MirrorTestBase {
     }
 
     private void mirrorTag(String ref) throws Exception {
-        mirror.mirror(MirrorRequest.of(ref(ref)), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref(ref), Cause.CLI), MirrorListener.NONE);
     }
 
     private static Set<String> digests(TestImage... images) {
