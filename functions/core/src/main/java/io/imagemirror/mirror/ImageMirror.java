@@ -516,6 +516,9 @@ public final class ImageMirror {
             if (config.isNonDistributable()) {
                 return new ConfigView(null, Map.of()); // recorded, not copied (foreign content)
             }
+            if (storage.blobIndex().getBlobRecord(config.digest()).isEmpty()) {
+                throw new SweptBlobException(config.digest()); // a concurrent sweep took it: the copy starts again
+            }
             throw new IOException("config " + config.digest() + " is not in the store after it was copied");
         }
         byte[] bytes;

@@ -206,23 +206,44 @@ class SweeperTest extends MirrorTestBase {
                 sweeps.incrementAndGet();
             }
         });
+        // At zero grace a sweep may take a blob or a fresh manifest a copy is about to reference:
+        // the copy then starts again, and after its attempts fails with a retryable error naming
+        // the swept blob (or manifest). What must never happen is a recorded tag missing anything.
+        int copied = 0;
+        int lost = 0;
         for (int round = 0; round < 12; round++) {
             for (int t = 0; t < 2; t++) {
                 TestImage img = images.get((round + t * 2) % images.size());
                 upstream.pusher().pushImage("race" + t, "latest", img);
-                mirrorTag("race" + t + ":latest");
+                try {
+                    mirrorTag("race" + t + ":latest");
+                    copied++;
+                } catch (io.imagemirror.mirror.MirrorException e) {
+                    assertThat(org.assertj.core.util.Throwables.getRootCause(e)).isInstanceOfAny(
+                            io.imagemirror.store.SweptBlobException.class,
+                            io.imagemirror.store.MissingManifestException.class);
+                    lost++;
+                }
+                if (metadata.getTag(repoKey("race" + t), "latest").isPresent()) {
+                    assertThatAllTagsAreWhole(repoKey("race" + t), "latest");
+                }
             }
         }
         stop.set(true);
         sweeping.join();
         assertThat(sweeps.get()).isGreaterThanOrEqualTo(3);
+        assertThat(copied).as("copies that stuck (%d lost to the sweeper)", lost).isPositive();
         for (int t = 0; t < 2; t++) {
-            assertThatAllTagsAreWhole(repoKey("race" + t), "latest");
+            if (metadata.getTag(repoKey("race" + t), "latest").isPresent()) {
+                assertThatAllTagsAreWhole(repoKey("race" + t), "latest");
+            }
         }
         // and a last sweep after the race leaves them whole too
         sweeper.run(Duration.ZERO, false, 3, Sweeper.Listener.NONE);
         for (int t = 0; t < 2; t++) {
-            assertThatAllTagsAreWhole(repoKey("race" + t), "latest");
+            if (metadata.getTag(repoKey("race" + t), "latest").isPresent()) {
+                assertThatAllTagsAreWhole(repoKey("race" + t), "latest");
+            }
         }
     }
 
