@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Every sweep, recorded as a job of kind {@value #KIND} (what {@code prune --status} and
@@ -48,6 +49,55 @@ public final class SweepRecords {
         jobs.createJob(job);
     }
 
+    /** The job holding the checkpoint of the sweep in progress (the AWS function's, across invocations). */
+    public static final String CHECKPOINT_ID = "sweep-checkpoint";
+
+    /** The sweep in progress, if one was saved and not cleared. */
+    public Optional<Sweeper.Checkpoint> checkpoint() {
+        return jobs.getJob(CHECKPOINT_ID).filter(j -> j.status() == JobStatus.RUNNING)
+                .map(j -> checkpointFromJson(j.request()));
+    }
+
+    /** Saves where the sweep in progress is. */
+    public void saveCheckpoint(Sweeper.Checkpoint c) {
+        Instant now = clock.instant();
+        Job job = new Job(CHECKPOINT_ID, KIND, JobStatus.RUNNING, checkpointJson(c), c.manifestsDeleted()
+                + c.blobsDeleted(), 0, null, null, c.startedAt(), now, now.plus(KEPT));
+        if (!jobs.updateJob(job, null)) {
+            jobs.createJob(job);
+        }
+    }
+
+    /** Forgets the checkpoint of a finished sweep (the next run starts a new one). */
+    public void clearCheckpoint() {
+        jobs.getJob(CHECKPOINT_ID).ifPresent(j -> jobs.updateJob(j.succeeded("{}", clock.instant()), JobStatus.RUNNING));
+    }
+
+    static String checkpointJson(Sweeper.Checkpoint c) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("startedAt", c.startedAt().toString());
+        n.put("cutoff", c.cutoff().toString());
+        n.put("phase", c.phase().name());
+        n.put("pageToken", c.pageToken());
+        n.put("manifestsDeleted", c.manifestsDeleted());
+        n.put("blobsDeleted", c.blobsDeleted());
+        n.put("bytesReclaimed", c.bytesReclaimed());
+        n.put("pages", c.pages());
+        return n.toString();
+    }
+
+    static Sweeper.Checkpoint checkpointFromJson(String json) {
+        try {
+            JsonNode n = JSON.readTree(json);
+            return new Sweeper.Checkpoint(Instant.parse(n.path("startedAt").asText()),
+                    Instant.parse(n.path("cutoff").asText()), Sweeper.Phase.valueOf(n.path("phase").asText()),
+                    n.hasNonNull("pageToken") ? n.get("pageToken").asText() : null, n.path("manifestsDeleted").asLong(),
+                    n.path("blobsDeleted").asLong(), n.path("bytesReclaimed").asLong(), n.path("pages").asInt());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The most recent sweeps, newest first. */
     public List<SweepReport> recent(int limit) {
         List<SweepReport> out = new ArrayList<>();
@@ -56,7 +106,8 @@ public final class SweepRecords {
         do {
             Page<Job> p = jobs.listJobs(100, token);
             for (Job j : p.items()) {
-                if (KIND.equals(j.kind()) && j.status() == JobStatus.SUCCEEDED && j.result() != null) {
+                if (KIND.equals(j.kind()) && j.status() == JobStatus.SUCCEEDED && j.result() != null
+                        && !j.id().equals(CHECKPOINT_ID)) {
                     out.add(fromJson(j.result()));
                     if (out.size() == limit) {
                         return out;

@@ -137,6 +137,11 @@ public final class Sweeper {
         return SweepReport.of(c, clock.instant(), dryRun);
     }
 
+    /** The report of a finished sweep ({@link Checkpoint#done()}), finished now. */
+    public SweepReport report(Checkpoint c) {
+        return SweepReport.of(c, clock.instant(), false);
+    }
+
     /** Runs one page of a real sweep and says where the next one starts. */
     public Checkpoint step(Checkpoint c, int pageSize, Listener listener) {
         return step(c, pageSize, listener, null, m -> true);
