@@ -13,6 +13,7 @@ import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.config.ConfigException;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.listing.MirrorViews;
 import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.oci.ErrorCode;
@@ -154,7 +155,7 @@ public final class LocalRuntime implements AutoCloseable {
     public ApiHandler routes(boolean loopbackListener) {
         NameRouter names = new NameRouter(config);
         DistributionApi registry = new DistributionApi(cache, storage.blobs(), names, false, Duration.ofMinutes(15));
-        MirrorApi mirrorApi = new MirrorApi(jobs, names);
+        MirrorApi mirrorApi = new MirrorApi(jobs, names, new MirrorViews(storage, names));
         String token = config.serveToken();
         return request -> {
             if (DistributionApi.handles(request.path())) {
