@@ -40,7 +40,7 @@ import java.util.Set;
  *   <li>labels (for {@code label=}): the config's; for an index those every stored platform has
  *       with the same value.</li>
  * </ul>
- * Repository names are shown as this mirror's clients write them ({@link NameRouter#clientName}:
+ * Repository names are shown as this mirror's clients write them ({@link NameRouter#displayName}:
  * {@code alpine} for {@code docker.io/library/alpine} when Docker Hub is the default upstream).
  * Thread-safe; each {@link Rows} is used by one thread.
  */
@@ -192,7 +192,7 @@ public final class ImageListing {
     /** The row of {@code record} under {@code tag} (null: untagged). */
     public ImageRow row(ManifestRecord record, String tag) {
         Summary s = summary(record);
-        return new ImageRow(record.repository(), names.clientName(record.repository()), tag, record.digest(), s.id(),
+        return new ImageRow(record.repository(), names.displayName(record.repository()), tag, record.digest(), s.id(),
                 s.created(), s.size(), s.labels(), record.recordedAt());
     }
 

@@ -86,7 +86,7 @@ public final class MirrorViews {
     public ObjectNode eventJson(TagEvent e) {
         ObjectNode o = JSON.createObjectNode();
         o.put("time", e.time().toString());
-        o.put("repository", names.clientName(e.repository()));
+        o.put("repository", names.displayName(e.repository()));
         o.put("tag", e.tag());
         o.put("from", e.oldDigest() == null ? null : e.oldDigest().toString());
         o.put("to", e.newDigest() == null ? null : e.newDigest().toString());
@@ -108,7 +108,7 @@ public final class MirrorViews {
         String repo = m.repository();
         ImageListing.Summary s = listing.summary(m);
         ObjectNode o = JSON.createObjectNode();
-        o.put("repository", names.clientName(repo));
+        o.put("repository", names.displayName(repo));
         o.put("repositoryKey", repo);
         o.put("digest", m.digest().toString());
         o.put("mediaType", m.mediaType());
@@ -253,7 +253,7 @@ public final class MirrorViews {
             List<String> items = repos.items();
             while (index < items.size()) {
                 String key = items.get(index++);
-                String name = names.clientName(key);
+                String name = names.displayName(key);
                 boolean isOfficial = key.startsWith(ReferenceGrammar.DOCKER_HUB + "/" + ReferenceGrammar.OFFICIAL_NAMESPACE
                         + "/") && key.indexOf('/', (ReferenceGrammar.DOCKER_HUB + "/library/").length()) < 0;
                 if ((name.contains(needle) || key.contains(needle)) && (official == null || official == isOfficial)) {

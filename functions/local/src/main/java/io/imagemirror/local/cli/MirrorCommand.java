@@ -63,7 +63,7 @@ final class MirrorCommand implements Callable<Integer> {
         for (String p : platforms) {
             wanted.add(Platform.parse(p));
         }
-        MirrorRequest request = new MirrorRequest(ref, wanted, allTags, referrers, nonDistributable, "mirror");
+        MirrorRequest request = new MirrorRequest(ref, wanted, allTags, referrers, nonDistributable, "cli");
         try (LocalRuntime rt = parent.runtime(config, false)) {
             MirrorListener progress = quiet || json ? MirrorListener.NONE
                     : System.console() != null ? new TerminalProgress(out) : new PlainProgress(out);
