@@ -287,13 +287,17 @@ public final class MirrorViews {
      * @param unsharedBytes what the images would take if no layer were shared: the sum of their SIZEs
      * @param dangling manifests no tag, pin or kept index references
      * @param reclaimableBytes bytes of blobs that only dangling manifests reference (what a prune frees)
+     * @param pulls manifests served to clients, counted over all manifest records
      */
     public record Usage(long repositories, long images, long tags, long manifests, long blobs, long storedBytes,
-                        long unsharedBytes, long dangling, long reclaimableBytes) {
+                        long unsharedBytes, long dangling, long reclaimableBytes, long pulls) {
 
-        /** Bytes layer sharing saved. */
+        /**
+         * Bytes layer sharing saved: what the images would take unshared, less what is stored for them
+         * (the stored bytes without those only dangling manifests hold).
+         */
         public long savedBytes() {
-            return Math.max(0, unsharedBytes - storedBytes);
+            return Math.max(0, unsharedBytes - (storedBytes - reclaimableBytes));
         }
 
         public ObjectNode toJson() {
@@ -308,6 +312,7 @@ public final class MirrorViews {
             o.put("savedBytes", savedBytes());
             o.put("dangling", dangling);
             o.put("reclaimableBytes", reclaimableBytes);
+            o.put("pulls", pulls);
             return o;
         }
     }
@@ -322,6 +327,7 @@ public final class MirrorViews {
         long[] tags = {0};
         long[] manifests = {0};
         long[] unshared = {0};
+        long[] pulls = {0};
         forEach((n, t) -> storage.manifestIndex().listRepositories(n, t), (String repo) -> {
             repositories[0]++;
             Set<Digest> named = new HashSet<>();
@@ -336,7 +342,10 @@ public final class MirrorViews {
                     unshared[0] += listing.summary(m).size();
                 });
             }
-            forEach((n, t) -> storage.manifestIndex().listManifests(repo, n, t), (ManifestRecord m) -> manifests[0]++);
+            forEach((n, t) -> storage.manifestIndex().listManifests(repo, n, t), (ManifestRecord m) -> {
+                manifests[0]++;
+                pulls[0] += m.pullCount();
+            });
         });
         long[] blobs = {0};
         long[] stored = {0};
@@ -371,7 +380,7 @@ public final class MirrorViews {
             }
         }
         return new Usage(repositories[0], images[0], tags[0], manifests[0], blobs[0], stored[0], unshared[0],
-                dangling.size(), reclaimable);
+                dangling.size(), reclaimable, pulls[0]);
     }
 
     /** Every item of a paged listing, a store page at a time. */

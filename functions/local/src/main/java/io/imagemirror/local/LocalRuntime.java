@@ -14,6 +14,7 @@ import io.imagemirror.config.ConfigException;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.listing.MirrorViews;
+import io.imagemirror.local.http.UiPages;
 import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.oci.ErrorCode;
@@ -149,7 +150,8 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     /**
-     * The HTTP routes of {@code serve}: {@code /v2} (read-only registry) and {@code /v1} (mirror jobs).
+     * The HTTP routes of {@code serve}: {@code /v2} (read-only registry), {@code /v1} (mirror jobs and
+     * the read-only views) and {@code /ui/} (a page over those views).
      * Writes to {@code /v1} are allowed only on a loopback listener or with the configured bearer token.
      */
     public ApiHandler routes(boolean loopbackListener) {
@@ -157,9 +159,13 @@ public final class LocalRuntime implements AutoCloseable {
         DistributionApi registry = new DistributionApi(cache, storage.blobs(), names, false, Duration.ofMinutes(15));
         MirrorApi mirrorApi = new MirrorApi(jobs, names, new MirrorViews(storage, names));
         String token = config.serveToken();
+        UiPages ui = new UiPages();
         return request -> {
             if (DistributionApi.handles(request.path())) {
                 return registry.handle(request);
+            }
+            if (UiPages.handles(request.path())) {
+                return ui.handle(request);
             }
             if (MirrorApi.handles(request.path())) {
                 if (!request.isRead() && !loopbackListener) {

@@ -49,6 +49,7 @@ final class DfCommand implements Callable<Integer> {
                 out.printf("%-26s%s (layer sharing saved %s)%n", "Without layer sharing",
                         HumanUnits.size(u.unsharedBytes()), HumanUnits.size(u.savedBytes()));
                 out.printf("%-26s%s%n", "Reclaimable (dangling)", HumanUnits.size(u.reclaimableBytes()));
+                out.printf("%-26s%d%n", "Pulls served", u.pulls());
             }
             out.flush();
             return 0;
