@@ -21,6 +21,7 @@ public final class ApiResponse implements AutoCloseable {
     private final byte[] bytes;
     private final InputStream stream;
     private final long length;
+    private String failure;
 
     private ApiResponse(int status, Map<String, String> headers, byte[] bytes, InputStream stream, long length) {
         this.status = status;
@@ -73,6 +74,20 @@ public final class ApiResponse implements AutoCloseable {
         h.put("Location", location.toString());
         h.put("Content-Length", "0");
         return new ApiResponse(status, h, new byte[0], null, 0);
+    }
+
+    /**
+     * Notes why this answer is a failure, for the carrier's one log line about the request (the
+     * client gets the error JSON; the operator gets the cause).
+     */
+    public ApiResponse failure(String cause) {
+        this.failure = cause;
+        return this;
+    }
+
+    /** The cause noted with {@link #failure(String)}, or null. */
+    public String failure() {
+        return failure;
     }
 
     /** Adds or replaces a header. */

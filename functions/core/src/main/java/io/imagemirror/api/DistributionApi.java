@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imagemirror.cache.NameRouter;
 import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.cache.Target;
+import io.imagemirror.oci.ContentMismatchException;
 import io.imagemirror.oci.Descriptor;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.EchoedInput;
@@ -40,7 +41,7 @@ import java.util.regex.Pattern;
 public final class DistributionApi implements ApiHandler {
 
     public static final String API_VERSION_HEADER = "Docker-Distribution-API-Version";
-    private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
+    private static final Pattern RANGE = Pattern.compile("(?i)bytes=(\\d*)-(\\d*)");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int DEFAULT_PAGE = 1000;
 
@@ -71,7 +72,10 @@ public final class DistributionApi implements ApiHandler {
         try {
             r = route(request);
         } catch (RegistryException e) {
-            r = error(e);
+            r = error(e).failure(e.getMessage());
+        } catch (ContentMismatchException e) {
+            r = ApiErrors.of(502, ErrorCode.UNKNOWN, "upstream sent content that does not match "
+                    + e.wantDigest() + "; nothing was stored").failure(e.getMessage());
         }
         return r.header(API_VERSION_HEADER, "registry/2.0");
     }
@@ -178,10 +182,24 @@ public final class DistributionApi implements ApiHandler {
         long first = range.map(ByteRange::first).orElse(0L);
         long length = range.map(r -> r.lengthWithin(size)).orElse(size);
         int status = range.isPresent() ? 206 : 200;
+        if (served instanceof PullThroughCache.Filling f && !req.isHead()) {
+            if (range.isPresent()) {
+                // Only the whole-blob stream may follow a fill: its last byte is withheld until the
+                // blob matched its digest, so a client never sees a clean end of unverified bytes. A
+                // range may end before the blob does, so it waits for the verified, stored blob.
+                f.fill().await();
+                served = new PullThroughCache.Stored(size);
+            } else {
+                // An upstream failure before the first byte is still answered with an error status.
+                f.fill().awaitFirstBytes();
+            }
+        }
         ApiResponse r;
         if (req.isHead()) {
             r = ApiResponse.headOnly(status, "application/octet-stream", length);
         } else if (served instanceof PullThroughCache.Filling f) {
+            // Once these headers are sent, a failure of the fill can only abort the transfer: the
+            // stream fails, the carrier drops the connection, the client sees a short body.
             r = ApiResponse.stream(status, "application/octet-stream", f.fill().open(first, length), length);
         } else {
             Optional<BlobStore.Content> content = blobs.open(digest, range.orElse(ByteRange.ALL));
@@ -197,7 +215,14 @@ public final class DistributionApi implements ApiHandler {
                 .header("ETag", "\"" + digest + "\"");
     }
 
-    /** {@code bytes=a-b}, {@code bytes=a-} or {@code bytes=-n}; anything else is ignored (whole blob), as HTTP allows. */
+    /**
+     * {@code bytes=a-b}, {@code bytes=a-} or {@code bytes=-n}, as RFC 9110 section 14 reads them: a
+     * header that does not parse (another unit, several ranges, {@code b < a}) is ignored and the
+     * whole blob is served; a range that starts at or past the end is unsatisfiable (416). Numbers
+     * of any length are accepted: one too large for a {@code long} is past any blob's end.
+     *
+     * @throws RangeNotSatisfiableException when no byte of the blob is in the range
+     */
     static Optional<ByteRange> parseRange(Optional<String> header, long size) {
         if (header.isEmpty()) {
             return Optional.empty();
@@ -206,26 +231,32 @@ public final class DistributionApi implements ApiHandler {
         if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
             return Optional.empty();
         }
-        long first;
-        long last;
         if (m.group(1).isEmpty()) {
-            long suffix = Long.parseLong(m.group(2));
-            if (suffix == 0) {
-                throw new RangeNotSatisfiableException(ByteRange.of(size, size), size);
+            long suffix = decimal(m.group(2));
+            if (suffix == 0 || size == 0) {
+                throw new RangeNotSatisfiableException(ByteRange.from(size), size);
             }
-            first = Math.max(0, size - suffix);
-            last = size - 1;
-        } else {
-            first = Long.parseLong(m.group(1));
-            last = m.group(2).isEmpty() ? size - 1 : Math.min(Long.parseLong(m.group(2)), size - 1);
-            if (!m.group(2).isEmpty() && Long.parseLong(m.group(2)) < first) {
-                return Optional.empty();
-            }
+            return Optional.of(ByteRange.of(Math.max(0, size - suffix), size - 1));
+        }
+        long first = decimal(m.group(1));
+        long last = m.group(2).isEmpty() ? Long.MAX_VALUE : decimal(m.group(2));
+        if (last < first) {
+            return Optional.empty(); // an invalid range-spec: the header is ignored
         }
         if (first >= size) {
             throw new RangeNotSatisfiableException(ByteRange.from(first), size);
         }
-        return Optional.of(ByteRange.of(first, last));
+        return Optional.of(ByteRange.of(first, Math.min(last, size - 1)));
+    }
+
+    /** A run of digits as a number; one beyond {@code Long.MAX_VALUE} saturates (it is past any end). */
+    private static long decimal(String digits) {
+        int i = 0;
+        while (i < digits.length() - 1 && digits.charAt(i) == '0') {
+            i++;
+        }
+        String d = digits.substring(i);
+        return d.length() > 18 ? Long.MAX_VALUE : Long.parseLong(d);
     }
 
     private ApiResponse tags(ApiRequest req, Target target, String name) throws IOException {
@@ -334,21 +365,47 @@ public final class DistributionApi implements ApiHandler {
             return ApiResponse.json(404, OciError.toJson(List.of(OciError.of(ErrorCode.NAME_UNKNOWN,
                     "repository does not exist upstream or needs credentials the mirror is not configured with"))));
         }
-        int status;
-        if (code != ErrorCode.UNKNOWN) {
-            status = code.httpStatus();
-        } else if (e.status() == 0 || e.status() >= 500) {
-            status = 502; // upstream unreachable or failing, nothing stored to serve
-        } else {
-            status = e.status();
+        int status = upstreamTroubleStatus(e);
+        if (status == 0) {
+            status = code != ErrorCode.UNKNOWN ? code.httpStatus() : e.status();
         }
         // Our own refusals carry only the code's stock text in the error list; their message says why.
         String message = errors.isEmpty() || errors.get(0).message() == null
                 || errors.get(0).message().equals(code.defaultMessage()) ? e.getMessage() : errors.get(0).message();
-        if (status == 502) {
+        if (status >= 502) {
             message = "upstream unavailable and nothing stored: " + e.getMessage();
         }
-        return ApiResponse.json(status, OciError.toJson(List.of(OciError.of(code, message))));
+        ApiResponse r = ApiResponse.json(status, OciError.toJson(List.of(OciError.of(code, message))));
+        if (status == 503 && e.retryAfter().isPresent()) {
+            r.header("Retry-After", Long.toString(Math.max(1, e.retryAfter().get().toSeconds())));
+        }
+        return r;
+    }
+
+    /**
+     * The status for trouble on upstream's side, or 0 when the failure is an answer to pass on (404,
+     * a refusal): 503 when upstream was busy or throttling us (with its {@code Retry-After}), 504
+     * when it did not answer in time, 502 for anything else it did wrong.
+     */
+    private static int upstreamTroubleStatus(RegistryException e) {
+        if (e.hasCode(ErrorCode.RANGE_INVALID)) {
+            return 502; // upstream answered our resume with the wrong range
+        }
+        if (e.status() == 429 || e.status() == 503 || e.hasCode(ErrorCode.TOOMANYREQUESTS)) {
+            return 503;
+        }
+        if (e.status() == 0 && e.isRetryable()) {
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                if (c instanceof java.net.SocketTimeoutException || c instanceof java.io.InterruptedIOException) {
+                    return 504;
+                }
+            }
+            return 502; // unreachable, reset, cut short after every resume
+        }
+        if (e.status() >= 500 || (e.status() == 0 && e.hasCode(ErrorCode.UNKNOWN))) {
+            return 502;
+        }
+        return 0;
     }
 
     private static String ns(ApiRequest req) {

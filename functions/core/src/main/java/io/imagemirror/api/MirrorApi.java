@@ -13,8 +13,6 @@ import io.imagemirror.oci.RegistryException;
 import io.imagemirror.reference.InvalidReferenceException;
 import io.imagemirror.store.Job;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
@@ -82,13 +80,16 @@ public final class MirrorApi implements ApiHandler {
     }
 
     private ApiResponse submit(ApiRequest request) throws IOException {
-        byte[] body = readCapped(request.body());
-        if (body == null) {
-            return ApiErrors.of(413, ErrorCode.SIZE_INVALID, "request body larger than " + MAX_BODY + " bytes");
+        String body;
+        try {
+            request.requireSameOrigin();
+            body = request.jsonBody(MAX_BODY);
+        } catch (RequestRefusedException e) {
+            return e.response();
         }
         MirrorRequest mirrorRequest;
         try {
-            mirrorRequest = MirrorJobRequest.parse(new String(body, StandardCharsets.UTF_8), names::resolve);
+            mirrorRequest = MirrorJobRequest.parse(body, names::resolve);
         } catch (InvalidReferenceException e) {
             return ApiErrors.of(400, ErrorCode.NAME_INVALID, e.getMessage());
         } catch (IllegalArgumentException e) {
@@ -105,11 +106,6 @@ public final class MirrorApi implements ApiHandler {
         o.put("jobId", job.id());
         o.put("status", "/v1/jobs/" + job.id());
         return ApiResponse.json(202, o.toString()).header("Location", "/v1/jobs/" + job.id());
-    }
-
-    private static byte[] readCapped(InputStream in) throws IOException {
-        byte[] b = in.readNBytes(MAX_BODY + 1);
-        return b.length > MAX_BODY ? null : b;
     }
 
     /** A job as the API shows it. */

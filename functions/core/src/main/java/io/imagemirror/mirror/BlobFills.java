@@ -106,7 +106,21 @@ public final class BlobFills {
             }
             return theirs.joined();
         }
+        // Won the slot. Another fill of this digest may have stored, recorded and retired between
+        // the caller's look at the store and the look at the fills in flight: look again before
+        // fetching, now that no other fill can start, so a blob is fetched once.
+        boolean stored;
+        try {
+            stored = blobs.exists(digest);
+        } catch (RuntimeException e) {
+            stored = false; // the store cannot say: fetch, and let its put report what is wrong
+        }
+        if (stored) {
+            mine.foundStored();
+            return mine;
+        }
         mine.owned = true;
+        mine.decide(false);
         if (spoolDir == null) {
             try {
                 mine.runDirect(source);
@@ -137,6 +151,9 @@ public final class BlobFills {
         /** The source reached its end and its stream verified digest and size: the spool holds the blob. */
         private boolean verified;
         private boolean finished;
+
+        /** Null until the owner decided; true when it found the blob already stored and fetched nothing. */
+        private Boolean foundStored;
 
         /** The fill this handle joined, or null when this is the fill itself. */
         private final Fill joinedTo;
@@ -183,6 +200,76 @@ public final class BlobFills {
             } catch (java.util.concurrent.CompletionException e) {
                 Throwable c = e.getCause();
                 throw c instanceof IOException io ? io : new IOException(c.getMessage(), c);
+            }
+        }
+
+        private synchronized void decide(boolean stored) {
+            foundStored = stored;
+            notifyAll();
+        }
+
+        /** Whether the owner found the blob stored after winning the slot; waits the moment it takes to look. */
+        private boolean storedBeforeFetch() throws IOException {
+            synchronized (this) {
+                while (foundStored == null) {
+                    try {
+                        wait(1000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("interrupted waiting for " + digest);
+                    }
+                }
+                return foundStored;
+            }
+        }
+
+        /** The blob was stored by a fill that ended just before this one won the slot: nothing to fetch. */
+        private void foundStored() throws IOException {
+            try {
+                record(); // touch it, as a mirror finding it present would
+            } finally {
+                if (spool != null) {
+                    removeSpool();
+                }
+                retire();
+                synchronized (this) {
+                    verified = true;
+                    finished = true;
+                    notifyAll();
+                }
+                decide(true);
+                done.complete(0L);
+            }
+        }
+
+        /**
+         * Waits until the fill has bytes a reader may have, or has ended (spooled fills only), so a
+         * server can answer an upstream failure that comes before the first byte with an error
+         * status instead of a transfer it has to abort.
+         *
+         * @throws IOException the fill's own failure (a {@code RegistryException} from upstream, a
+         *     {@code ContentMismatchException}, or the store's error)
+         */
+        public void awaitFirstBytes() throws IOException {
+            if (joinedTo != null) {
+                joinedTo.awaitFirstBytes();
+                return;
+            }
+            if (storedBeforeFetch()) {
+                return;
+            }
+            synchronized (this) {
+                while (releasable() <= 0 && failure == null && !verified) {
+                    try {
+                        wait(1000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("interrupted waiting for " + digest);
+                    }
+                }
+                if (failure != null && !verified) {
+                    throw failure;
+                }
             }
         }
 
@@ -282,6 +369,9 @@ public final class BlobFills {
             if (spool == null) {
                 throw new IllegalStateException("fill of " + digest + " is not spooled");
             }
+            if (storedBeforeFetch()) {
+                return openStored(offset, length);
+            }
             if (length == 0) {
                 await();
                 return InputStream.nullInputStream();
@@ -291,10 +381,17 @@ public final class BlobFills {
             } catch (java.nio.file.NoSuchFileException done) {
                 // The fill finished and removed its spool between lookup and open: read the stored blob.
                 await();
-                return blobs.open(digest, io.imagemirror.store.ByteRange.of(offset, offset + length - 1))
-                        .orElseThrow(() -> new IOException("blob " + digest + " vanished after its fill"))
-                        .stream();
+                return openStored(offset, length);
             }
+        }
+
+        private InputStream openStored(long offset, long length) throws IOException {
+            if (length == 0) {
+                return InputStream.nullInputStream();
+            }
+            return blobs.open(digest, io.imagemirror.store.ByteRange.of(offset, offset + length - 1))
+                    .orElseThrow(() -> new IOException("blob " + digest + " vanished after its fill"))
+                    .stream();
         }
 
         /**

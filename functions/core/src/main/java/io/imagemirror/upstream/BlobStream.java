@@ -80,8 +80,16 @@ final class BlobStream extends InputStream implements io.imagemirror.oci.Verifie
                     reopen();
                 }
                 return in.read(b, off, len);
-            } catch (ContentMismatchException | RegistryException e) {
-                close(); // wrong bytes or a definite refusal: asking again cannot help
+            } catch (ContentMismatchException e) {
+                if (e.kind() != ContentMismatchException.Kind.TOO_SHORT) {
+                    close(); // wrong bytes: asking again cannot help
+                    throw e;
+                }
+                // The response ended cleanly before the blob did (a Content-Length smaller than the
+                // blob): a short read like any other, resumed from the last verified byte.
+                noteFailure(e);
+            } catch (RegistryException e) {
+                close(); // a definite refusal: asking again cannot help
                 throw e;
             } catch (IOException e) {
                 if (Thread.currentThread().isInterrupted()) {

@@ -61,6 +61,50 @@ class MirrorApiTest extends MirrorTestBase {
         assertThat(done.at("/result/images/0/digest").asText()).isEqualTo(img.digest());
     }
 
+    ApiResponse post(MirrorApi api, Map<String, List<String>> headers, String body) throws Exception {
+        return api.handle(new ApiRequest("POST", "/v1/mirror", Map.of(), headers,
+                new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), true));
+    }
+
+    /** Issue 15 item 5: the checks live in the core request handling, so Lambda's MirrorApi has them too. */
+    @Test
+    void writesNeedJsonFromTheServersOwnOriginWithNothingAfterIt() throws Exception {
+        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, upstreams, metadata, queued::add, Clock.systemUTC()), new NameRouter(MirrorConfig.defaults()));
+        String ok = "{\"image\":\"" + upstream.hostPort() + "/api/app:1\"}";
+        List<String> json = List.of("application/json");
+        List<String> host = List.of("mirror.example:5000");
+
+        ApiResponse plain = post(api, Map.of("Content-Type", List.of("text/plain")), ok);
+        assertThat(plain.status()).isEqualTo(415);
+        assertThat(json(plain).at("/errors/0/message").asText()).contains("application/json");
+        assertThat(post(api, Map.of(), ok).status()).isEqualTo(415);
+        assertThat(post(api, Map.of("Content-Type", List.of("application/json; charset=latin1")), ok).status())
+                .isEqualTo(415);
+
+        ApiResponse crossOrigin = post(api, Map.of("Content-Type", json, "Host", host,
+                "Origin", List.of("https://evil.example")), ok);
+        assertThat(crossOrigin.status()).isEqualTo(403);
+        assertThat(json(crossOrigin).at("/errors/0/code").asText()).isEqualTo("DENIED");
+        assertThat(post(api, Map.of("Content-Type", json, "Origin", List.of("http://mirror.example:5000")), ok)
+                .status()).as("an Origin without a Host to compare with").isEqualTo(403);
+        assertThat(post(api, Map.of("Content-Type", json, "Sec-Fetch-Site", List.of("cross-site")), ok).status())
+                .isEqualTo(403);
+
+        ApiResponse trailing = post(api, Map.of("Content-Type", json), ok + " x");
+        assertThat(trailing.status()).isEqualTo(400);
+        assertThat(json(trailing).at("/errors/0/message").asText()).contains("after its JSON value");
+        assertThat(post(api, Map.of("Content-Type", json), ok + ok).status()).isEqualTo(400);
+        assertThat(post(api, Map.of("Content-Type", json), "").status()).isEqualTo(400);
+        assertThat(queued).isEmpty();
+
+        assertThat(post(api, Map.of("Content-Type", List.of("Application/JSON; charset=UTF-8"), "Host", host,
+                "Origin", List.of("http://mirror.example:5000"), "Sec-Fetch-Site", List.of("same-origin")),
+                ok + "\n").status()).isEqualTo(202);
+        assertThat(post(api, Map.of("Content-Type", json, "Host", List.of("mirror.example"),
+                "Origin", List.of("https://mirror.example")), ok).status()).isEqualTo(202);
+        assertThat(queued).hasSize(2);
+    }
+
     @Test
     void badRequestsAreOciErrors() throws Exception {
         MirrorApi api = new MirrorApi(new MirrorJobs(mirror, upstreams, metadata, queued::add, Clock.systemUTC()), new NameRouter(MirrorConfig.defaults()));
@@ -82,6 +126,8 @@ class MirrorApiTest extends MirrorTestBase {
 
         ApiResponse tooBig = call(api, "POST", "/v1/mirror", "x".repeat(MirrorApi.MAX_BODY + 1));
         assertThat(tooBig.status()).isEqualTo(413);
+
+        assertThat(tooBig.header("Content-Type")).isEqualTo("application/json");
 
         assertThat(call(api, "GET", "/v1/mirror", null).status()).isEqualTo(405);
         assertThat(call(api, "GET", "/v1/jobs/unknown", null).status()).isEqualTo(404);

@@ -47,6 +47,11 @@ class BlobFillsTest {
 
     /** A source that hands out its bytes slowly, in steps gated by a latch, verifying at the end. */
     static BlobFills.Source slow(byte[] bytes, CountDownLatch gate, AtomicInteger opens) {
+        return slow(bytes, gate, opens, new CountDownLatch(1));
+    }
+
+    /** As above; {@code atGate} is counted down when the source stops at the gate. */
+    static BlobFills.Source slow(byte[] bytes, CountDownLatch gate, AtomicInteger opens, CountDownLatch atGate) {
         return () -> {
             opens.incrementAndGet();
             InputStream raw = new InputStream() {
@@ -60,6 +65,7 @@ class BlobFillsTest {
                 @Override
                 public int read(byte[] b, int off, int len) throws IOException {
                     if (pos == bytes.length / 2) {
+                        atGate.countDown();
                         try {
                             gate.await();
                         } catch (InterruptedException e) {
@@ -86,7 +92,8 @@ class BlobFillsTest {
         BlobFills fills = new BlobFills(blobs, metadata, spool, executor);
         CountDownLatch gate = new CountDownLatch(1);
         AtomicInteger opens = new AtomicInteger();
-        BlobFills.Fill first = fills.fill(d, bytes.length, slow(bytes, gate, opens));
+        CountDownLatch atGate = new CountDownLatch(1);
+        BlobFills.Fill first = fills.fill(d, bytes.length, slow(bytes, gate, opens, atGate));
         BlobFills.Fill second = fills.fill(d, bytes.length, slow(bytes, gate, opens));
         assertThat(first.owned()).isTrue();
         assertThat(second.owned()).isFalse();
@@ -95,8 +102,11 @@ class BlobFillsTest {
             reads.add(executor.submit(() -> first.open(0, bytes.length).readAllBytes()));
         }
         Future<byte[]> tail = executor.submit(() -> first.open(250_000, 50_000).readAllBytes());
-        Thread.sleep(100);
-        assertThat(reads).noneMatch(Future::isDone); // they wait at the gate, half-way
+        // The source is held half-way: no reader can have its bytes yet, whatever the scheduling
+        // (an event, not a pause, shows it).
+        assertThat(atGate.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(reads).noneMatch(Future::isDone);
+        assertThat(tail.isDone()).isFalse();
         gate.countDown();
         for (Future<byte[]> f : reads) {
             assertThat(f.get()).isEqualTo(bytes);
@@ -133,6 +143,43 @@ class BlobFillsTest {
         assertThatThrownBy(fill::await).isInstanceOf(IOException.class);
         assertThat(blobs.exists(d)).isFalse();
         assertThat(fills.inProgress(d)).isEmpty();
+    }
+
+    /**
+     * The window of issue 15 item 7, forced: a caller looks at the store (absent), then a fill of the
+     * same blob stores, records and retires, then the caller looks at the fills in flight (none) and
+     * starts its own. That fill must find the stored blob instead of fetching it a second time.
+     */
+    @Test
+    void aFillThatWinsTheSlotAfterAnotherStoredTheBlobFetchesNothing() throws Exception {
+        for (Path spoolDir : new Path[] {spool, null}) {
+            InMemoryBlobStore store = new InMemoryBlobStore();
+            byte[] bytes = data(120_000);
+            Digest d = Digest.sha256(bytes);
+            BlobFills fills = new BlobFills(store, metadata, spoolDir, executor);
+            AtomicInteger opens = new AtomicInteger();
+            CountDownLatch gate = new CountDownLatch(1);
+
+            // the caller's first look: not stored
+            assertThat(store.exists(d)).isFalse();
+            // meanwhile another request's fill runs to its end (stored, recorded, retired)
+            Future<BlobFills.Fill> other = executor.submit(() -> fills.fill(d, bytes.length, slow(bytes, gate, opens)));
+            gate.countDown();
+            other.get().await();
+            // the caller's second look: nothing in flight any more
+            assertThat(fills.inProgress(d)).isEmpty();
+            BlobFills.Fill late = fills.fill(d, bytes.length, slow(bytes, new CountDownLatch(0), opens));
+
+            assertThat(late.await()).isZero();
+            assertThat(late.owned()).isFalse();
+            assertThat(opens).as("upstream opens with spool " + spoolDir).hasValue(1);
+            if (spoolDir != null) {
+                assertThat(late.open(0, bytes.length).readAllBytes()).isEqualTo(bytes);
+                assertThat(late.open(100, 10).readAllBytes()).isEqualTo(Arrays.copyOfRange(bytes, 100, 110));
+                late.awaitFirstBytes();
+            }
+            assertThat(fills.inProgress(d)).isEmpty();
+        }
     }
 
     @Test

@@ -322,6 +322,31 @@ public abstract class MetadataStoreContract {
                 .containsExactlyElementsOf(names);
     }
 
+    @Test
+    void referencesStayWithinOneRepository() {
+        ManifestRecord elsewhere = image(otherRepo, "elsewhere");
+        manifests.putManifest(elsewhere);
+        // the same digest recorded in another repository does not satisfy a tag, a pin or an index here
+        assertThatThrownBy(() -> tags.setTag(repo, "x", null, elsewhere.digest(), "mirror"))
+                .isInstanceOf(MissingManifestException.class);
+        assertThatThrownBy(() -> pins.addPin(repo, elsewhere.digest())).isInstanceOf(MissingManifestException.class);
+        ManifestRecord child = image(repo, "elsewhere");
+        ManifestRecord idx = index(repo, "idx elsewhere", child);
+        assertThatThrownBy(() -> manifests.putManifest(idx)).isInstanceOf(MissingManifestException.class);
+        assertThat(blobs.isReferencedIn(elsewhere.configDigest(), repo)).isFalse();
+        assertThat(danglingIn(otherRepo)).contains(elsewhere.digest());
+    }
+
+    @Test
+    void aPullChangesNeitherDanglingNorTheRecord() {
+        ManifestRecord m = image(repo, "pulled dangling");
+        manifests.putManifest(m);
+        manifests.recordPull(repo, m.digest());
+        assertThat(danglingIn(repo)).containsExactly(m.digest());
+        ManifestRecord back = manifests.getManifest(repo, m.digest()).orElseThrow();
+        assertThat(back.withPulls(null, 0)).isEqualTo(m);
+    }
+
     // ---- pins ----
 
     @Test

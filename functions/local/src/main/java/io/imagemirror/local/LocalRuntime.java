@@ -52,6 +52,7 @@ public final class LocalRuntime implements AutoCloseable {
     private final Storage storage;
     private final ExecutorService blobPool;
     private final ExecutorService background;
+    private final BlobFills fills;
     private final ImageMirror mirror;
     private final MirrorJobs jobs;
     private final PullThroughCache cache;
@@ -69,7 +70,7 @@ public final class LocalRuntime implements AutoCloseable {
         this.background = Executors.newFixedThreadPool(Math.max(4, config.parallelism()), named("background"));
         Upstreams upstreams = new Upstreams(config.toUpstreamList(), credentials(config), RegistryClient.defaultHttpClient(),
                 clock, RetryPolicy.defaults());
-        BlobFills fills = new BlobFills(storage.blobs(), storage.blobIndex(), spoolDir, background);
+        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), spoolDir, background);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
         this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), id -> background.execute(() -> runJob(id)), clock);
         this.cache = new PullThroughCache(mirror, upstreams, fills, storage, config.tagTtl(), background, clock,
@@ -131,6 +132,11 @@ public final class LocalRuntime implements AutoCloseable {
 
     public MirrorConfig config() {
         return config;
+    }
+
+    /** The blob fills the mirror and the cache share (one upstream fetch per blob in this process). */
+    public BlobFills fills() {
+        return fills;
     }
 
     public ImageMirror mirror() {
@@ -199,6 +205,14 @@ public final class LocalRuntime implements AutoCloseable {
     public void close() {
         blobPool.shutdownNow();
         background.shutdownNow();
+        // Copies cancelled by a failed mirror are interrupted, not ended: let them reach the finally
+        // that removes their part file before the process exits (the next open clears what is left).
+        try {
+            blobPool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+            background.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         storage.close();
     }
 }

@@ -33,7 +33,10 @@ class LocalRuntimeTest {
     }
 
     static ApiRequest post(String body, String authorization) {
-        Map<String, List<String>> h = authorization == null ? Map.of() : Map.of("Authorization", List.of(authorization));
+        Map<String, List<String>> h = new java.util.HashMap<>(Map.of("Content-Type", List.of("application/json")));
+        if (authorization != null) {
+            h.put("Authorization", List.of(authorization));
+        }
         return new ApiRequest("POST", "/v1/mirror", Map.of(), h,
                 new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), false);
     }
@@ -62,6 +65,43 @@ class LocalRuntimeTest {
         try (LocalRuntime rt = runtime(MirrorConfig.defaults())) {
             ApiResponse r = rt.routes(true).handle(post("{nope", null));
             assertThat(r.status()).isEqualTo(400);
+        }
+    }
+
+    /**
+     * Issue 15 item 5, over the real server: what a web page can send to a loopback listener without
+     * a CORS preflight (a text/plain POST, a cross-origin POST, garbage after the JSON) starts no job.
+     */
+    @Test
+    void crossSiteWritesToALoopbackListenerAreRefused() throws Exception {
+        try (LocalRuntime rt = runtime(MirrorConfig.defaults());
+             io.imagemirror.local.http.LocalHttpServer server = io.imagemirror.local.http.LocalHttpServer.start(
+                     new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 8, rt.routes(true),
+                     line -> { }, Clock.systemUTC())) {
+            java.net.URI url = java.net.URI.create("http://127.0.0.1:" + server.address().getPort() + "/v1/mirror");
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            record Case(String contentType, String origin, String body, int status, String reason) {
+            }
+            String self = "http://127.0.0.1:" + server.address().getPort();
+            for (Case c : List.of(
+                    new Case("text/plain", null, "{\"image\":\"alpine\"}", 415, "application/json"),
+                    new Case("application/x-www-form-urlencoded", null, "image=alpine", 415, "application/json"),
+                    new Case("application/json", "http://evil.example", "{\"image\":\"alpine\"}", 403, "origin"),
+                    new Case("application/json", "null", "{\"image\":\"alpine\"}", 403, "origin"),
+                    new Case("application/json", "http://127.0.0.1:1", "{\"image\":\"alpine\"}", 403, "origin"),
+                    new Case("application/json", null, "{\"image\":\"Bad Ref\"} trailing", 400, "after its JSON value"),
+                    new Case("application/json", null, "{\"image\":\"a\"}{\"image\":\"b\"}", 400, "after its JSON value"),
+                    new Case("application/json; charset=utf-8", self, "{\"image\":\"Bad Ref\"}", 400, "NAME_INVALID"))) {
+                java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(url)
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(c.body())).header("Content-Type", c.contentType());
+                if (c.origin() != null) {
+                    b.header("Origin", c.origin());
+                }
+                java.net.http.HttpResponse<String> r = http.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(c.toString() + r.body()).isEqualTo(c.status());
+                assertThat(r.body()).startsWith("{\"errors\":[{\"code\":").contains(c.reason());
+            }
+            assertThat(rt.storage().jobs().listJobs(10, null).items()).isEmpty();
         }
     }
 

@@ -2,6 +2,7 @@ package io.imagemirror.local.cli;
 
 import io.imagemirror.aws.store.AwsClients;
 import io.imagemirror.aws.store.AwsStorage;
+import io.imagemirror.local.store.DataDirectoryLock;
 import io.imagemirror.local.store.FileBlobStore;
 import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.store.Storage;
@@ -50,6 +51,11 @@ public final class StoreOptions {
             description = "Create the S3 bucket and DynamoDB table when they do not exist.")
     boolean createMissing;
 
+    @Option(names = "--wait",
+            description = "When another image-mirror process uses the --data directory, wait for it to finish "
+                    + "instead of failing.")
+    boolean waitForLock;
+
     public Backend backend() {
         return store;
     }
@@ -73,10 +79,18 @@ public final class StoreOptions {
     public Storage open(Clock clock, AwsClients aws) {
         return switch (store) {
             case local -> {
-                // The directories first: if they fail, no database connection is left open.
-                FileBlobStore blobs = FileBlobStore.blobs(data);
-                FileBlobStore manifests = FileBlobStore.manifests(data);
-                yield Storage.of(blobs, manifests, SqliteIndex.open(data, clock), List.of());
+                // One process per directory: the lock first (it also clears what a killed one left in
+                // tmp/ and spool/), then the directories, then the database.
+                DataDirectoryLock lock = DataDirectoryLock.acquire(data, waitForLock,
+                        line -> System.err.println(line));
+                try {
+                    FileBlobStore blobs = FileBlobStore.blobs(data);
+                    FileBlobStore manifests = FileBlobStore.manifests(data);
+                    yield Storage.of(blobs, manifests, SqliteIndex.open(data, clock), List.of(lock));
+                } catch (RuntimeException e) {
+                    closeQuietly(lock);
+                    throw e;
+                }
             }
             case aws -> {
                 if (bucket == null || bucket.isBlank() || table == null || table.isBlank()) {
@@ -85,5 +99,13 @@ public final class StoreOptions {
                 yield AwsStorage.open(aws, bucket, table, createMissing, true, clock);
             }
         };
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // already failing with the cause that matters
+        }
     }
 }

@@ -1,8 +1,11 @@
 package io.imagemirror.local.http;
 
+import io.imagemirror.api.ApiErrors;
 import io.imagemirror.api.ApiHandler;
 import io.imagemirror.api.ApiRequest;
 import io.imagemirror.api.ApiResponse;
+import io.imagemirror.oci.ErrorCode;
+import io.imagemirror.oci.OciError;
 import io.imagemirror.store.FileRegion;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +36,8 @@ import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.FutureCallback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Carries image-mirror's {@link ApiHandler} over Jetty: one request, one {@link ApiRequest};
@@ -45,6 +51,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  */
 public final class LocalHttpServer implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(LocalHttpServer.class);
     private static final int COPY_BUFFER = 256 * 1024;
     /** How much of a file is mapped at a time when serving a stored blob. */
     private static final long MAP_SLICE = 16L << 20;
@@ -102,6 +109,7 @@ public final class LocalHttpServer implements AutoCloseable {
         Instant start = clock.instant();
         int status = 500;
         long sent = 0;
+        String failure = null;
         String rawQuery = request.getHttpURI().getQuery();
         String path = request.getHttpURI().getDecodedPath();
         SocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress();
@@ -118,23 +126,71 @@ public final class LocalHttpServer implements AutoCloseable {
             try {
                 apiResponse = handler.handle(apiRequest);
             } catch (Exception e) {
-                apiResponse = ApiResponse.json(500, "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"internal error: "
-                        + e.getClass().getSimpleName() + "\",\"detail\":null}]}");
-                accessLog.accept("error serving " + request.getMethod() + " " + path + ": " + e);
+                // The APIs answer every failure they expect in OCI error JSON: this is a bug of ours,
+                // the one case that gets a stack trace (once, here).
+                LOG.error("bug serving {} {}", request.getMethod(), path, e);
+                apiResponse = ApiErrors.of(500, ErrorCode.UNKNOWN, "internal error: " + e.getClass().getSimpleName())
+                        .failure("internal error, see the stack trace above: " + e);
             }
             try (ApiResponse r = apiResponse) {
                 status = r.status();
+                failure = r.failure();
                 sent = send(response, apiRequest.isHead(), r);
             }
             callback.succeeded();
         } catch (Throwable t) {
-            status = -status; // the client went away mid-response
-            callback.failed(t);
+            if (failure == null) {
+                failure = String.valueOf(t);
+            }
+            if (!response.isCommitted() && t instanceof IOException) {
+                // The body failed before its headers went out: the client can still get an error.
+                status = 502;
+                try {
+                    response.reset();
+                    sendError(response, 502, "the blob could not be delivered: " + t.getMessage());
+                    callback.succeeded();
+                } catch (Throwable again) {
+                    callback.failed(new Quiet(t));
+                }
+            } else {
+                // Headers and part of the body are out: aborting the connection is the only honest end,
+                // so the client sees a failed transfer rather than a clean short or wrong body.
+                status = -status;
+                callback.failed(new Quiet(t));
+            }
         } finally {
             long ms = Duration.between(start, clock.instant()).toMillis();
-            accessLog.accept(String.format("%s %s %s%s %d %d %dms", remote instanceof InetSocketAddress isa
+            accessLog.accept(String.format("%s %s %s%s %d %d %dms%s", remote instanceof InetSocketAddress isa
                             ? isa.getAddress().getHostAddress() : String.valueOf(remote), request.getMethod(),
-                    request.getHttpURI().getPath(), rawQuery == null ? "" : "?" + rawQuery, status, sent, ms));
+                    request.getHttpURI().getPath(), rawQuery == null ? "" : "?" + rawQuery, status, sent, ms,
+                    failure == null ? "" : " (" + failure + ")"));
+        }
+    }
+
+    private static void sendError(Response response, int status, String message) throws IOException {
+        byte[] body = OciError.toJson(List.of(OciError.of(ErrorCode.UNKNOWN, message))).getBytes(StandardCharsets.UTF_8);
+        response.setStatus(status);
+        response.getHeaders().put("Content-Type", "application/json");
+        response.getHeaders().put("Content-Length", Long.toString(body.length));
+        FutureCallback done = new FutureCallback();
+        response.write(true, java.nio.ByteBuffer.wrap(body), done);
+        awaitWrite(done);
+    }
+
+    /**
+     * A failure handed to Jetty only to abort the connection: the cause is already in the access
+     * log line, so it carries no stack trace for Jetty to print again.
+     */
+    private static final class Quiet extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Quiet(Throwable cause) {
+            super(String.valueOf(cause));
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
         }
     }
 

@@ -48,6 +48,20 @@ final class JarProcess {
         return r;
     }
 
+    /** Starts the jar without waiting for it; stdout and stderr go to {@code out} and {@code err}. */
+    static Process startJar(Path out, Path err, String... args) throws IOException {
+        Process p = new ProcessBuilder(java(args)).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        p.getOutputStream().close();
+        return p;
+    }
+
+    /** {@code kill -9} of exactly that process, as an operator or the OOM killer would. */
+    static void kill9(Process p) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-9", Long.toString(p.pid())).inheritIO().start();
+        assertThat(kill.waitFor()).isZero();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+
     static Result jar(String... args) throws IOException, InterruptedException {
         return run(java(args), Duration.ofMinutes(3));
     }
