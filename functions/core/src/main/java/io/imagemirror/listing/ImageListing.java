@@ -252,8 +252,9 @@ public final class ImageListing {
                 }
                 pageToken = p.get(3).isEmpty() ? null : p.get(3);
                 index = (int) PageToken.number(cursor, p.get(4));
-                if (repoIndex < 0 || index < 0) {
-                    throw new InvalidPageTokenException(cursor);
+                if (repoIndex < 0 || index < 0 || (phase == Phase.TAGS && !tagsPhase)
+                        || (phase == Phase.DANGLING && !danglingPhase)) {
+                    throw new InvalidPageTokenException(cursor); // not a cursor of this query
                 }
             }
         }
