@@ -14,6 +14,7 @@ import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.mirror.UpstreamRequestCounter;
 import io.imagemirror.oci.Platform;
 import io.imagemirror.reference.ImageReference;
+import io.imagemirror.store.Cause;
 import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestImage;
 import io.imagemirror.testbed.TestIndex;
@@ -51,7 +52,7 @@ class ViewsHandlerTest {
     TestIndex multi;
 
     void mirror(String ref, Platform... platforms) throws Exception {
-        wiring.mirror().mirror(MirrorRequest.of(ImageReference.parseNormalized(ref)).withPlatforms(List.of(platforms)),
+        wiring.mirror().mirror(MirrorRequest.of(ImageReference.parseNormalized(ref), Cause.API).withPlatforms(List.of(platforms)),
                 MirrorListener.NONE);
     }
 
@@ -136,7 +137,7 @@ class ViewsHandlerTest {
         assertThat(history.get(0).get("to").asText()).isEqualTo(golf3.digest());
         assertThat(history.get(0).get("from").asText()).isEqualTo(golf2.digest());
         assertThat(history.get(2).get("from").isNull()).isTrue();
-        assertThat(history).allSatisfy(h -> assertThat(h.get("cause").asText()).isEqualTo("mirror"));
+        assertThat(history).allSatisfy(h -> assertThat(h.get("cause").asText()).isEqualTo("api"));
 
         JsonNode search = JSON.readTree(call("search.json").getBody());
         assertThat(search.at("/results/0/name").asText()).isEqualTo("golftrack");
