@@ -43,7 +43,8 @@ class TemplateTest {
             RegistryHandler.class.getName(), DistributionApi::handles);
     /** Paths each HTTP handler serves in code, which the template must route to it. */
     static final Map<String, List<String>> SERVED = Map.of(MirrorApiHandler.class.getName(),
-            List.of("/v1/mirror", "/v1/jobs/7f3c2a1e-5b6d-4e8f-9a0b-1c2d3e4f5a6b"),
+            List.of("/v1/mirror", "/v1/jobs/7f3c2a1e-5b6d-4e8f-9a0b-1c2d3e4f5a6b", "/v1/images",
+                    "/v1/images/golftrack:1.5", "/v1/images/golftrack:1.5/history", "/v1/search", "/v1/df"),
             RegistryHandler.class.getName(), List.of("/v2/", "/v2/library/alpine/manifests/3.20", "/v2/_catalog"));
 
     final JsonNode template = CloudFormationYaml.template();

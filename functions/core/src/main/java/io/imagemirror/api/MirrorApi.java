@@ -7,6 +7,7 @@ import io.imagemirror.cache.NameRouter;
 import io.imagemirror.jobs.MirrorImage;
 import io.imagemirror.jobs.MirrorJobRequest;
 import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.listing.MirrorViews;
 import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.oci.RegistryException;
@@ -17,7 +18,9 @@ import java.util.Optional;
 
 /**
  * The {@code /v1} routes: {@code POST /v1/mirror} records a mirror job and answers 202 with where
- * to follow it; {@code GET /v1/jobs/<id>} shows its state, progress and result. Errors are OCI
+ * to follow it; {@code GET /v1/jobs/<id>} shows its state, progress and result; the read-only
+ * views of what is mirrored ({@code /v1/images}, {@code /v1/search}, {@code /v1/df}) are
+ * {@link ImagesApi}'s. Errors are OCI
  * error JSON. Who may call the write route is the carrier's decision (loopback or a token locally,
  * IAM on AWS).
  */
@@ -29,11 +32,21 @@ public final class MirrorApi implements ApiHandler {
 
     private final MirrorJobs jobs;
     private final NameRouter names;
+    private final ImagesApi views;
 
-    /** @param names resolves the requested image as {@code /v2} and the CLI do */
-    public MirrorApi(MirrorJobs jobs, NameRouter names) {
+    /**
+     * @param names resolves the requested image as {@code /v2} and the CLI do
+     * @param views the read-only views ({@link ImagesApi}: images, inspect, history, search, df)
+     */
+    public MirrorApi(MirrorJobs jobs, NameRouter names, MirrorViews views) {
         this.jobs = jobs;
         this.names = names;
+        this.views = views == null ? null : new ImagesApi(views);
+    }
+
+    /** The job routes alone, without the views (for callers that only submit and follow jobs). */
+    public MirrorApi(MirrorJobs jobs, NameRouter names) {
+        this(jobs, names, null);
     }
 
     /** Whether this API answers {@code path}. */
@@ -44,6 +57,9 @@ public final class MirrorApi implements ApiHandler {
     @Override
     public ApiResponse handle(ApiRequest request) throws IOException {
         String path = request.path();
+        if (views != null && request.isRead() && ImagesApi.handles(path)) {
+            return views.handle(request);
+        }
         if (path.equals("/v1/mirror")) {
             if (!request.method().equals("POST")) {
                 return ApiErrors.of(405, ErrorCode.UNSUPPORTED, "use POST /v1/mirror").header("Allow", "POST");

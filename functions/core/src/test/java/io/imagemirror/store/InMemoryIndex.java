@@ -139,6 +139,13 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
     }
 
     @Override
+    public synchronized Page<ManifestRecord> listDanglingIn(String repository, int limit, String pageToken) {
+        List<ManifestRecord> all = manifests.getOrDefault(repository, new TreeMap<>()).values().stream()
+                .filter(ManifestEntry::dangling).map(e -> e.record).toList();
+        return byKey("dangling-in", all, r -> r.digest().toString(), limit, pageToken);
+    }
+
+    @Override
     public synchronized boolean deleteManifestIfDangling(String repository, Digest digest, Instant danglingBefore) {
         ManifestEntry e = entry(repository, digest);
         if (e == null || !e.dangling() || !e.danglingSince.isBefore(Timestamps.truncate(danglingBefore))) {

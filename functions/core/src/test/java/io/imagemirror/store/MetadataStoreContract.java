@@ -111,9 +111,15 @@ public abstract class MetadataStoreContract {
         return all(lister, pageSize);
     }
 
+    /** The dangling manifests of a repository, checked to be the same by both dangling queries. */
     private List<Digest> danglingIn(String repository) {
-        return all((n, t) -> manifests.listDangling(clock.instant(), n, t), 100).stream()
+        List<Digest> acrossRepositories = all((n, t) -> manifests.listDangling(clock.instant(), n, t), 100).stream()
                 .filter(m -> m.repository().equals(repository)).map(ManifestRecord::digest).toList();
+        List<Digest> ofRepository = all((n, t) -> manifests.listDanglingIn(repository, n, t), 1).stream()
+                .peek(m -> assertThat(m.repository()).isEqualTo(repository)).map(ManifestRecord::digest).toList();
+        assertThat(ofRepository).as("listDanglingIn, in digest order").isSorted()
+                .containsExactlyInAnyOrderElementsOf(acrossRepositories);
+        return acrossRepositories;
     }
 
     // ---- manifests ----

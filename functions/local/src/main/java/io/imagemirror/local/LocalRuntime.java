@@ -13,6 +13,8 @@ import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.config.ConfigException;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.listing.MirrorViews;
+import io.imagemirror.local.http.UiPages;
 import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.oci.ErrorCode;
@@ -154,17 +156,22 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     /**
-     * The HTTP routes of {@code serve}: {@code /v2} (read-only registry) and {@code /v1} (mirror jobs).
+     * The HTTP routes of {@code serve}: {@code /v2} (read-only registry), {@code /v1} (mirror jobs and
+     * the read-only views) and {@code /ui/} (a page over those views).
      * Writes to {@code /v1} are allowed only on a loopback listener or with the configured bearer token.
      */
     public ApiHandler routes(boolean loopbackListener) {
         NameRouter names = new NameRouter(config);
         DistributionApi registry = new DistributionApi(cache, storage.blobs(), names, false, Duration.ofMinutes(15));
-        MirrorApi mirrorApi = new MirrorApi(jobs, names);
+        MirrorApi mirrorApi = new MirrorApi(jobs, names, new MirrorViews(storage, names));
         String token = config.serveToken();
+        UiPages ui = new UiPages();
         return request -> {
             if (DistributionApi.handles(request.path())) {
                 return registry.handle(request);
+            }
+            if (UiPages.handles(request.path())) {
+                return ui.handle(request);
             }
             if (MirrorApi.handles(request.path())) {
                 if (!request.isRead() && !loopbackListener) {

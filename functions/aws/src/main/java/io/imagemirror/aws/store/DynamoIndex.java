@@ -610,6 +610,13 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     }
 
     @Override
+    public Page<ManifestRecord> listDanglingIn(String repository, int limit, String pageToken) {
+        // The repository's manifests, keeping the unreferenced: a query of one partition, no scan.
+        return queryPrefix("dangling-in", repoPk(repository), "MANIFEST#", limit, pageToken,
+                item -> unreferenced(item) ? manifest(item) : null);
+    }
+
+    @Override
     public boolean deleteManifestIfDangling(String repository, Digest digest, Instant danglingBefore) {
         Optional<ManifestRecord> m = getManifest(repository, digest);
         if (m.isEmpty()) {

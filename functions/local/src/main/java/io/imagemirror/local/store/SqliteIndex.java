@@ -385,6 +385,15 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     }
 
     @Override
+    public Page<ManifestRecord> listDanglingIn(String repository, int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        String after = after("dangling-in", pageToken);
+        return read(() -> page("dangling-in", query("SELECT " + MANIFEST_COLUMNS + " FROM manifests "
+                        + "WHERE repo = ? AND digest > ? AND dangling_since IS NOT NULL ORDER BY digest LIMIT ?",
+                SqliteIndex::manifest, repository, after, max + 1), max, m -> List.of(m.digest().toString())));
+    }
+
+    @Override
     public boolean deleteManifestIfDangling(String repository, Digest digest, Instant danglingBefore) {
         return write(() -> {
             Optional<ManifestRecord> m = one("SELECT " + MANIFEST_COLUMNS + " FROM manifests WHERE repo = ? AND digest = ? "
