@@ -27,7 +27,7 @@ final class ViewOptions {
     /** Opens the store, runs {@code body} over it, closes the store. */
     static int withViews(ImageMirrorCommand parent, CommandLine line, Body body) throws Exception {
         NameRouter names = new NameRouter(parent.config());
-        try (Storage storage = parent.store.open()) {
+        try (Storage storage = parent.store.openForReading()) {
             return body.run(new MirrorViews(storage, names));
         } catch (InvalidFilterException | InvalidReferenceException e) {
             throw usage(line, e.getMessage());

@@ -133,6 +133,19 @@ class ViewCommandsTest {
     }
 
     @Test
+    void viewsAnswerWhileAnotherProcessHoldsTheDataDirectory() throws Exception {
+        // serve or a mirror holds the lock; the views only read, so they need not wait for it
+        try (var held = io.imagemirror.local.store.DataDirectoryLock.acquire(data, false, line -> { })) {
+            Run r = run("images", "--format", "{{.Repository}}:{{.Tag}}");
+            assertThat(r.status()).as(r.err()).isZero();
+            assertThat(r.lines()).contains("golftrack:1.5");
+            Run mirror = run("mirror", "-q", "golftrack:1.5");
+            assertThat(mirror.status()).as("a writer still needs the lock").isNotZero();
+            assertThat(mirror.err()).contains("already open");
+        }
+    }
+
+    @Test
     void imagesListsTagsWithConfigIdsAndStoredSizes() {
         Run r = run("images");
         assertThat(r.status()).as(r.err()).isZero();
