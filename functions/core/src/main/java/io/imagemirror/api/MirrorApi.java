@@ -11,6 +11,7 @@ import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.oci.RegistryException;
 import io.imagemirror.reference.InvalidReferenceException;
 import io.imagemirror.store.Job;
+import io.imagemirror.sync.SyncRules;
 import java.io.IOException;
 import java.util.Optional;
 
@@ -28,11 +29,16 @@ public final class MirrorApi implements ApiHandler {
 
     private final MirrorJobs jobs;
     private final NameRouter names;
+    private final RulesApi rules;
 
-    /** @param names resolves the requested image as {@code /v2} and the CLI do */
-    public MirrorApi(MirrorJobs jobs, NameRouter names) {
+    /**
+     * @param names resolves the requested image as {@code /v2} and the CLI do
+     * @param rules the stored sync rules ({@code /v1/rules})
+     */
+    public MirrorApi(MirrorJobs jobs, NameRouter names, SyncRules rules) {
         this.jobs = jobs;
         this.names = names;
+        this.rules = new RulesApi(rules);
     }
 
     /** Whether this API answers {@code path}. */
@@ -48,6 +54,9 @@ public final class MirrorApi implements ApiHandler {
                 return ApiErrors.of(405, ErrorCode.UNSUPPORTED, "use POST /v1/mirror").header("Allow", "POST");
             }
             return submit(request);
+        }
+        if (RulesApi.handles(path)) {
+            return rules.handle(request);
         }
         if (path.startsWith("/v1/jobs/")) {
             if (!request.isRead()) {

@@ -69,10 +69,15 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
         Objects.requireNonNull(schedule, "schedule");
         Objects.requireNonNull(removedUpstream, "removedUpstream");
         platforms = List.copyOf(platforms == null ? List.of() : platforms);
-        if (!NAME.matcher(name).matches()) {
+        if (!isValidName(name)) {
             throw new InvalidRuleException("name", "\"" + EchoedInput.of(name)
                     + "\" must be 1-63 characters of a-z, 0-9 and -");
         }
+    }
+
+    /** Whether {@code name} may name a rule: 1-63 characters of a-z, 0-9 and -. */
+    public static boolean isValidName(String name) {
+        return NAME.matcher(name).matches();
     }
 
     /** The cause written into tag history for what this rule changes. */

@@ -17,6 +17,7 @@ import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.store.Storage;
+import io.imagemirror.sync.SyncRules;
 import io.imagemirror.upstream.CredentialStore;
 import io.imagemirror.upstream.DockerConfigCredentials;
 import io.imagemirror.upstream.RegistryClient;
@@ -123,7 +124,7 @@ public final class LocalRuntime implements AutoCloseable {
         }
         try {
             return MirrorConfig.fromTree(tree, env::get);
-        } catch (ConfigException e) {
+        } catch (ConfigException | io.imagemirror.sync.InvalidRuleException e) {
             throw new ConfigException(file + ": " + e.getMessage(), e);
         }
     }
@@ -160,7 +161,7 @@ public final class LocalRuntime implements AutoCloseable {
     public ApiHandler routes(boolean loopbackListener) {
         NameRouter names = new NameRouter(config);
         DistributionApi registry = new DistributionApi(cache, storage.blobs(), names, false, Duration.ofMinutes(15));
-        MirrorApi mirrorApi = new MirrorApi(jobs, names);
+        MirrorApi mirrorApi = new MirrorApi(jobs, names, new SyncRules(storage.rules(), storage.jobs(), names));
         String token = config.serveToken();
         return request -> {
             if (DistributionApi.handles(request.path())) {

@@ -8,9 +8,10 @@ import io.imagemirror.api.MirrorApi;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.cache.NameRouter;
 import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.sync.SyncRules;
 
 /**
- * The {@code /v1} API behind API Gateway ({@code POST /v1/mirror}, {@code GET /v1/jobs/<id>}):
+ * The {@code /v1} API behind API Gateway ({@code POST /v1/mirror}, {@code GET /v1/jobs/<id>}, {@code /v1/rules}):
  * records a job and sends it to the copy queue. Who may call it is IAM's decision (the route is
  * IAM-authorized in template.yaml).
  */
@@ -20,12 +21,12 @@ public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEv
 
     /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public MirrorApiHandler() {
-        this(AwsWiring.shared().jobs(), AwsWiring.shared().names());
+        this(AwsWiring.shared().jobs(), AwsWiring.shared().names(), AwsWiring.shared().rules());
         SnapStartPriming.forMirrorApi(this).register();
     }
 
-    public MirrorApiHandler(MirrorJobs jobs, NameRouter names) {
-        this.api = new MirrorApi(jobs, names);
+    public MirrorApiHandler(MirrorJobs jobs, NameRouter names, SyncRules rules) {
+        this.api = new MirrorApi(jobs, names, rules);
     }
 
     @Override
