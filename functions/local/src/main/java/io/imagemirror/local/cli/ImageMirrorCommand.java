@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = ImageMirrorCommand.Version.class,
         description = "Mirror container images into owned storage and serve them as an OCI pull-through cache.",
-        subcommands = {MirrorCommand.class, ServeCommand.class, RefCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {MirrorCommand.class, ServeCommand.class, RefCommand.class, RulesCommand.class, SyncCommand.class,
+            CommandLine.HelpCommand.class})
 public final class ImageMirrorCommand {
 
     @Spec
