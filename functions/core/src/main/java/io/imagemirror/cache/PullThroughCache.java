@@ -129,6 +129,7 @@ public final class PullThroughCache {
     private final Set<Digest> knownChildren = ConcurrentHashMap.newKeySet();
     private final Recorder recorder;
     private final ColdBlobs coldBlobs;
+    private final RepositoryScope scope;
 
     /**
      * A cache that records pulled references in the background of this process.
@@ -158,6 +159,7 @@ public final class PullThroughCache {
         this.manifestIndex = storage.manifestIndex();
         this.blobs = storage.blobs();
         this.manifests = storage.manifests();
+        this.scope = new RepositoryScope(storage.manifestIndex(), storage.blobIndex(), log);
         this.recorder = recorder;
         this.coldBlobs = coldBlobs;
         this.tagTtl = tagTtl;
@@ -209,13 +211,25 @@ public final class PullThroughCache {
     }
 
     private ServedManifest manifestByDigest(Target target, Digest digest) throws IOException {
-        Optional<ServedManifest> stored = readStored(digest);
         Recording recording = byDigest(target, digest);
+        Optional<ServedManifest> stored = Optional.empty();
+        RegistryClient client = null;
+        if (scope.knowsManifest(target.name(), digest)) {
+            stored = readStored(target, digest);
+        } else if (manifests.stat(digest).isPresent()) {
+            // Stored for another repository: served under this one only if its upstream has it too.
+            client = upstreams.client(target.registry());
+            client.headManifest(target.repository(), digest.toString());
+            scope.vouch(target.name(), digest);
+            stored = readStored(target, digest);
+        }
         if (stored.isPresent()) {
             notePull(target, digest, recording);
             return stored.get();
         }
-        RegistryClient client = upstreams.client(target.registry());
+        if (client == null) {
+            client = upstreams.client(target.registry());
+        }
         ServedManifest fetched = fetchAndStore(client, target, digest);
         record(recording);
         return fetched;
@@ -257,7 +271,7 @@ public final class PullThroughCache {
             checked = validated;
         }
         if (known != null && checked.plus(tagTtl).isAfter(now)) {
-            Optional<ServedManifest> fresh = readStored(known);
+            Optional<ServedManifest> fresh = readStored(target, known);
             if (fresh.isPresent()) {
                 notePull(target, known, byTag(target, tag, known));
                 return fresh.get();
@@ -269,7 +283,7 @@ public final class PullThroughCache {
             client = upstreams.client(target.registry());
             head = client.headManifest(target.repository(), tag);
         } catch (RegistryException e) {
-            Optional<ServedManifest> stale = known == null ? Optional.empty() : readStored(known);
+            Optional<ServedManifest> stale = known == null ? Optional.empty() : readStored(target, known);
             if (stale.isPresent()) {
                 log.accept("serving " + target.repositoryKey() + ":" + tag + " stale at " + known
                         + ": upstream answered " + e.getMessage());
@@ -279,13 +293,13 @@ public final class PullThroughCache {
         }
         validatedAt.put(key, now);
         if (head.digest().equals(known)) {
-            Optional<ServedManifest> same = readStored(known);
+            Optional<ServedManifest> same = readStored(target, known);
             if (same.isPresent()) {
                 notePull(target, known, byTag(target, tag, known));
                 return same.get();
             }
         }
-        Optional<ServedManifest> stored = readStored(head.digest());
+        Optional<ServedManifest> stored = readStored(target, head.digest());
         ServedManifest served = stored.isPresent() ? stored.get() : fetchAndStore(client, target, head.digest());
         if (!head.digest().equals(recorded.map(TagRecord::digest).orElse(null))) {
             remember(pendingTags, key, new PendingTag(head.digest(), now));
@@ -294,7 +308,8 @@ public final class PullThroughCache {
         return served;
     }
 
-    private Optional<ServedManifest> readStored(Digest digest) throws IOException {
+    /** The stored manifest, served under {@code target}: what it lists becomes known there. */
+    private Optional<ServedManifest> readStored(Target target, Digest digest) throws IOException {
         Optional<BlobStore.Content> c = manifests.open(digest);
         if (c.isEmpty()) {
             return Optional.empty();
@@ -305,6 +320,7 @@ public final class PullThroughCache {
         }
         Manifest m = Manifest.parse(bytes, null, digest.algorithm());
         noteChildren(m);
+        scope.vouchForContents(target.name(), m);
         return Optional.of(new ServedManifest(bytes, m.mediaType(), digest));
     }
 
@@ -320,6 +336,7 @@ public final class PullThroughCache {
         // Verified bytes become visible by digest; the index records them once everything below is stored.
         manifests.put(digest, raw.size(), new ByteArrayInputStream(raw.bytes()));
         noteChildren(m);
+        scope.vouchForContents(target.name(), m);
         return new ServedManifest(raw.bytes(), m.mediaType(), digest);
     }
 
@@ -375,15 +392,28 @@ public final class PullThroughCache {
      */
     public ServedBlob blob(Target target, Digest digest, boolean headOnly) throws IOException {
         Optional<BlobStore.Info> info = blobs.stat(digest);
+        Optional<BlobFills.Fill> running = info.isPresent() ? Optional.empty() : fills.inProgress(digest);
+        boolean here = info.isPresent() || (running.isPresent() && fills.spooled());
+        RegistryClient client = null;
+        long size = -1;
+        if (here && !scope.knowsBlob(target.name(), digest)) {
+            // Stored (or arriving) for another repository: served under this one only if its
+            // upstream has it too; a 404 there is this repository's answer.
+            client = upstreams.client(target.registry());
+            size = client.headBlob(target.repository(), digest);
+            scope.vouch(target.name(), digest);
+        }
         if (info.isPresent()) {
             return new Stored(info.get().size());
         }
-        Optional<BlobFills.Fill> running = fills.inProgress(digest);
         if (running.isPresent() && fills.spooled()) {
             return new Filling(running.get());
         }
-        RegistryClient client = upstreams.client(target.registry());
-        long size = client.headBlob(target.repository(), digest);
+        if (client == null) {
+            client = upstreams.client(target.registry());
+            size = client.headBlob(target.repository(), digest);
+            scope.vouch(target.name(), digest);
+        }
         if (headOnly) {
             return new RemoteOnly(size);
         }
@@ -393,7 +423,9 @@ public final class PullThroughCache {
                 return new Redirect(size, location.get());
             }
         }
-        BlobFills.Fill fill = fills.fill(digest, size, () -> client.openBlob(target.repository(), digest, size));
+        RegistryClient source = client;
+        long expected = size;
+        BlobFills.Fill fill = fills.fill(digest, size, () -> source.openBlob(target.repository(), digest, expected));
         if (fills.spooled()) {
             return new Filling(fill);
         }
@@ -436,7 +468,7 @@ public final class PullThroughCache {
             Page<ManifestRecord> page = manifestIndex.listManifests(target.repositoryKey(), Page.MAX_LIMIT, token);
             for (ManifestRecord r : page.items()) {
                 if (digest.equals(r.subject())) {
-                    Optional<ServedManifest> m = readStored(r.digest());
+                    Optional<ServedManifest> m = readStored(target, r.digest());
                     if (m.isPresent()) {
                         Manifest parsed = Manifest.parse(m.get().bytes(), m.get().mediaType(), digest.algorithm());
                         // The referrers API reports the config media type when artifactType is absent.

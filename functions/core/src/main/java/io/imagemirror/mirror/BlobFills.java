@@ -51,24 +51,6 @@ public final class BlobFills {
         this.metadata = metadata;
         this.spoolDir = spoolDir;
         this.executor = executor;
-        removeStaleSpools();
-    }
-
-    /** Spools left by a process that died mid-fill are garbage: remove those older than a day. */
-    private void removeStaleSpools() {
-        if (spoolDir == null || !Files.isDirectory(spoolDir)) {
-            return;
-        }
-        java.time.Instant cutoff = java.time.Instant.now().minus(java.time.Duration.ofDays(1));
-        try (java.util.stream.Stream<Path> files = Files.list(spoolDir)) {
-            for (Path p : files.filter(f -> f.getFileName().toString().endsWith(".spool")).toList()) {
-                if (Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        } catch (IOException ignored) {
-            // cleanup is best effort; fills work without it
-        }
     }
 
     /** Whether readers can follow a fill while it runs. */

@@ -139,6 +139,18 @@ class RegistryHandlerTest {
         assertThat(requests.seen).isEmpty();
     }
 
+    @Test
+    void aStoredBlobIsNotServedUnderARepositoryThatDoesNotHaveIt() throws Exception {
+        assertThat(call("registry-blob-get.json").getStatusCode()).isEqualTo(307); // stored for library/alpine
+        String json = AwsFixture.eventJson("registry-blob-get.json").replace("/v2/library/alpine/", "/v2/library/busybox/");
+        APIGatewayV2HTTPResponse r = registry.handleRequest(AwsFixture.eventFromJson(json, APIGatewayV2HTTPEvent.class),
+                null);
+        // upstream's busybox does not have it, so neither does the mirror's: no presigned URL to it
+        assertThat(r.getStatusCode()).isEqualTo(404);
+        assertThat(r.getHeaders()).doesNotContainKey("Location");
+        assertThat(JSON.readTree(body(r)).get("errors").get(0).get("code").asText()).isEqualTo("BLOB_UNKNOWN");
+    }
+
     private Message receiveOne() {
         for (int i = 0; i < 20; i++) {
             List<Message> got = aws.sqs.receiveMessage(b -> b.queueUrl(aws.queueUrl).maxNumberOfMessages(1)

@@ -15,7 +15,6 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -36,15 +35,14 @@ import java.util.stream.Stream;
  * {@link VerifyingInputStream} into a temp file under {@code <data>/tmp}, fsyncs it, and only
  * when the digest matched hard-links it into place; {@code link(2)} fails if the name exists, so
  * an object is never rewritten and concurrent puts of one digest create it once. Temp files are
- * removed on every failure, and ones left by a killed process are removed when a store opens.
+ * removed on every failure; ones left by a killed process are cleared when the data directory is
+ * opened ({@link DataDirectoryLock}: one process at a time).
  *
- * <p>Thread-safe, and safe for several processes sharing the directory. Streams from
+ * <p>Thread-safe. Streams from
  * {@link #open} are the caller's to close.
  */
 public final class FileBlobStore implements BlobStore {
 
-    /** Temp files older than this at open are left over from a dead process (a live put keeps its file fresh). */
-    static final Duration STALE_TEMP_AGE = Duration.ofHours(1);
     private static final String TEMP_SUFFIX = ".part";
 
     private final Path root;
@@ -66,7 +64,7 @@ public final class FileBlobStore implements BlobStore {
         } catch (IOException e) {
             throw new StoreException("cannot create " + root + " or " + tmp + ": " + e.getMessage(), e);
         }
-        removeStaleTemps(Instant.now().minus(STALE_TEMP_AGE));
+        // Part files a dead process left are cleared by DataDirectoryLock when the directory is opened.
     }
 
     /** The store for layers and configs under {@code <data>/blobs}. */
@@ -82,22 +80,6 @@ public final class FileBlobStore implements BlobStore {
     /** Where the object for {@code digest} lives (whether or not it exists). */
     public Path pathOf(Digest digest) {
         return root.resolve(digest.algorithm().id()).resolve(digest.hex().substring(0, 2)).resolve(digest.hex());
-    }
-
-    void removeStaleTemps(Instant olderThan) {
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(tmp, "*" + TEMP_SUFFIX)) {
-            for (Path p : ds) {
-                try {
-                    if (Files.getLastModifiedTime(p).toInstant().isBefore(olderThan)) {
-                        Files.deleteIfExists(p);
-                    }
-                } catch (IOException e) {
-                    // another process may have removed it; not our problem
-                }
-            }
-        } catch (IOException e) {
-            throw new StoreException("cannot clean " + tmp + ": " + e.getMessage(), e);
-        }
     }
 
     @Override

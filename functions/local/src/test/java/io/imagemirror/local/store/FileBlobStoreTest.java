@@ -10,9 +10,6 @@ import io.imagemirror.store.BlobStoreContract;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -92,13 +89,18 @@ class FileBlobStoreTest extends BlobStoreContract {
     }
 
     @Test
-    void staleTempFilesAreRemovedWhenAStoreOpens() throws Exception {
-        Path stale = Files.writeString(data.resolve("tmp/0123456789ab-1.part"), "left by a killed process");
-        Files.setLastModifiedTime(stale, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
-        Path live = Files.writeString(data.resolve("tmp/0123456789ab-2.part"), "being written right now");
+    void leftoversAreClearedWhenTheDataDirectoryIsTakenAndNotBefore() throws Exception {
+        Path part = Files.writeString(data.resolve("tmp/0123456789ab-1.part"), "left by a killed process");
+        Files.createDirectories(data.resolve("spool"));
+        Path spool = Files.writeString(data.resolve("spool/0123456789ab.spool"), "left by a killed fill");
         FileBlobStore.blobs(data);
-        assertThat(stale).doesNotExist();
-        assertThat(live).exists();
+        assertThat(part).as("a store alone never guesses which temp files are dead").exists();
+        try (DataDirectoryLock lock = DataDirectoryLock.acquire(data, false, line -> { })) {
+            assertThat(part).doesNotExist();
+            assertThat(spool).doesNotExist();
+            assertThatThrownBy(() -> DataDirectoryLock.acquire(data, false, line -> { }))
+                    .hasMessageContaining("already open");
+        }
     }
 
     private List<Path> tempFiles() throws Exception {
