@@ -18,6 +18,7 @@ import io.imagemirror.config.ConfigException;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.jobs.JobQueue;
 import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.jobs.PullThroughRecording;
 import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.store.Storage;
@@ -221,20 +222,15 @@ public final class AwsWiring implements AutoCloseable {
     /**
      * The {@code /v2} pull-through API as Lambda serves it: stored blobs answered with a 307 to a
      * presigned S3 URL, a cold blob stored within the request when small and otherwise handed over at
-     * upstream's own location, and pulled references recorded by a mirror job on the queue (a
-     * frozen Lambda runs no background threads).
+     * upstream's own location, and pulled references recorded by a pull-through job on the queue
+     * (a frozen Lambda runs no background threads).
      */
     public synchronized DistributionApi registryApi() {
         if (registryApi == null) {
-            // The queued mirror job re-resolves the tag (or pins the digest). What it does not record
-            // (the stored digest when the tag moved upstream meanwhile; an index child whose index
-            // was not recorded) waits for a recording job kind that carries the stored digest, as
-            // the local recorder (PullThroughCache.inBackground) does: the job queue cannot carry it yet.
-            PullThroughCache.Recorder recorder = r -> {
-                if (r.request() != null) {
-                    jobs.submit(r.request());
-                }
-            };
+            // A pull-through job carries what the local recorder (PullThroughCache.inBackground) gets:
+            // the pulled reference and the manifest stored for the client, which the worker records
+            // even when the tag has moved on upstream meanwhile, or when an index names it.
+            PullThroughCache.Recorder recorder = r -> jobs.submit(PullThroughRecording.of(r));
             PullThroughCache cache = new PullThroughCache(upstreams, fills, storage, config.tagTtl(), blobPool, clock,
                     LOG::warn, recorder, new PullThroughCache.ColdBlobs(COLD_BLOB_IN_REQUEST, true));
             registryApi = new DistributionApi(cache, storage.blobs(), names, true, PRESIGN_TTL);

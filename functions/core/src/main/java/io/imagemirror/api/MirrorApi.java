@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imagemirror.cache.NameRouter;
+import io.imagemirror.jobs.MirrorImage;
 import io.imagemirror.jobs.MirrorJobRequest;
 import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.mirror.MirrorRequest;
@@ -90,7 +91,7 @@ public final class MirrorApi implements ApiHandler {
         }
         Job job;
         try {
-            job = jobs.submit(mirrorRequest);
+            job = jobs.submit(MirrorImage.of(mirrorRequest));
         } catch (RegistryException e) {
             ErrorCode code = e.errors().isEmpty() ? ErrorCode.UNKNOWN : e.errors().get(0).code();
             return ApiErrors.of(e.status() > 0 ? e.status() : code.httpStatus(), code, e.getMessage());

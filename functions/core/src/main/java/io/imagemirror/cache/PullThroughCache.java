@@ -13,6 +13,7 @@ import io.imagemirror.oci.RegistryException;
 import io.imagemirror.reference.ImageReference;
 import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.BlobStore;
+import io.imagemirror.store.Cause;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.ManifestIndex;
 import io.imagemirror.store.Page;
@@ -242,13 +243,13 @@ public final class PullThroughCache {
     private Recording byDigest(Target target, Digest digest) {
         MirrorRequest pin = knownChildren.contains(digest) ? null
                 : new MirrorRequest(ImageReference.of(target.name(), null, digest), List.of(), false, false, false,
-                        "pull-through");
+                        Cause.PULL_THROUGH);
         return new Recording(pin, target.name(), digest);
     }
 
     private Recording byTag(Target target, String tag, Digest digest) {
         return new Recording(new MirrorRequest(ImageReference.of(target.name(), tag, null), List.of(), false, false,
-                false, "pull-through"), target.name(), digest);
+                false, Cause.PULL_THROUGH), target.name(), digest);
     }
 
     private ServedManifest manifestByTag(Target target, String tag) throws IOException {

@@ -3,11 +3,10 @@ package io.imagemirror.jobs;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.oci.Platform;
 import io.imagemirror.reference.ImageReference;
+import io.imagemirror.store.Cause;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -15,23 +14,17 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * The body of {@code POST /v1/mirror} and the request kept in a mirror job:
- * {@code {"image": "...", "platforms": ["linux/amd64"], "allTags": false, "referrers": false}}.
+ * The body of {@code POST /v1/mirror}: {@code {"image": "...", "platforms": ["linux/amd64"],
+ * "allTags": false, "referrers": false, "includeNonDistributable": false}}. What a job stores is
+ * {@link MirrorImage}, a type of its own: the body has no cause (a request over HTTP is {@code api},
+ * a caller cannot claim to be a sync rule), and the stored payload may grow without widening the API.
  */
 public final class MirrorJobRequest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> FIELDS = Set.of("image", "platforms", "allTags", "referrers");
+    private static final Set<String> FIELDS = Set.of("image", "platforms", "allTags", "referrers",
+            "includeNonDistributable");
 
     private MirrorJobRequest() {
-    }
-
-    /**
-     * Parses a request as kept in a job: its image is canonical already ({@link #toJson}).
-     *
-     * @throws IllegalArgumentException naming what is wrong
-     */
-    public static MirrorRequest parse(String json) {
-        return parse(json, ImageReference::parseNormalized);
     }
 
     /**
@@ -55,7 +48,8 @@ public final class MirrorJobRequest {
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!FIELDS.contains(f)) {
-                throw new IllegalArgumentException("unknown field \"" + f + "\" (known: image, platforms, allTags, referrers)");
+                throw new IllegalArgumentException("unknown field \"" + f + "\" (known: image, platforms, allTags, referrers, "
+                        + "includeNonDistributable)");
             }
         }
         JsonNode image = root.get("image");
@@ -73,7 +67,8 @@ public final class MirrorJobRequest {
                 platforms.add(Platform.parse(x.asText()));
             }
         }
-        return new MirrorRequest(ref, platforms, bool(root, "allTags"), bool(root, "referrers"), false, "mirror");
+        return new MirrorRequest(ref, platforms, bool(root, "allTags"), bool(root, "referrers"),
+                bool(root, "includeNonDistributable"), Cause.API);
     }
 
     private static boolean bool(JsonNode root, String field) {
@@ -85,16 +80,5 @@ public final class MirrorJobRequest {
             throw new IllegalArgumentException("\"" + field + "\" must be true or false");
         }
         return v.asBoolean();
-    }
-
-    /** The canonical JSON of a request, as kept in the job. */
-    public static String toJson(MirrorRequest r) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("image", r.reference().canonical());
-        ArrayNode ps = o.putArray("platforms");
-        r.platforms().forEach(x -> ps.add(x.toString()));
-        o.put("allTags", r.allTags());
-        o.put("referrers", r.referrers());
-        return o.toString();
     }
 }

@@ -1,45 +1,42 @@
 package io.imagemirror.jobs;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imagemirror.mirror.BlobOutcome;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.mirror.MirrorException;
 import io.imagemirror.mirror.MirrorListener;
-import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.mirror.MirrorResult;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.oci.RegistryException;
-import io.imagemirror.upstream.Upstreams;
 import io.imagemirror.store.Job;
 import io.imagemirror.store.JobStatus;
 import io.imagemirror.store.JobStore;
+import io.imagemirror.upstream.Upstreams;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Mirror jobs: {@link #submit} records a job and queues it; {@link #run} is what a worker does
- * with a delivery. Delivery is at least once, so {@code run} claims the job with a conditional
- * update first: a second delivery of a job that is done or being worked on changes nothing
- * (DESIGN.md §5, invariant 5). A failed run leaves the job {@code FAILED} with its reason and
- * throws, so the queue retries it (and, on AWS, dead-letters it after the last try).
+ * Jobs: {@link #submit} records a typed job ({@link JobRequest}) and queues it; {@link #run} is what
+ * a worker does with a delivery, dispatching on the job's kind. Delivery is at least once, so
+ * {@code run} claims the job with a conditional update first: a second delivery of a job that is
+ * done or being worked on changes nothing (DESIGN.md §5, invariant 5). A failed run leaves the job
+ * {@code FAILED} with its reason and throws, so the queue retries it (and, on AWS, dead-letters it
+ * after the last try). A job this release cannot read (unknown kind, malformed payload) is failed
+ * with its reason and not retried: it would fail the same way every time.
  */
 public final class MirrorJobs {
 
-    public static final String KIND = "mirror";
     /** How long job records are kept. */
     public static final Duration RETENTION = Duration.ofDays(7);
     /** A RUNNING job not updated for this long is taken to be abandoned and may be claimed again. */
     public static final Duration LEASE = Duration.ofMinutes(16);
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(2);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What a delivery came to. */
     public enum Outcome {
@@ -48,7 +45,9 @@ public final class MirrorJobs {
         /** The job is done already or another worker holds it: nothing was done. */
         DUPLICATE,
         /** No such job (expired or never recorded): nothing to do. */
-        UNKNOWN_JOB
+        UNKNOWN_JOB,
+        /** The job's kind is unknown here or its payload unreadable: recorded FAILED with the reason, not retried. */
+        REJECTED
     }
 
     private final ImageMirror mirror;
@@ -70,13 +69,14 @@ public final class MirrorJobs {
      *
      * @throws RegistryException {@code DENIED} when the image's registry is not a configured upstream
      */
-    public Job submit(MirrorRequest request) throws IOException {
-        if (!upstreams.isConfigured(request.reference().registry())) {
-            throw RegistryException.refused("registry " + request.reference().registry()
-                    + " is not a configured upstream of this mirror", ErrorCode.DENIED);
+    public Job submit(JobRequest request) throws IOException {
+        String registry = registryOf(request);
+        if (!upstreams.isConfigured(registry)) {
+            throw RegistryException.refused("registry " + registry + " is not a configured upstream of this mirror",
+                    ErrorCode.DENIED);
         }
         Instant now = clock.instant();
-        Job job = Job.queued(UUID.randomUUID().toString(), KIND, MirrorJobRequest.toJson(request), now,
+        Job job = Job.queued(UUID.randomUUID().toString(), request.kind(), JobJson.payload(request), now,
                 now.plus(RETENTION));
         metadata.createJob(job);
         queue.send(job.id());
@@ -105,15 +105,21 @@ public final class MirrorJobs {
         if (job.status() == JobStatus.RUNNING && job.updated().isAfter(now.minus(LEASE))) {
             return Outcome.DUPLICATE;
         }
+        JobRequest request;
+        try {
+            request = JobJson.request(job);
+        } catch (InvalidJobException e) {
+            metadata.updateJob(job.failed(e.getMessage(), now), job.status());
+            return Outcome.REJECTED;
+        }
         Job running = job.withStatus(JobStatus.RUNNING, now);
         if (!metadata.updateJob(running, job.status())) {
             return Outcome.DUPLICATE;
         }
-        MirrorRequest request = MirrorJobRequest.parse(job.request());
         ProgressRecorder progress = new ProgressRecorder(running);
         try {
-            MirrorResult result = mirror.mirror(request, progress);
-            metadata.updateJob(progress.latest().succeeded(resultJson(result), clock.instant()), JobStatus.RUNNING);
+            JobResult result = execute(request, progress);
+            metadata.updateJob(progress.latest().succeeded(JobJson.result(result), clock.instant()), JobStatus.RUNNING);
             return Outcome.SUCCEEDED;
         } catch (MirrorException e) {
             metadata.updateJob(progress.latest().failed(e.getMessage(), clock.instant()), JobStatus.RUNNING);
@@ -122,6 +128,39 @@ public final class MirrorJobs {
             metadata.updateJob(progress.latest().failed("internal error: " + e, clock.instant()), JobStatus.RUNNING);
             throw e;
         }
+    }
+
+    /** The dispatch on the kind: what the engine does for each. */
+    private JobResult execute(JobRequest request, MirrorListener progress) throws MirrorException {
+        if (request instanceof MirrorImage m) {
+            return MirrorJobResult.of(mirror.mirror(m.toMirrorRequest(), progress));
+        }
+        if (request instanceof PullThroughRecording p) {
+            // As PullThroughCache.inBackground does in one process: the pull's mirror, then the
+            // manifest the cache stored and served, in case that mirror did not record it.
+            MirrorResult result = p.toMirrorRequest().isPresent()
+                    ? mirror.mirror(p.toMirrorRequest().get(), progress) : new MirrorResult(List.of(), Duration.ZERO);
+            mirror.recordManifest(p.repository(), p.stored());
+            return MirrorJobResult.of(result);
+        }
+        if (request instanceof SyncCopy c) {
+            return MirrorJobResult.of(mirror.mirror(c.toMirrorRequest(), progress));
+        }
+        throw new IllegalStateException("no worker for job kind " + request.kind());
+    }
+
+    /** The upstream a job contacts (every kind so far names one repository). */
+    private static String registryOf(JobRequest request) {
+        if (request instanceof MirrorImage m) {
+            return m.image().registry();
+        }
+        if (request instanceof PullThroughRecording p) {
+            return p.repository().registry();
+        }
+        if (request instanceof SyncCopy c) {
+            return c.image().registry();
+        }
+        throw new IllegalStateException("no worker for job kind " + request.kind());
     }
 
     /** Writes bytes done / total into the job every few seconds while blobs copy. */
@@ -176,35 +215,5 @@ public final class MirrorJobs {
                 }
             }
         }
-    }
-
-    /** The result of a run as JSON: what a job's {@code result} holds and the CLI can print. */
-    public static String resultJson(MirrorResult r) {
-        ObjectNode o = JSON.createObjectNode();
-        ArrayNode images = o.putArray("images");
-        for (MirrorResult.Image i : r.images()) {
-            ObjectNode n = images.addObject();
-            n.put("reference", i.reference());
-            n.put("digest", i.digest().toString());
-            n.put("mediaType", i.mediaType());
-            n.put("upToDate", i.upToDate());
-            n.put("previousDigest", i.previousDigest() == null ? null : i.previousDigest().toString());
-            ArrayNode ms = n.putArray("manifests");
-            i.manifests().forEach(d -> ms.add(d.toString()));
-            ArrayNode bs = n.putArray("blobs");
-            for (BlobOutcome b : i.blobs()) {
-                ObjectNode bn = bs.addObject();
-                bn.put("digest", b.digest().toString());
-                bn.put("size", b.size());
-                bn.put("status", b.status().name());
-                bn.put("bytesCopied", b.bytesCopied());
-            }
-            n.put("bytesCopied", i.bytesCopied());
-            n.put("bytesReused", i.bytesReused());
-        }
-        o.put("bytesCopied", r.bytesCopied());
-        o.put("bytesReused", r.bytesReused());
-        o.put("durationMs", r.duration().toMillis());
-        return o.toString();
     }
 }

@@ -1,5 +1,6 @@
 package io.imagemirror.mirror;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagemirror.oci.Descriptor;
@@ -13,6 +14,7 @@ import io.imagemirror.reference.ImageReference;
 import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.BlobRef;
 import io.imagemirror.store.BlobStore;
+import io.imagemirror.store.Cause;
 import io.imagemirror.store.ChildManifest;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.Storage;
@@ -133,7 +135,7 @@ public final class ImageMirror {
         }
         ImageReference byDigest = ImageReference.of(repository, null, digest);
         Run run = new Run(repoKey, repository.path(), client(byDigest), MirrorListener.NONE,
-                MirrorRequest.of(byDigest));
+                MirrorRequest.of(byDigest, Cause.PULL_THROUGH)); // moves no tag: what the cache stored
         try {
             run.copyManifest(digest, List.of());
         } catch (IOException | RuntimeException e) {
@@ -203,7 +205,8 @@ public final class ImageMirror {
     }
 
     /** Points the tag at {@code digest}, retrying the compare-and-set while others move it; returns the old digest. */
-    private Digest setTag(String repoKey, String tag, Digest digest, String cause) throws MirrorException {
+    private Digest setTag(String repoKey, String tag, Digest digest, Cause why) throws MirrorException {
+        String cause = why.value();
         for (int attempt = 0; attempt < TAG_CAS_ATTEMPTS; attempt++) {
             Digest expected = storage.tagIndex().getTag(repoKey, tag).map(TagRecord::digest).orElse(null);
             TagUpdate u = storage.tagIndex().setTag(repoKey, tag, expected, digest, cause);
@@ -425,34 +428,50 @@ public final class ImageMirror {
     private record ConfigView(Instant created, Map<String, String> labels) {
     }
 
-    private ConfigView readConfig(Descriptor config) {
+    /**
+     * Reads {@code created} and the labels of a config that was just stored. A config that is not
+     * an image config leaves both unknown; a store or network failure while reading it fails the
+     * copy, so a retry records the manifest complete instead of this run recording it without them
+     * for good (a manifest record is never rewritten).
+     */
+    private ConfigView readConfig(Descriptor config) throws IOException {
         if (config.size() > MAX_CONFIG_BYTES) {
             return new ConfigView(null, Map.of());
         }
         Optional<BlobStore.Content> c = storage.blobs().open(config.digest());
         if (c.isEmpty()) {
-            return new ConfigView(null, Map.of());
+            if (config.isNonDistributable()) {
+                return new ConfigView(null, Map.of()); // recorded, not copied (foreign content)
+            }
+            throw new IOException("config " + config.digest() + " is not in the store after it was copied");
         }
+        byte[] bytes;
         try (BlobStore.Content content = c.get()) {
-            JsonNode root = JSON.readTree(content.stream());
-            Instant created = null;
-            JsonNode cr = root.path("created");
-            if (cr.isTextual()) {
-                try {
-                    created = java.time.OffsetDateTime.parse(cr.asText()).toInstant();
-                } catch (DateTimeParseException ignored) {
-                    // not a timestamp we can read; leave it unknown
-                }
-            }
-            Map<String, String> labels = new LinkedHashMap<>();
-            JsonNode l = root.path("config").path("Labels");
-            if (l.isObject()) {
-                l.fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
-            }
-            return new ConfigView(created, labels);
-        } catch (IOException | RuntimeException e) {
-            // Artifacts have configs that are not image configs (or not JSON at all).
+            bytes = content.stream().readNBytes(MAX_CONFIG_BYTES + 1);
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            // Only the parse may fail harmlessly: an OCI artifact's config can be of any media type,
+            // JSON or not. The bytes were read whole before parsing, so this cannot be a store or
+            // network failure in disguise.
             return new ConfigView(null, Map.of());
         }
+        Instant created = null;
+        JsonNode cr = root.path("created");
+        if (cr.isTextual()) {
+            try {
+                created = java.time.OffsetDateTime.parse(cr.asText()).toInstant();
+            } catch (DateTimeParseException ignored) {
+                // not a timestamp we can read; leave it unknown
+            }
+        }
+        Map<String, String> labels = new LinkedHashMap<>();
+        JsonNode l = root.path("config").path("Labels");
+        if (l.isObject()) {
+            l.properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
+        }
+        return new ConfigView(created, labels);
     }
 }

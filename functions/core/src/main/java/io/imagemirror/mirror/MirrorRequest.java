@@ -2,6 +2,7 @@ package io.imagemirror.mirror;
 
 import io.imagemirror.oci.Platform;
 import io.imagemirror.reference.ImageReference;
+import io.imagemirror.store.Cause;
 import java.util.List;
 import java.util.Objects;
 
@@ -15,21 +16,21 @@ import java.util.Objects;
  * @param allTags every tag of the repository, like {@code docker image pull -a}
  * @param referrers also copy what the OCI referrers API (or the tag schema) attaches to each image
  * @param includeNonDistributable also copy foreign / non-distributable layers (recorded only, otherwise)
- * @param cause what asked for it, kept in the tag history ({@code mirror}, {@code pull-through}, ...)
+ * @param cause what asked for it, kept in the tag history of every tag this request moves
  */
 public record MirrorRequest(ImageReference reference, List<Platform> platforms, boolean allTags, boolean referrers,
-                            boolean includeNonDistributable, String cause) {
+                            boolean includeNonDistributable, Cause cause) {
 
     public MirrorRequest {
         Objects.requireNonNull(reference, "reference");
         reference = reference.normalized();
         platforms = platforms == null ? List.of() : List.copyOf(platforms);
-        cause = cause == null || cause.isBlank() ? "mirror" : cause;
+        Objects.requireNonNull(cause, "cause");
     }
 
-    /** Mirror one reference with every platform. */
-    public static MirrorRequest of(ImageReference reference) {
-        return new MirrorRequest(reference, List.of(), false, false, false, "mirror");
+    /** Mirror one reference with every platform, on behalf of {@code cause}. */
+    public static MirrorRequest of(ImageReference reference, Cause cause) {
+        return new MirrorRequest(reference, List.of(), false, false, false, cause);
     }
 
     public MirrorRequest withPlatforms(List<Platform> p) {

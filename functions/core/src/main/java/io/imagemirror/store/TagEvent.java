@@ -6,7 +6,8 @@ import java.util.Objects;
 
 /**
  * One move of a tag: created ({@code oldDigest == null}), moved, or deleted
- * ({@code newDigest == null}), with when and why (e.g. {@code "sync rule nightly"}, {@code "mirror"}).
+ * ({@code newDigest == null}), with when and why ({@link Cause#value()}: {@code "api"},
+ * {@code "sync rule nightly"}, ...).
  */
 public record TagEvent(String repository, String tag, Digest oldDigest, Digest newDigest, Instant time,
                        String cause) {

@@ -12,6 +12,7 @@ import io.imagemirror.oci.Platform;
 import io.imagemirror.reference.ImageReference;
 import io.imagemirror.reference.InvalidReferenceException;
 import io.imagemirror.reference.RepositoryName;
+import io.imagemirror.store.Cause;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -81,8 +82,8 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
     }
 
     /** The cause written into tag history for what this rule changes. */
-    public String cause() {
-        return "sync rule " + name;
+    public Cause cause() {
+        return Cause.syncRule(name);
     }
 
     /**

@@ -1,10 +1,8 @@
 package io.imagemirror.sync;
 
 import io.imagemirror.jobs.MirrorJobs;
-import io.imagemirror.mirror.MirrorRequest;
+import io.imagemirror.jobs.SyncCopy;
 import io.imagemirror.oci.Digest;
-import io.imagemirror.oci.ErrorCode;
-import io.imagemirror.oci.RegistryException;
 import io.imagemirror.reference.ImageReference;
 import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.Job;
@@ -204,8 +202,8 @@ public final class SyncPlanner {
         try {
             // By tag, not by the digest seen: the job's own HEAD-first copy records where the tag points then.
             ImageReference ref = ImageReference.of(source, tag, null);
-            Job job = jobs.submit(new MirrorRequest(ref, rule.platforms(), false, rule.referrers(), false,
-                    rule.cause()));
+            Job job = jobs.submit(new SyncCopy(rule.name(), ref, rule.platforms(), rule.referrers(),
+                    upstream.digest()));
             r.changed.add(tag);
             r.jobs.add(job.id());
             listener.tagChecked(rule, tag, upstream.digest(), "changed", "job " + job.id());
@@ -231,7 +229,7 @@ public final class SyncPlanner {
         for (Map.Entry<String, Digest> e : new java.util.TreeMap<>(gone).entrySet()) {
             r.removed.add(e.getKey());
             if (rule.removedUpstream() == Rule.RemovedUpstream.UNTAG && !dryRun) {
-                TagUpdate u = tags.deleteTag(source.toString(), e.getKey(), e.getValue(), rule.cause());
+                TagUpdate u = tags.deleteTag(source.toString(), e.getKey(), e.getValue(), rule.cause().value());
                 if (u == TagUpdate.UPDATED) {
                     r.untagged.add(e.getKey());
                 }

@@ -15,6 +15,7 @@ import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.mirror.MirrorTestBase;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.MediaTypes;
+import io.imagemirror.store.Cause;
 import io.imagemirror.store.Storage;
 import io.imagemirror.testbed.TestImage;
 import io.imagemirror.testbed.TestIndex;
@@ -162,7 +163,7 @@ class DistributionApiTest extends MirrorTestBase {
     void rangesAnswer206And416() throws Exception {
         TestImage img = TestImage.builder(3).layer(10_000).build();
         upstream.pusher().pushImage("app/range", "1", img);
-        mirror.mirror(MirrorRequest.of(ref("app/range:1")), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("app/range:1"), Cause.CLI), MirrorListener.NONE);
         TestImage.Blob layer = img.layers().get(0);
         String path = "/v2/app/range/blobs/" + layer.digest();
 
@@ -242,8 +243,8 @@ class DistributionApiTest extends MirrorTestBase {
             upstream.pusher().pushImage("pages/app", "t" + i, TestImage.builder(10 + i).build());
         }
         upstream.pusher().pushImage("pages/other", "1", TestImage.builder(20).build());
-        mirror.mirror(MirrorRequest.of(ref("pages/app")).withAllTags(true), MirrorListener.NONE);
-        mirror.mirror(MirrorRequest.of(ref("pages/other:1")), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("pages/app"), Cause.CLI).withAllTags(true), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("pages/other:1"), Cause.CLI), MirrorListener.NONE);
 
         ApiResponse p1 = get("/v2/pages/app/tags/list?n=2");
         assertThat(json(p1).get("tags").toString()).isEqualTo("[\"t0\",\"t1\"]");
@@ -285,7 +286,7 @@ class DistributionApiTest extends MirrorTestBase {
                 + ",\"artifactType\":\"application/vnd.example.sig\"}]}";
         upstream.pusher().pushManifest("sig/app", img.digest().replace(":", "-"), MediaTypes.OCI_INDEX,
                 fallback.getBytes(StandardCharsets.UTF_8));
-        mirror.mirror(MirrorRequest.of(ref("sig/app:1")).withReferrers(true), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("sig/app:1"), Cause.CLI).withReferrers(true), MirrorListener.NONE);
 
         ApiResponse all = get("/v2/sig/app/referrers/" + img.digest());
         assertThat(all.status()).isEqualTo(200);
@@ -325,7 +326,7 @@ class DistributionApiTest extends MirrorTestBase {
     void staleTagIsServedWhenUpstreamIsDown() throws Exception {
         TestImage img = TestImage.builder(50).build();
         upstream.pusher().pushImage("stale/app", "1", img);
-        mirror.mirror(MirrorRequest.of(ref("stale/app:1")), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("stale/app:1"), Cause.CLI), MirrorListener.NONE);
         PullThroughCache expired = new PullThroughCache(engine, cacheUpstreams, fills, storage, Duration.ZERO, background,
                 Clock.systemUTC(), log::add);
         DistributionApi zeroTtl = new DistributionApi(expired, blobs, new NameRouter(config), false,

@@ -13,6 +13,7 @@ import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.mirror.MirrorTestBase;
 import io.imagemirror.reference.ImageReference;
+import io.imagemirror.store.Cause;
 import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestImage;
 import io.imagemirror.upstream.CredentialStore;
@@ -71,7 +72,7 @@ class RepositoryScopeTest extends MirrorTestBase {
         PullThroughCache cache = new PullThroughCache(engine, ups, fills, storage, Duration.ofMinutes(5), background,
                 Clock.systemUTC(), line -> { });
         api = new DistributionApi(cache, blobs, new NameRouter(config), false, Duration.ofMinutes(10));
-        engine.mirror(MirrorRequest.of(ImageReference.parse(privateUpstream.hostPort() + "/team/secret:1")),
+        engine.mirror(MirrorRequest.of(ImageReference.parse(privateUpstream.hostPort() + "/team/secret:1"), Cause.CLI),
                 MirrorListener.NONE);
         requests.reset();
     }

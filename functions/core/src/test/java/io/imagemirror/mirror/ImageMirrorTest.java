@@ -8,10 +8,14 @@ import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.Platform;
 import io.imagemirror.reference.ImageReference;
 import io.imagemirror.store.BlobStore;
+import io.imagemirror.store.ByteRange;
+import io.imagemirror.store.Cause;
 import io.imagemirror.store.ChildManifest;
 import io.imagemirror.store.InMemoryBlobStore;
 import io.imagemirror.store.ManifestRecord;
+import io.imagemirror.store.Page;
 import io.imagemirror.store.Storage;
+import io.imagemirror.store.StoreException;
 import io.imagemirror.store.TagEvent;
 import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestImage;
@@ -23,6 +27,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -46,13 +52,13 @@ class ImageMirrorTest extends MirrorTestBase {
         upstream.pusher().pushImage("team/a", "1", a);
         upstream.pusher().pushImage("team/b", "1", b);
 
-        MirrorResult first = mirror.mirror(MirrorRequest.of(ref("team/a:1")), MirrorListener.NONE);
+        MirrorResult first = mirror.mirror(MirrorRequest.of(ref("team/a:1"), Cause.CLI), MirrorListener.NONE);
         assertThat(first.images()).singleElement().satisfies(i -> {
             assertThat(i.digest().toString()).isEqualTo(a.digest());
             assertThat(i.blobs()).allMatch(o -> o.status() == BlobOutcome.Status.COPIED);
         });
 
-        MirrorResult second = mirror.mirror(MirrorRequest.of(ref("team/b:1")), MirrorListener.NONE);
+        MirrorResult second = mirror.mirror(MirrorRequest.of(ref("team/b:1"), Cause.CLI), MirrorListener.NONE);
         MirrorResult.Image img = second.images().get(0);
         assertThat(img.blobs()).filteredOn(o -> o.digest().toString().equals(base.digest()))
                 .singleElement().satisfies(o -> assertThat(o.status()).isEqualTo(BlobOutcome.Status.ALREADY_EXISTS));
@@ -78,7 +84,7 @@ class ImageMirrorTest extends MirrorTestBase {
             String repo = "multi/" + format.name().toLowerCase();
             upstream.pusher().pushIndex(repo, "v1", index);
 
-            MirrorResult r = mirror.mirror(MirrorRequest.of(ref(repo + ":v1")), MirrorListener.NONE);
+            MirrorResult r = mirror.mirror(MirrorRequest.of(ref(repo + ":v1"), Cause.CLI), MirrorListener.NONE);
             assertThat(r.images().get(0).digest().toString()).isEqualTo(index.digest());
             byte[] stored = manifests.open(Digest.parse(index.digest())).orElseThrow().stream().readAllBytes();
             assertThat(stored).isEqualTo(index.bytes());
@@ -100,7 +106,7 @@ class ImageMirrorTest extends MirrorTestBase {
         TestIndex index = TestIndex.of(TestImage.Format.OCI, List.of(amd, arm), true);
         upstream.pusher().pushIndex("multi/app", "2", index);
 
-        MirrorResult r = mirror.mirror(MirrorRequest.of(ref("multi/app:2"))
+        MirrorResult r = mirror.mirror(MirrorRequest.of(ref("multi/app:2"), Cause.CLI)
                 .withPlatforms(List.of(Platform.parse("linux/arm64"))), MirrorListener.NONE);
 
         assertThat(r.images().get(0).digest().toString()).isEqualTo(index.digest());
@@ -129,14 +135,14 @@ class ImageMirrorTest extends MirrorTestBase {
             TestImage img = TestImage.builder(100 + i).layer(base).layer(500).build();
             upstream.pusher().pushImage("many/tags", "t" + i, img);
         }
-        MirrorResult first = mirror.mirror(MirrorRequest.of(ref("many/tags")).withAllTags(true), MirrorListener.NONE);
+        MirrorResult first = mirror.mirror(MirrorRequest.of(ref("many/tags"), Cause.CLI).withAllTags(true), MirrorListener.NONE);
         assertThat(first.images()).hasSize(50).noneMatch(MirrorResult.Image::upToDate);
         assertThat(metadata.listTags(repoKey("many/tags"), 1000, null).items()).hasSize(50);
         // the shared base layer was fetched once for 50 images
         assertThat(requests.count("GET", s -> s.path().endsWith(base.digest()))).isEqualTo(1);
 
         requests.reset();
-        MirrorResult second = mirror.mirror(MirrorRequest.of(ref("many/tags")).withAllTags(true), MirrorListener.NONE);
+        MirrorResult second = mirror.mirror(MirrorRequest.of(ref("many/tags"), Cause.CLI).withAllTags(true), MirrorListener.NONE);
         assertThat(second.images()).hasSize(50).allMatch(MirrorResult.Image::upToDate);
         assertThat(requests.count("GET", UpstreamRequestCounter.Seen::isManifest)).isZero();
         assertThat(requests.seen).noneMatch(UpstreamRequestCounter.Seen::isBlob);
@@ -148,9 +154,9 @@ class ImageMirrorTest extends MirrorTestBase {
         TestImage v1 = TestImage.builder(40).build();
         TestImage v2 = TestImage.builder(41).build();
         upstream.pusher().pushImage("moving/app", "stable", v1);
-        mirror.mirror(MirrorRequest.of(ref("moving/app:stable")), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("moving/app:stable"), Cause.CLI), MirrorListener.NONE);
         upstream.pusher().pushImage("moving/app", "stable", v2);
-        MirrorResult r = mirror.mirror(MirrorRequest.of(ref("moving/app:stable")), MirrorListener.NONE);
+        MirrorResult r = mirror.mirror(MirrorRequest.of(ref("moving/app:stable"), Cause.CLI), MirrorListener.NONE);
 
         assertThat(r.images().get(0).previousDigest().toString()).isEqualTo(v1.digest());
         assertThat(metadata.getTag(repoKey("moving/app"), "stable").orElseThrow().digest().toString())
@@ -167,7 +173,7 @@ class ImageMirrorTest extends MirrorTestBase {
     void mirrorByDigestCreatesAPinAndNoTag() throws Exception {
         TestImage img = TestImage.builder(50).build();
         upstream.pusher().pushImage("pinned/app", "x", img);
-        mirror.mirror(MirrorRequest.of(ref("pinned/app@" + img.digest())), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("pinned/app@" + img.digest()), Cause.CLI), MirrorListener.NONE);
         assertThat(metadata.listPins(repoKey("pinned/app"), 10, null).items()).singleElement()
                 .satisfies(p -> assertThat(p.digest().toString()).isEqualTo(img.digest()));
         assertThat(metadata.listTags(repoKey("pinned/app"), 10, null).items()).isEmpty();
@@ -189,7 +195,7 @@ class ImageMirrorTest extends MirrorTestBase {
             for (int i = 0; i < 4; i++) {
                 String repo = "shared/img" + i;
                 runs.add(callers.submit((Callable<MirrorResult>) () ->
-                        mirror.mirror(MirrorRequest.of(ref(repo + ":1")), MirrorListener.NONE)));
+                        mirror.mirror(MirrorRequest.of(ref(repo + ":1"), Cause.CLI), MirrorListener.NONE)));
             }
             long copiedBase = 0;
             for (Future<MirrorResult> f : runs) {
@@ -209,17 +215,17 @@ class ImageMirrorTest extends MirrorTestBase {
     void mirroringTheSameImageTwiceLeavesIdenticalStateAndCopiesNothing() throws Exception {
         TestImage img = TestImage.builder(70).layer(1000).layer(2000).build();
         upstream.pusher().pushImage("idem/app", "1", img);
-        mirror.mirror(MirrorRequest.of(ref("idem/app:1")), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("idem/app:1"), Cause.CLI), MirrorListener.NONE);
         int blobCount = blobs.size();
         requests.reset();
-        MirrorResult again = mirror.mirror(MirrorRequest.of(ref("idem/app:1")), MirrorListener.NONE);
+        MirrorResult again = mirror.mirror(MirrorRequest.of(ref("idem/app:1"), Cause.CLI), MirrorListener.NONE);
         assertThat(again.images().get(0).upToDate()).isTrue();
         assertThat(again.bytesCopied()).isZero();
         assertThat(blobs.size()).isEqualTo(blobCount);
         assertThat(metadata.tagHistory(repoKey("idem/app"), "1", 10, null).items()).hasSize(1);
         // mirroring by digest after by tag fetches nothing either
         requests.reset();
-        mirror.mirror(MirrorRequest.of(ref("idem/app@" + img.digest())), MirrorListener.NONE);
+        mirror.mirror(MirrorRequest.of(ref("idem/app@" + img.digest()), Cause.CLI), MirrorListener.NONE);
         assertThat(requests.seen).isEmpty();
     }
 
@@ -233,7 +239,7 @@ class ImageMirrorTest extends MirrorTestBase {
                         .DELETE().build(), java.net.http.HttpResponse.BodyHandlers.discarding());
         assertThat(del.statusCode()).isEqualTo(202);
 
-        assertThatThrownBy(() -> mirror.mirror(MirrorRequest.of(ref("broken/app:1")), MirrorListener.NONE))
+        assertThatThrownBy(() -> mirror.mirror(MirrorRequest.of(ref("broken/app:1"), Cause.CLI), MirrorListener.NONE))
                 .isInstanceOfSatisfying(MirrorException.class, e -> {
                     assertThat(e.content()).hasToString(layer);
                     assertThat(e.getMessage()).contains(layer).contains("broken/app:1");
@@ -244,8 +250,121 @@ class ImageMirrorTest extends MirrorTestBase {
     }
 
     @Test
+    void aConfigThatCannotBeReadFailsTheMirrorAndRecordsNothingUntilARetryRecordsItWhole() throws Exception {
+        TestImage img = TestImage.builder(81).label("org.opencontainers.image.title", "app")
+                .created("2026-11-30T12:00:00Z").build();
+        upstream.pusher().pushImage("config/app", "1", img);
+        Digest config = Digest.parse(img.config().digest());
+        Map<String, BlobStore> faults = Map.of(
+                "the store fails", new ConfigFault(blobs, config, false),
+                "the read breaks off", new ConfigFault(blobs, config, true));
+        for (Map.Entry<String, BlobStore> fault : faults.entrySet()) {
+            ImageMirror failing = new ImageMirror(upstreams, Storage.of(fault.getValue(), manifests, metadata, List.of()),
+                    pool, Clock.systemUTC());
+            assertThatThrownBy(() -> failing.mirror(MirrorRequest.of(ref("config/app:1"), Cause.CLI), MirrorListener.NONE))
+                    .as(fault.getKey()).isInstanceOf(MirrorException.class).hasMessageContaining("config/app:1");
+            assertThat(metadata.getManifest(repoKey("config/app"), Digest.parse(img.digest()))).as(fault.getKey()).isEmpty();
+            assertThat(metadata.getTag(repoKey("config/app"), "1")).as(fault.getKey()).isEmpty();
+        }
+
+        mirror.mirror(MirrorRequest.of(ref("config/app:1"), Cause.CLI), MirrorListener.NONE);
+        ManifestRecord rec = metadata.getManifest(repoKey("config/app"), Digest.parse(img.digest())).orElseThrow();
+        assertThat(rec.labels()).containsEntry("org.opencontainers.image.title", "app");
+        assertThat(rec.created()).isEqualTo(java.time.Instant.parse("2026-11-30T12:00:00Z"));
+    }
+
+    @Test
+    void anArtifactWhoseConfigIsNotJsonIsRecordedWithoutLabels() throws Exception {
+        byte[] config = "not json at all".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] layer = "payload".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String configDigest = upstream.pusher().pushBlob("config/artifact", config);
+        String layerDigest = upstream.pusher().pushBlob("config/artifact", layer);
+        String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                + "\"artifactType\":\"application/vnd.example.thing\",\"config\":{\"mediaType\":"
+                + "\"application/vnd.example.thing.config\",\"digest\":\"" + configDigest + "\",\"size\":"
+                + config.length + "},\"layers\":[{\"mediaType\":\"application/vnd.example.thing.layer\","
+                + "\"digest\":\"" + layerDigest + "\",\"size\":" + layer.length + "}]}";
+        String digest = upstream.pusher().pushManifest("config/artifact", "1", "application/vnd.oci.image.manifest.v1+json",
+                manifest.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+        mirror.mirror(MirrorRequest.of(ref("config/artifact:1"), Cause.CLI), MirrorListener.NONE);
+        ManifestRecord rec = metadata.getManifest(repoKey("config/artifact"), Digest.parse(digest)).orElseThrow();
+        assertThat(rec.labels()).isEmpty();
+        assertThat(rec.created()).isNull();
+    }
+
+    /** The blob store, except that reading one blob fails: the store throws, or the stream breaks off. */
+    private static final class ConfigFault implements BlobStore {
+        private final BlobStore delegate;
+        private final Digest broken;
+        private final boolean midStream;
+
+        ConfigFault(BlobStore delegate, Digest broken, boolean midStream) {
+            this.delegate = delegate;
+            this.broken = broken;
+            this.midStream = midStream;
+        }
+
+        @Override
+        public Optional<Info> stat(Digest digest) {
+            return delegate.stat(digest);
+        }
+
+        @Override
+        public PutResult put(Digest digest, long size, java.io.InputStream in) throws java.io.IOException {
+            return delegate.put(digest, size, in);
+        }
+
+        @Override
+        public Optional<Content> open(Digest digest, ByteRange range) {
+            if (!digest.equals(broken)) {
+                return delegate.open(digest, range);
+            }
+            if (!midStream) {
+                throw new StoreException("store unavailable", null);
+            }
+            Content c = delegate.open(digest, range).orElseThrow();
+            java.io.InputStream breaking = new java.io.FilterInputStream(c.stream()) {
+                private int left = 10;
+
+                @Override
+                public int read() throws java.io.IOException {
+                    byte[] one = new byte[1];
+                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws java.io.IOException {
+                    if (left <= 0) {
+                        throw new java.io.IOException("connection reset");
+                    }
+                    int n = super.read(b, off, Math.min(len, left));
+                    left -= Math.max(n, 0);
+                    return n;
+                }
+            };
+            return Optional.of(new Content(breaking, c.offset(), c.length(), c.size()));
+        }
+
+        @Override
+        public void delete(Digest digest) {
+            delegate.delete(digest);
+        }
+
+        @Override
+        public Page<Info> list(int limit, String pageToken) {
+            return delegate.list(limit, pageToken);
+        }
+
+        @Override
+        public Optional<URI> presignGet(Digest digest, java.time.Duration ttl) {
+            return delegate.presignGet(digest, ttl);
+        }
+    }
+
+    @Test
     void unconfiguredRegistryIsRefused() {
-        assertThatThrownBy(() -> mirror.mirror(MirrorRequest.of(ImageReference.parse("evil.example.com/x:1")),
+        assertThatThrownBy(() -> mirror.mirror(MirrorRequest.of(ImageReference.parse("evil.example.com/x:1"), Cause.CLI),
                 MirrorListener.NONE)).isInstanceOf(MirrorException.class)
                 .hasMessageContaining("not a configured upstream");
         assertThat(requests.seen).isEmpty();
@@ -256,7 +375,7 @@ class ImageMirrorTest extends MirrorTestBase {
         TestImage img = TestImage.builder(90).layer(3_000_000).build();
         upstream.pusher().pushImage("progress/app", "1", img);
         List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
-        mirror.mirror(MirrorRequest.of(ref("progress/app:1")), new MirrorListener() {
+        mirror.mirror(MirrorRequest.of(ref("progress/app:1"), Cause.CLI), new MirrorListener() {
             @Override
             public void blobStarted(Digest digest, long size) {
                 events.add("start " + digest.shortHex());

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagemirror.cache.NameRouter;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.oci.Platform;
+import io.imagemirror.store.Cause;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -39,7 +40,7 @@ class RuleTest {
         assertThat(r.referrers()).isTrue();
         assertThat(r.tagTtl()).isEqualTo(Duration.ofHours(1));
         assertThat(r.removedUpstream()).isEqualTo(Rule.RemovedUpstream.UNTAG);
-        assertThat(r.cause()).isEqualTo("sync rule alpine-3");
+        assertThat(r.cause()).isEqualTo(Cause.syncRule("alpine-3")).hasToString("sync rule alpine-3");
         assertThat(Rule.fromTree(r.toTree(), CONFIGURED)).isEqualTo(r);
     }
 

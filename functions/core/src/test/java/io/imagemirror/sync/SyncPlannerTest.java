@@ -128,6 +128,14 @@ class SyncPlannerTest extends MirrorTestBase {
         SyncRun first = planner(0).runDue(SyncListener.NONE).get(0);
         assertThat(first.changed()).hasSize(5);
         assertThat(first.jobs()).hasSize(5).containsExactlyInAnyOrderElementsOf(queued);
+        io.imagemirror.store.Job job = metadata.getJob(queued.get(0)).orElseThrow();
+        assertThat(job.kind()).isEqualTo(io.imagemirror.jobs.SyncCopy.KIND);
+        assertThat(io.imagemirror.jobs.JobJson.request(job)).isInstanceOfSatisfying(io.imagemirror.jobs.SyncCopy.class,
+                c -> {
+                    assertThat(c.rule()).isEqualTo("minors");
+                    assertThat(c.image().tag()).isPresent();
+                    assertThat(c.seen()).isNotNull();
+                });
         runJobs();
         for (String tag : first.changed()) {
             assertThat(metadata.getTag(repoKey("lib/app"), tag)).isPresent();

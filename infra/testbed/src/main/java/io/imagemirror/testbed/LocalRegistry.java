@@ -86,7 +86,9 @@ public final class LocalRegistry implements AutoCloseable {
                     .append("log:\n  level: warn\n  accesslog:\n    disabled: false\n")
                     .append("storage:\n  filesystem:\n    rootdirectory: ").append(dir.resolve("data")).append('\n')
                     .append("  delete:\n    enabled: true\n")
-                    .append("http:\n  addr: 127.0.0.1:").append(port).append('\n');
+                    .append("http:\n  addr: 127.0.0.1:").append(port).append('\n')
+                    // Foreign / non-distributable layers name URLs; without an allow-list the registry refuses them.
+                    .append("validation:\n  manifests:\n    urls:\n      allow:\n        - ^https?://\n");
             if (htpasswdUser != null) {
                 Path htpasswd = dir.resolve("htpasswd");
                 Process hp = new ProcessBuilder("htpasswd", "-Bbn", htpasswdUser, htpasswdPassword)

@@ -7,19 +7,22 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.aws.queue.SqsJobQueue;
 import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.store.Job;
 import io.imagemirror.store.JobStatus;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs the mirror jobs the copy queue delivers, one per SQS record. Answers with a partial batch
- * response (the event source mapping sets {@code ReportBatchItemFailures}): a record whose job
- * failed, or whose body is not a job message, is listed as a failure so SQS delivers it again and,
- * after the queue's {@code maxReceiveCount}, moves it to the dead-letter queue; the job itself is
- * left {@code FAILED} with its reason. A duplicate delivery of a finished job, or of a job that
- * expired, is acknowledged without copying anything; one that arrives while another worker runs
- * the job copies nothing either, but is listed as a failure so the message survives until that
- * run is over (it returns after the queue's visibility timeout, and is acknowledged then).
+ * Runs the jobs the copy queue delivers, one per SQS record, whatever their kind (the dispatch is
+ * {@link MirrorJobs#run}'s). Answers with a partial batch response (the event source mapping sets
+ * {@code ReportBatchItemFailures}): a record whose job failed, or whose body is not a job message,
+ * is listed as a failure so SQS delivers it again and, after the queue's {@code maxReceiveCount},
+ * moves it to the dead-letter queue; the job itself is left {@code FAILED} with its reason. A job
+ * this release cannot read (unknown kind, malformed payload) is left {@code FAILED} with the reason
+ * and acknowledged: every retry would fail the same way. A duplicate delivery of a finished job, or
+ * of a job that expired, is acknowledged without copying anything; one that arrives while another
+ * worker runs the job copies nothing either, but is listed as a failure so the message survives
+ * until that run is over (it returns after the queue's visibility timeout, and is acknowledged then).
  */
 public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
 
@@ -56,6 +59,11 @@ public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatc
                     LambdaLog.line(context, "job " + jobId + " is running elsewhere; message "
                             + message.getMessageId() + " comes back after the visibility timeout");
                     failures.add(new SQSBatchResponse.BatchItemFailure(message.getMessageId()));
+                    continue;
+                }
+                if (outcome == MirrorJobs.Outcome.REJECTED) {
+                    LambdaLog.line(context, "job " + jobId + " rejected, not retried: "
+                            + jobs.get(jobId).map(Job::error).orElse("(expired)"));
                     continue;
                 }
                 LambdaLog.line(context, "job " + jobId + ": " + outcome);

@@ -3,7 +3,10 @@ package io.imagemirror.aws.bench;
 import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSerializers;
 import io.imagemirror.aws.AwsFixture;
 import io.imagemirror.aws.AwsWiring;
-import io.imagemirror.jobs.MirrorJobRequest;
+import io.imagemirror.jobs.MirrorImage;
+import io.imagemirror.mirror.MirrorRequest;
+import io.imagemirror.reference.ImageReference;
+import io.imagemirror.store.Cause;
 import io.imagemirror.store.Job;
 import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestBed;
@@ -126,7 +129,7 @@ public final class ColdStartBench {
 
     /** Mirrors alpine:3.20 and answers each registry event once, so the timed runs see a filled cache. */
     private static void fill(AwsWiring wiring, Path events) throws Exception {
-        Job job = wiring.jobs().submit(MirrorJobRequest.parse("{\"image\": \"docker.io/library/alpine:3.20\"}"));
+        Job job = wiring.jobs().submit(MirrorImage.of(MirrorRequest.of(ImageReference.parse("docker.io/library/alpine:3.20"), Cause.API)));
         wiring.jobs().run(job.id());
         var registry = new io.imagemirror.aws.handlers.RegistryHandler(wiring.registryApi());
         for (String e : List.of("registry-manifest-get.json", "registry-blob-get.json", "registry-catalog.json")) {
@@ -140,7 +143,7 @@ public final class ColdStartBench {
 
     /** The sample SQS event with its job id replaced by a job just submitted (so the worker copies). */
     private static Path copyJobEvent(AwsWiring wiring, Path sample, Path out) throws IOException {
-        Job job = wiring.jobs().submit(MirrorJobRequest.parse("{\"image\": \"docker.io/library/alpine:3.20\"}"));
+        Job job = wiring.jobs().submit(MirrorImage.of(MirrorRequest.of(ImageReference.parse("docker.io/library/alpine:3.20"), Cause.API)));
         String json = Files.readString(sample).replace("7f3c2a1e-5b6d-4e8f-9a0b-1c2d3e4f5a6b", job.id());
         return Files.writeString(out, json);
     }

@@ -11,9 +11,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imagemirror.aws.AwsFixture;
 import io.imagemirror.aws.AwsWiring;
+import io.imagemirror.aws.queue.SqsJobQueue;
+import io.imagemirror.jobs.JobJson;
+import io.imagemirror.jobs.MirrorImage;
+import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.mirror.UpstreamRequestCounter;
+import io.imagemirror.reference.ImageReference;
+import io.imagemirror.store.Cause;
 import io.imagemirror.store.Job;
 import io.imagemirror.store.JobStatus;
+import io.imagemirror.store.TagEvent;
 import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestImage;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +29,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -126,6 +134,7 @@ class MirrorHandlersTest {
         JsonNode job = getJob(jobId);
         assertThat(job.get("state").asText()).isEqualTo("succeeded");
         assertThat(job.at("/result/images/0/digest").asText()).isEqualTo(alpine.digest());
+        assertThat(job.at("/request/cause").asText()).isEqualTo("api");
 
         // A duplicate delivery of the same message is acknowledged and reaches no upstream.
         requests.reset();
@@ -139,8 +148,8 @@ class MirrorHandlersTest {
     void sampleJobEventsShowAndRunARecordedJob() throws Exception {
         // The sample events name a fixed job id; record a job under it as MirrorApi would have.
         Instant now = Instant.now();
-        wiring.storage().jobs().createJob(Job.queued(SAMPLE_JOB, "mirror",
-                "{\"image\":\"docker.io/library/alpine:3.20\",\"platforms\":[],\"allTags\":false,\"referrers\":false}",
+        MirrorImage request = MirrorImage.of(MirrorRequest.of(ImageReference.parse("docker.io/library/alpine:3.20"), Cause.API));
+        wiring.storage().jobs().createJob(Job.queued(SAMPLE_JOB, request.kind(), JobJson.payload(request),
                 now, now.plusSeconds(3600)));
 
         APIGatewayV2HTTPResponse queued = api.handleRequest(
@@ -227,6 +236,77 @@ class MirrorHandlersTest {
         SQSBatchResponse bad = worker.handleRequest(AwsFixture.eventFromJson(sqs.toString(), SQSEvent.class), null);
         assertThat(bad.getBatchItemFailures()).extracting(SQSBatchResponse.BatchItemFailure::getItemIdentifier)
                 .containsExactly("2e1424d4-f796-459a-8184-9c92662be6da");
+    }
+
+    @Test
+    void eachEntryPointSaysWhyInTheTagHistoryThroughTheQueue() throws Exception {
+        TestImage posted = TestImage.builder(43).build();
+        TestImage pulled = TestImage.builder(44).build();
+        upstream.pusher().pushImage("library/posted", "1", posted);
+        upstream.pusher().pushImage("library/pulled", "1", pulled);
+
+        // POST /v1/mirror → queue → CopyWorker: "api".
+        ObjectNode post = (ObjectNode) JSON.readTree(AwsFixture.eventJson("mirror-post.json"));
+        post.put("body", "{\"image\": \"posted:1\"}");
+        assertThat(api.handleRequest(AwsFixture.eventFromJson(post.toString(), APIGatewayV2HTTPEvent.class), null)
+                .getStatusCode()).isEqualTo(202);
+        runOneMessage();
+
+        // A pull through the Registry function → a pull-through job on the queue → CopyWorker: "pull-through".
+        RegistryHandler registry = new RegistryHandler(wiring.registryApi());
+        ObjectNode get = (ObjectNode) JSON.readTree(AwsFixture.eventJson("registry-manifest-get.json"));
+        get.put("rawPath", "/v2/library/pulled/manifests/1");
+        ((ObjectNode) get.at("/requestContext/http")).put("path", "/v2/library/pulled/manifests/1");
+        APIGatewayV2HTTPResponse served = registry.handleRequest(
+                AwsFixture.eventFromJson(get.toString(), APIGatewayV2HTTPEvent.class), null);
+        assertThat(served.getStatusCode()).isEqualTo(200);
+        String pullJob = runOneMessage();
+        assertThat(wiring.jobs().get(pullJob).orElseThrow().kind()).isEqualTo("pull-through");
+
+        assertThat(history("docker.io/library/posted", "1")).containsExactly("api");
+        assertThat(history("docker.io/library/pulled", "1")).containsExactly("pull-through");
+        // What DynamoDB holds, read without our adapter: the history item names the cause.
+        List<Map<String, AttributeValue>> items = aws.dynamo.query(b -> b.tableName(aws.table).consistentRead(true)
+                .keyConditionExpression("pk = :pk AND begins_with(sk, :sk)")
+                .expressionAttributeValues(Map.of(":pk", s("REPO#docker.io/library/pulled"), ":sk", s("TAGLOG#1"))))
+                .items();
+        assertThat(items).singleElement().satisfies(i -> assertThat(i.toString()).contains("pull-through"));
+    }
+
+    @Test
+    void jobsOfAnUnknownKindOrWithAMalformedPayloadFailWithTheirReasonAndAreNotRedelivered() throws Exception {
+        Instant now = Instant.now();
+        Map<String, String> jobs = Map.of(
+                "future-" + UUID.randomUUID(), "sweep-v9",
+                "garbage-" + UUID.randomUUID(), "mirror");
+        for (Map.Entry<String, String> j : jobs.entrySet()) {
+            wiring.storage().jobs().createJob(Job.queued(j.getKey(), j.getValue(), "{\"image\": 42}", now,
+                    now.plusSeconds(3600)));
+            new SqsJobQueue(aws.sqs, aws.queueUrl).send(j.getKey());
+            Message message = receiveOne(aws.queueUrl);
+            SQSBatchResponse response = worker.handleRequest(sqsEvent(message), null);
+            assertThat(response.getBatchItemFailures()).as("acknowledged, so SQS deletes it").isEmpty();
+            aws.sqs.deleteMessage(b -> b.queueUrl(aws.queueUrl).receiptHandle(message.receiptHandle()));
+            JsonNode job = getJob(j.getKey());
+            assertThat(job.get("state").asText()).isEqualTo("failed");
+            assertThat(job.get("error").asText()).startsWith(j.getValue().equals("mirror")
+                    ? "malformed payload of mirror job" : "unknown job kind \"sweep-v9\"");
+        }
+        assertThat(requests.seen).isEmpty();
+    }
+
+    /** Receives one message from the copy queue, runs it through the CopyWorker, deletes it; returns its job id. */
+    private String runOneMessage() throws Exception {
+        Message message = receiveOne(aws.queueUrl);
+        SQSBatchResponse done = worker.handleRequest(sqsEvent(message), null);
+        assertThat(done.getBatchItemFailures()).isEmpty();
+        aws.sqs.deleteMessage(b -> b.queueUrl(aws.queueUrl).receiptHandle(message.receiptHandle()));
+        return SqsJobQueue.jobIdOf(message.body());
+    }
+
+    private List<String> history(String repository, String tag) {
+        return wiring.storage().tagIndex().tagHistory(repository, tag, 10, null).items().stream()
+                .map(TagEvent::cause).toList();
     }
 
     private JsonNode getJob(String jobId) throws Exception {

@@ -2,13 +2,15 @@ package io.imagemirror.local.cli;
 
 import io.imagemirror.cache.NameRouter;
 import io.imagemirror.config.MirrorConfig;
-import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.jobs.JobJson;
+import io.imagemirror.jobs.MirrorJobResult;
 import io.imagemirror.local.LocalRuntime;
 import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.mirror.MirrorResult;
 import io.imagemirror.oci.Platform;
 import io.imagemirror.reference.ImageReference;
+import io.imagemirror.store.Cause;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,7 +65,7 @@ final class MirrorCommand implements Callable<Integer> {
         for (String p : platforms) {
             wanted.add(Platform.parse(p));
         }
-        MirrorRequest request = new MirrorRequest(ref, wanted, allTags, referrers, nonDistributable, "mirror");
+        MirrorRequest request = new MirrorRequest(ref, wanted, allTags, referrers, nonDistributable, Cause.CLI);
         try (LocalRuntime rt = parent.runtime(config, false)) {
             MirrorListener progress = quiet || json ? MirrorListener.NONE
                     : System.console() != null ? new TerminalProgress(out) : new PlainProgress(out);
@@ -72,7 +74,7 @@ final class MirrorCommand implements Callable<Integer> {
                 t.finish();
             }
             if (json) {
-                out.println(MirrorJobs.resultJson(result));
+                out.println(JobJson.result(MirrorJobResult.of(result)));
             } else if (quiet) {
                 result.images().forEach(i -> out.println(i.digest()));
             } else {

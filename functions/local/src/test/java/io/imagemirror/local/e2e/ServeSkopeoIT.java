@@ -1,6 +1,7 @@
 package io.imagemirror.local.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.imagemirror.testbed.Content;
 import io.imagemirror.testbed.LocalRegistry;
@@ -14,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -175,13 +175,9 @@ class ServeSkopeoIT {
                 + "/serve/job:1\"}")).header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
         assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
         String status = posted.body().replaceAll(".*\"status\":\"([^\"]+)\".*", "$1");
-        String state = "";
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline && !state.contains("\"state\":\"succeeded\"")) {
-            state = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + server.hostPort() + status)).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            Thread.sleep(100);
-        }
+        String state = await().atMost(Duration.ofSeconds(30)).until(() -> HTTP.send(HttpRequest.newBuilder(
+                        URI.create("http://" + server.hostPort() + status)).build(), HttpResponse.BodyHandlers.ofString()).body(),
+                body -> !body.contains("\"state\":\"queued\"") && !body.contains("\"state\":\"running\""));
         assertThat(state).contains("\"state\":\"succeeded\"").contains(img.digest());
     }
 
@@ -195,7 +191,7 @@ class ServeSkopeoIT {
                 .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
         assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
         URI status = URI.create("http://" + server.hostPort() + posted.body().replaceAll(".*\"status\":\"([^\"]+)\".*", "$1"));
-        String done = Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+        String done = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                 .until(() -> HTTP.send(HttpRequest.newBuilder(status).build(), HttpResponse.BodyHandlers.ofString()).body(),
                         body -> !body.contains("\"state\":\"queued\"") && !body.contains("\"state\":\"running\""));
         assertThat(done).as(server.log()).contains("\"state\":\"succeeded\"")
@@ -207,21 +203,14 @@ class ServeSkopeoIT {
                 .isEqualTo(manifestGets);
     }
 
-    static void waitForTag(String repo, String tag) throws Exception {
+    static void waitForTag(String repo, String tag) {
         // the recorded tag shows in tags/list of the mirror once the background mirror is done
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + server.hostPort()
+        await("tag " + repo + ":" + tag + " recorded").atMost(Duration.ofSeconds(30)).until(() -> {
+            HttpResponse<String> catalog = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + server.hostPort()
                     + "/v2/_catalog")).build(), HttpResponse.BodyHandlers.ofString());
-            if (r.body().contains("\"" + repo + "\"")) {
-                HttpResponse<String> t = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + server.hostPort()
-                        + "/v2/" + repo + "/tags/list")).build(), HttpResponse.BodyHandlers.ofString());
-                if (t.body().contains("\"" + tag + "\"")) {
-                    return;
-                }
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("tag " + repo + ":" + tag + " was not recorded");
+            return catalog.body().contains("\"" + repo + "\"") && HTTP.send(HttpRequest.newBuilder(URI.create("http://"
+                    + server.hostPort() + "/v2/" + repo + "/tags/list")).build(), HttpResponse.BodyHandlers.ofString())
+                    .body().contains("\"" + tag + "\"");
+        });
     }
 }

@@ -11,6 +11,7 @@ import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.reference.ImageReference;
+import io.imagemirror.store.Cause;
 import io.imagemirror.store.Storage;
 import io.imagemirror.testbed.Content;
 import io.imagemirror.testbed.FaultProxy;
@@ -264,7 +265,7 @@ class FaultyUpstreamServeTest {
         ImageReference ref = ImageReference.parse(proxy.hostPort() + "/faults/small:1");
         proxy.inject(Fault.flipAt(0));
         proxy.inject(Fault.flipAt(0));
-        assertThatThrownBy(() -> runtime.mirror().mirror(new MirrorRequest(ref, List.of(), false, false, false, "cli"),
+        assertThatThrownBy(() -> runtime.mirror().mirror(MirrorRequest.of(ref, Cause.CLI),
                 MirrorListener.NONE)).hasMessageContaining("sha256:");
         proxy.clearFaults();
         for (TestImage.Blob b : SMALL.layers()) {
@@ -274,7 +275,7 @@ class FaultyUpstreamServeTest {
 
         proxy.inject(Fault.truncateAt(10_000));
         proxy.inject(Fault.lengthUnder());
-        runtime.mirror().mirror(new MirrorRequest(ref, List.of(), false, false, false, "cli"), MirrorListener.NONE);
+        runtime.mirror().mirror(MirrorRequest.of(ref, Cause.CLI), MirrorListener.NONE);
         for (TestImage.Blob b : SMALL.blobs()) {
             assertThat(Content.sha256(Files.readAllBytes(((FileBlobStore) runtime.storage().blobs())
                     .pathOf(Digest.parse(b.digest()))))).isEqualTo(b.digest());
