@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
 /** {@code image-mirror rules}: the stored sync rules. */
 @Command(name = "rules", mixinStandardHelpOptions = true,
         description = "Manage the sync rules the planner runs (serve, sync, the SyncPlanner function).",
-        subcommands = {RulesCommand.Apply.class, RulesCommand.ListRules.class})
+        subcommands = {RulesCommand.Apply.class, RulesCommand.ListRules.class, RulesCommand.Suggest.class})
 final class RulesCommand {
 
     @ParentCommand
@@ -106,6 +106,55 @@ final class RulesCommand {
                     }
                 }
                 out.print(yaml.writeValueAsString(root));
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    /** {@code rules suggest}: often-pulled repositories no rule covers, as rules ready for {@code rules apply}. */
+    @Command(name = "suggest", mixinStandardHelpOptions = true,
+            description = {"Print, as rule YAML for 'rules apply', the repositories pulled through the cache at least "
+                    + "--min-pulls times (counting manifests pulled in the last --days days) that no rule covers yet.",
+                "Each keeps the tags the repository has now, hourly; edit before applying."})
+    static final class Suggest implements Callable<Integer> {
+
+        @ParentCommand
+        RulesCommand rules;
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--min-pulls", defaultValue = "10", paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.")
+        int minPulls;
+
+        @Option(names = "--days", defaultValue = "7", paramLabel = "D", description = "Default: ${DEFAULT-VALUE}.")
+        int days;
+
+        @Override
+        public Integer call() throws Exception {
+            if (minPulls < 1 || days < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--min-pulls and --days must be at least 1");
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+            MirrorConfig config = rules.parent.config();
+            try (LocalRuntime rt = rules.parent.runtime(config, false)) {
+                List<io.imagemirror.sync.RuleSuggestions.Suggestion> found = new io.imagemirror.sync.RuleSuggestions(
+                        rt.storage().manifestIndex(), rt.storage().tagIndex(), rt.syncRules(),
+                        new io.imagemirror.cache.NameRouter(config))
+                        .suggest(minPulls, java.time.Duration.ofDays(days), java.time.Instant.now());
+                if (found.isEmpty()) {
+                    out.println("# no repository pulled " + minPulls + "+ times in " + days + " days lacks a rule");
+                } else {
+                    var root = yaml.createObjectNode();
+                    var list = root.putArray("rules");
+                    for (var s : found) {
+                        out.println("# " + s.repository() + ": " + s.pulls() + " pulls, last " + s.lastPulled());
+                        list.add(s.rule().toTree());
+                    }
+                    out.print(yaml.writeValueAsString(root));
+                }
             }
             out.flush();
             return 0;

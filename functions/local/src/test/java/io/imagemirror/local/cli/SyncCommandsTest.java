@@ -142,4 +142,23 @@ class SyncCommandsTest {
         assertThat(status.out().lines().filter(l -> l.startsWith("app ")).toList().get(1)).contains(" ok ");
         assertThat(run("sync", "nope").status()).isEqualTo(2);
     }
+
+    @Test
+    void rulesSuggestPrintsPulledRepositoriesAsRulesThatApplyTakes() throws Exception {
+        TestImage img = TestImage.builder(11).build();
+        upstream.pusher().pushImage("team/app", "v1", img);
+        assertThat(run("mirror", "up/team/app:v1").status()).isZero();
+        try (SqliteIndex index = SqliteIndex.open(data, Clock.systemUTC())) {
+            for (int i = 0; i < 3; i++) {
+                index.recordPull(upstream.hostPort() + "/team/app", io.imagemirror.oci.Digest.parse(img.digest()));
+            }
+        }
+        assertThat(run("rules", "suggest", "--min-pulls", "4").out()).startsWith("# no repository");
+        RefCommandTest.Run suggested = run("rules", "suggest", "--min-pulls", "3", "--days", "1");
+        assertThat(suggested.status()).as(suggested.err()).isZero();
+        assertThat(suggested.out()).contains("# " + upstream.hostPort() + "/team/app: 3 pulls").contains("name: \"app\"");
+        Path file = file("suggested.yaml", suggested.out());
+        assertThat(run("rules", "apply", file.toString()).out().lines()).containsExactly("rule/app created");
+        assertThat(run("rules", "suggest", "--min-pulls", "3").out()).startsWith("# no repository");
+    }
 }
