@@ -28,12 +28,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Keeps the tags sync rules select mirrored. One {@link #runDue pass} takes every stored rule that is
  * due, claims it by a compare-and-set on its {@link RuleState} (so two planners, in two processes or
  * two Lambda invocations, never run one rule twice), and runs it: list the source's tags (every
- * page), select, {@code HEAD} each selected tag, and queue one copy job per tag whose upstream digest
+ * page), select, {@code HEAD} each selected tag (eight at a time), and queue one copy job per tag whose upstream digest
  * is not the one mirrored, cause {@code sync rule <name>}. An unchanged tag costs one {@code HEAD},
  * which Docker Hub does not count against the pull quota. Below {@code quotaFloor} of the upstream's
  * {@code ratelimit-remaining} no more jobs are queued: the rest of the changed tags are recorded as
@@ -48,6 +52,8 @@ public final class SyncPlanner {
     /** How long a claim holds: a planner that dies mid-run gives the rule up after this. */
     public static final Duration LEASE = Duration.ofMinutes(15);
     private static final int PAGE = 100;
+    /** Tags HEADed at once per rule. */
+    static final int HEADS_AT_ONCE = 8;
 
     private final SyncRules rules;
     private final RuleStore states;
@@ -155,8 +161,9 @@ public final class SyncPlanner {
             r.listed = upstreamTags.size();
             r.selected = selected.size();
             listener.tagsListed(rule, r.listed, r.selected);
-            for (String tag : selected) {
-                check(rule, source, client, tag, dryRun, r, listener);
+            List<Head> heads = headAll(client, source, selected);
+            for (Head h : heads) {
+                decide(rule, source, client, h, dryRun, r, listener);
             }
             removed(rule, source, new HashSet<>(upstreamTags), dryRun, r);
         } catch (IOException e) {
@@ -171,16 +178,61 @@ public final class SyncPlanner {
         return run;
     }
 
-    private void check(Rule rule, RepositoryName source, RegistryClient client, String tag, boolean dryRun, Run r,
-                       SyncListener listener) {
-        ManifestDescriptor upstream;
+    /** The answer to one tag's HEAD: its descriptor, or why there is none. */
+    private record Head(String tag, ManifestDescriptor descriptor, IOException failure) {
+    }
+
+    /**
+     * HEADs every selected tag, {@value #HEADS_AT_ONCE} at a time (a HEAD is a round trip and costs no
+     * Docker Hub quota), in the order given.
+     */
+    private static List<Head> headAll(RegistryClient client, RepositoryName source, List<String> selected) {
+        if (selected.isEmpty()) {
+            return List.of();
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(HEADS_AT_ONCE, selected.size()), r -> {
+            Thread t = new Thread(r, "sync-head");
+            t.setDaemon(true);
+            return t;
+        });
         try {
-            upstream = client.headManifest(source.path(), tag);
-        } catch (IOException e) {
-            r.failed.add(new SyncRun.Failure(tag, "HEAD: " + e.getMessage()));
-            listener.tagChecked(rule, tag, null, "failed", e.getMessage());
+            List<Future<Head>> pending = new ArrayList<>();
+            for (String tag : selected) {
+                pending.add(pool.submit(() -> {
+                    try {
+                        return new Head(tag, client.headManifest(source.path(), tag), null);
+                    } catch (IOException e) {
+                        return new Head(tag, null, e);
+                    }
+                }));
+            }
+            List<Head> out = new ArrayList<>();
+            for (Future<Head> f : pending) {
+                try {
+                    out.add(f.get());
+                } catch (ExecutionException e) {
+                    // not an IOException (those are answers): a bug or a runtime fault, which ends the run
+                    throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+                }
+            }
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while checking tags", e);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private void decide(Rule rule, RepositoryName source, RegistryClient client, Head head, boolean dryRun, Run r,
+                        SyncListener listener) {
+        String tag = head.tag();
+        if (head.failure() != null) {
+            r.failed.add(new SyncRun.Failure(tag, "HEAD: " + head.failure().getMessage()));
+            listener.tagChecked(rule, tag, null, "failed", head.failure().getMessage());
             return;
         }
+        ManifestDescriptor upstream = head.descriptor();
         Digest mirrored = tags.getTag(source.toString(), tag).map(TagRecord::digest).orElse(null);
         if (upstream.digest().equals(mirrored)) {
             r.unchanged.add(tag);
