@@ -90,6 +90,8 @@ measure() {
 }
 
 declare -A wall req
+# the planner's own duration (list + HEADs + queueing), without JVM start and store opening
+planned() { sed -n 's/^many: .* in \([0-9.]*\)s$/\1/p' "$WORK/mirror-$1.out"; }
 measure noop-mirror mirror_sync; wall[noop-mirror]="$T"; req[noop-mirror]="$R"
 measure noop-skopeo skopeo_sync; wall[noop-skopeo]="$T"; req[noop-skopeo]="$R"
 log "moving $MOVED tags"
@@ -124,8 +126,11 @@ mkdir -p "$(dirname "$OUT")"
   row moved-skopeo "$MOVED moved: skopeo sync"
   echo
   echo "No-op: image-mirror made $noop_n upstream requests for $TAGS tags (target: at most one per tag"
-  echo "plus the list pages); skopeo / image-mirror wall time **${noop_ratio}x** (target ≥ 5x;"
-  echo "image-mirror's wall time includes JVM start)."
+  echo "plus the list pages); skopeo / image-mirror wall time **${noop_ratio}x** (target ≥ 5x)."
+  echo "image-mirror's wall time includes JVM start and opening the store; the planner itself (list,"
+  echo "HEADs, decisions; what serve and the SyncPlanner function pay per pass) took $(planned noop-mirror) s"
+  echo "in the no-op run (skopeo / planner: **$(ratio "${wall[noop-skopeo]}" "$(planned noop-mirror)")x**) and"
+  echo "$(planned moved-mirror) s to plan the moved run (its 10 copies ran after it, inside the wall time)."
   echo
   machine_info
 } | tee "$OUT"

@@ -94,11 +94,12 @@ final class SyncCommand implements Callable<Integer> {
                 failed |= !copy(out, foreground, id);
             }
             for (SyncRun run : runs) {
-                out.printf("%s: %d listed, %d selected, %d unchanged, %d %s, %d deferred, %d failed, %d removed upstream%s%n",
+                out.printf("%s: %d listed, %d selected, %d unchanged, %d %s, %d deferred, %d failed, %d removed upstream%s"
+                        + " in %.2fs%n",
                         run.rule(), run.listed(), run.selected(), run.unchanged().size(), run.changed().size(),
                         run.dryRun() ? "to copy" : "copied", run.deferred().size(), run.failed().size(),
                         run.removedUpstream().size(), run.untagged().isEmpty() ? "" : " (" + run.untagged().size()
-                                + " untagged)");
+                                + " untagged)", java.time.Duration.between(run.started(), run.finished()).toMillis() / 1000.0);
             }
             if (runs.isEmpty()) {
                 out.println("no rule is due (name rules to run them now; --status shows the last runs)");
