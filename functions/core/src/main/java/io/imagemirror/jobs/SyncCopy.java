@@ -5,7 +5,6 @@ import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.Platform;
 import io.imagemirror.reference.ImageReference;
 import io.imagemirror.store.Cause;
-import io.imagemirror.sync.Rule;
 import java.util.List;
 import java.util.Objects;
 
@@ -30,7 +29,7 @@ public record SyncCopy(String rule, ImageReference image, List<Platform> platfor
     public SyncCopy {
         Objects.requireNonNull(rule, "rule");
         Objects.requireNonNull(image, "image");
-        if (!Rule.isValidName(rule)) {
+        if (!Cause.isRuleName(rule)) {
             throw new IllegalArgumentException("invalid sync rule name \"" + rule + "\"");
         }
         image = image.normalized();
