@@ -71,7 +71,7 @@ class TemplateTest {
         assertThat(global("SnapStart").path("ApplyOn").asText()).isEqualTo("PublishedVersions");
         assertThat(global("AutoPublishAlias").asText()).isNotBlank();
         assertThat(global("Tracing").asText()).isEqualTo("Active");
-        assertThat(functions()).containsKeys("MirrorApi", "CopyWorker");
+        assertThat(functions()).containsKeys("MirrorApi", "CopyWorker", "SyncPlanner");
         assertThat(CloudFormationYaml.fields(template.get("Outputs"))).containsKeys("ApiUrl", "BucketName", "TableName");
     }
 
@@ -281,5 +281,25 @@ class TemplateTest {
         assertThat(bucket.path("BucketEncryption").path("ServerSideEncryptionConfiguration")).isNotEmpty();
         assertThat(bucket.path("LifecycleConfiguration").path("Rules").get(0)
                 .path("AbortIncompleteMultipartUpload").path("DaysAfterInitiation").asInt()).isPositive();
+    }
+
+    @Test
+    void theSyncPlannerRunsOnAnEventBridgeSchedulerRateThatIsAParameter() {
+        JsonNode planner = functions().get("SyncPlanner");
+        assertThat(planner.path("Handler").asText())
+                .isEqualTo(io.imagemirror.aws.handlers.SyncPlannerHandler.class.getName() + "::handleRequest");
+        JsonNode tick = planner.path("Events").path("Tick");
+        assertThat(tick.path("Type").asText()).isEqualTo("ScheduleV2");
+        assertThat(tick.path("Properties").path("ScheduleExpression").path("Fn::Sub").asText())
+                .isEqualTo("rate(${SyncPlannerRate})");
+        JsonNode rate = template.path("Parameters").path("SyncPlannerRate");
+        assertThat(rate.path("Default").asText()).isEqualTo("1 minute");
+        assertThat(java.util.regex.Pattern.matches(rate.path("AllowedPattern").asText(), "1 minute")).isTrue();
+        assertThat(java.util.regex.Pattern.matches(rate.path("AllowedPattern").asText(), "5 minutes")).isTrue();
+        assertThat(java.util.regex.Pattern.matches(rate.path("AllowedPattern").asText(), "5 minute")).isFalse();
+        // it sends copy jobs and reads/writes the table; it never touches the bucket's objects
+        String policies = planner.path("Policies").toString();
+        assertThat(policies).contains("sqs:SendMessage").contains("dynamodb:Query").doesNotContain("s3:PutObject")
+                .doesNotContain("s3:GetObject").doesNotContain("sqs:ReceiveMessage");
     }
 }

@@ -13,6 +13,7 @@ import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.oci.RegistryException;
 import io.imagemirror.reference.InvalidReferenceException;
 import io.imagemirror.store.Job;
+import io.imagemirror.sync.SyncRules;
 import java.io.IOException;
 import java.util.Optional;
 
@@ -33,20 +34,33 @@ public final class MirrorApi implements ApiHandler {
     private final MirrorJobs jobs;
     private final NameRouter names;
     private final ImagesApi views;
+    private final RulesApi rules;
 
     /**
      * @param names resolves the requested image as {@code /v2} and the CLI do
-     * @param views the read-only views ({@link ImagesApi}: images, inspect, history, search, df)
+     * @param rules the stored sync rules ({@code /v1/rules}), or null where they are not offered
+     * @param views the read-only views ({@link ImagesApi}: images, inspect, history, search, df), or null
      */
-    public MirrorApi(MirrorJobs jobs, NameRouter names, MirrorViews views) {
+    public MirrorApi(MirrorJobs jobs, NameRouter names, SyncRules rules, MirrorViews views) {
         this.jobs = jobs;
         this.names = names;
+        this.rules = rules == null ? null : new RulesApi(rules);
         this.views = views == null ? null : new ImagesApi(views);
     }
 
-    /** The job routes alone, without the views (for callers that only submit and follow jobs). */
+    /** The job and rule routes, without the views. */
+    public MirrorApi(MirrorJobs jobs, NameRouter names, SyncRules rules) {
+        this(jobs, names, rules, null);
+    }
+
+    /** The job routes and the views, without the rules. */
+    public MirrorApi(MirrorJobs jobs, NameRouter names, MirrorViews views) {
+        this(jobs, names, null, views);
+    }
+
+    /** The job routes alone (for callers that only submit and follow jobs). */
     public MirrorApi(MirrorJobs jobs, NameRouter names) {
-        this(jobs, names, null);
+        this(jobs, names, null, null);
     }
 
     /** Whether this API answers {@code path}. */
@@ -65,6 +79,9 @@ public final class MirrorApi implements ApiHandler {
                 return ApiErrors.of(405, ErrorCode.UNSUPPORTED, "use POST /v1/mirror").header("Allow", "POST");
             }
             return submit(request);
+        }
+        if (rules != null && RulesApi.handles(path)) {
+            return rules.handle(request);
         }
         if (path.startsWith("/v1/jobs/")) {
             if (!request.isRead()) {

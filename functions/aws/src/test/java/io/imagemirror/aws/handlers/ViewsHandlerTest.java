@@ -61,7 +61,7 @@ class ViewsHandlerTest {
         upstream = LocalRegistry.start(tmp);
         aws = new AwsFixture("views");
         wiring = aws.wiringWithDockerHubAt(upstream, null, new UpstreamRequestCounter());
-        api = new MirrorApiHandler(wiring.jobs(), wiring.names(), wiring.storage());
+        api = new MirrorApiHandler(wiring.jobs(), wiring.names(), wiring.rules(), wiring.storage());
         golf1 = TestImage.builder(201).layer(4000).build();
         golf2 = TestImage.builder(202).layer(5000).build();
         golf3 = TestImage.builder(203).layer(6000).build();
