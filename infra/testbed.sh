@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one way to install, start and stop the real servers image-mirror's tests talk to.
 #
-#   infra/testbed.sh install            apt packages (docker-registry, skopeo, jq, htpasswd),
+#   infra/testbed.sh install            apt packages (docker-registry, skopeo, jq, htpasswd, chromium),
 #                                       dynoxide from npm (infra/package-lock.json), s3proxy and
 #                                       ElasticMQ from Maven Central (infra/servers/pom.xml)
 #   infra/testbed.sh start [SERVICE..]  start s3proxy, dynoxide, elasticmq (default: all) on 127.0.0.1
@@ -35,6 +35,8 @@ install() {
   command -v skopeo >/dev/null || need+=(skopeo)
   command -v jq >/dev/null || need+=(jq)
   command -v htpasswd >/dev/null || need+=(apache2-utils)
+  # a real browser for the /ui/ page test (ViewCommandsTest): Debian's chromium, run headless
+  command -v chromium >/dev/null || need+=(chromium)
   if ((${#need[@]})); then
     if [ "$(id -u)" != 0 ]; then
       log "missing ${need[*]}: run as root (or: sudo apt-get install -y ${need[*]})"; exit 1

@@ -2,6 +2,8 @@ package io.imagemirror.aws;
 
 import io.imagemirror.api.DistributionApi;
 import io.imagemirror.cache.NameRouter;
+import io.imagemirror.sync.SyncPlanner;
+import io.imagemirror.sync.SyncRules;
 import io.imagemirror.cache.PullThroughCache;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -204,6 +206,17 @@ public final class AwsWiring implements AutoCloseable {
     /** What a name means on this mirror, for {@code /v1} and {@code /v2} alike. */
     public NameRouter names() {
         return names;
+    }
+
+    /** The sync rules stored in the table ({@code /v1/rules}, the SyncPlanner). */
+    public SyncRules rules() {
+        return new SyncRules(storage.rules(), storage.jobs(), names);
+    }
+
+    /** The sync planner over the table's rules, queueing copy jobs like {@code POST /v1/mirror}. */
+    public SyncPlanner planner() {
+        return new SyncPlanner(rules(), storage.rules(), storage.tagIndex(), upstreams, jobs, config.syncQuotaFloor(),
+                clock);
     }
 
     /**

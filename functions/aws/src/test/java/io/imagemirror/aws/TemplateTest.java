@@ -43,7 +43,8 @@ class TemplateTest {
             RegistryHandler.class.getName(), DistributionApi::handles);
     /** Paths each HTTP handler serves in code, which the template must route to it. */
     static final Map<String, List<String>> SERVED = Map.of(MirrorApiHandler.class.getName(),
-            List.of("/v1/mirror", "/v1/jobs/7f3c2a1e-5b6d-4e8f-9a0b-1c2d3e4f5a6b"),
+            List.of("/v1/mirror", "/v1/jobs/7f3c2a1e-5b6d-4e8f-9a0b-1c2d3e4f5a6b", "/v1/images",
+                    "/v1/images/golftrack:1.5", "/v1/images/golftrack:1.5/history", "/v1/search", "/v1/df"),
             RegistryHandler.class.getName(), List.of("/v2/", "/v2/library/alpine/manifests/3.20", "/v2/_catalog"));
 
     final JsonNode template = CloudFormationYaml.template();
@@ -70,7 +71,7 @@ class TemplateTest {
         assertThat(global("SnapStart").path("ApplyOn").asText()).isEqualTo("PublishedVersions");
         assertThat(global("AutoPublishAlias").asText()).isNotBlank();
         assertThat(global("Tracing").asText()).isEqualTo("Active");
-        assertThat(functions()).containsKeys("MirrorApi", "CopyWorker");
+        assertThat(functions()).containsKeys("MirrorApi", "CopyWorker", "SyncPlanner");
         assertThat(CloudFormationYaml.fields(template.get("Outputs"))).containsKeys("ApiUrl", "BucketName", "TableName");
     }
 
@@ -309,5 +310,25 @@ class TemplateTest {
             boolean deletes = actions.contains("s3:DeleteObject") || actions.contains("dynamodb:DeleteItem");
             assertThat(deletes).as(r.getKey() + " may delete").isEqualTo(r.getKey().equals("Sweeper"));
         });
+    }
+
+    @Test
+    void theSyncPlannerRunsOnAnEventBridgeSchedulerRateThatIsAParameter() {
+        JsonNode planner = functions().get("SyncPlanner");
+        assertThat(planner.path("Handler").asText())
+                .isEqualTo(io.imagemirror.aws.handlers.SyncPlannerHandler.class.getName() + "::handleRequest");
+        JsonNode tick = planner.path("Events").path("Tick");
+        assertThat(tick.path("Type").asText()).isEqualTo("ScheduleV2");
+        assertThat(tick.path("Properties").path("ScheduleExpression").path("Fn::Sub").asText())
+                .isEqualTo("rate(${SyncPlannerRate})");
+        JsonNode rate = template.path("Parameters").path("SyncPlannerRate");
+        assertThat(rate.path("Default").asText()).isEqualTo("1 minute");
+        assertThat(java.util.regex.Pattern.matches(rate.path("AllowedPattern").asText(), "1 minute")).isTrue();
+        assertThat(java.util.regex.Pattern.matches(rate.path("AllowedPattern").asText(), "5 minutes")).isTrue();
+        assertThat(java.util.regex.Pattern.matches(rate.path("AllowedPattern").asText(), "5 minute")).isFalse();
+        // it sends copy jobs and reads/writes the table; it never touches the bucket's objects
+        String policies = planner.path("Policies").toString();
+        assertThat(policies).contains("sqs:SendMessage").contains("dynamodb:Query").doesNotContain("s3:PutObject")
+                .doesNotContain("s3:GetObject").doesNotContain("sqs:ReceiveMessage");
     }
 }

@@ -7,17 +7,21 @@ import io.imagemirror.cache.NameRouter;
 import io.imagemirror.jobs.MirrorImage;
 import io.imagemirror.jobs.MirrorJobRequest;
 import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.listing.MirrorViews;
 import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.oci.RegistryException;
 import io.imagemirror.reference.InvalidReferenceException;
 import io.imagemirror.store.Job;
+import io.imagemirror.sync.SyncRules;
 import java.io.IOException;
 import java.util.Optional;
 
 /**
  * The {@code /v1} routes: {@code POST /v1/mirror} records a mirror job and answers 202 with where
- * to follow it; {@code GET /v1/jobs/<id>} shows its state, progress and result. Errors are OCI
+ * to follow it; {@code GET /v1/jobs/<id>} shows its state, progress and result; the read-only
+ * views of what is mirrored ({@code /v1/images}, {@code /v1/search}, {@code /v1/df}) are
+ * {@link ImagesApi}'s. Errors are OCI
  * error JSON. Who may call the write route is the carrier's decision (loopback or a token locally,
  * IAM on AWS).
  */
@@ -29,23 +33,50 @@ public final class MirrorApi implements ApiHandler {
 
     private final MirrorJobs jobs;
     private final NameRouter names;
-    /** The sweeper behind {@code /v1/sweeps} and {@code /v1/prune}, or null where this carrier has none. */
+    private final ImagesApi views;
+    private final RulesApi rules;
+    /** The sweeper behind {@code /v1/sweeps}, {@code /v1/prune} and {@code DELETE /v1/images}, or null. */
     private final io.imagemirror.sweep.SweepService sweeps;
 
-    /** @param names resolves the requested image as {@code /v2} and the CLI do */
-    public MirrorApi(MirrorJobs jobs, NameRouter names) {
-        this(jobs, names, null);
-    }
-
-    private MirrorApi(MirrorJobs jobs, NameRouter names, io.imagemirror.sweep.SweepService sweeps) {
+    /**
+     * @param names resolves the requested image as {@code /v2} and the CLI do
+     * @param rules the stored sync rules ({@code /v1/rules}), or null where they are not offered
+     * @param views the read-only views ({@link ImagesApi}: images, inspect, history, search, df), or null
+     */
+    public MirrorApi(MirrorJobs jobs, NameRouter names, SyncRules rules, MirrorViews views) {
         this.jobs = jobs;
         this.names = names;
+        this.rules = rules == null ? null : new RulesApi(rules);
+        this.views = views == null ? null : new ImagesApi(views);
+        this.sweeps = null;
+    }
+
+    private MirrorApi(MirrorApi base, io.imagemirror.sweep.SweepService sweeps) {
+        this.jobs = base.jobs;
+        this.names = base.names;
+        this.rules = base.rules;
+        this.views = base.views;
         this.sweeps = sweeps;
     }
 
-    /** The same routes plus {@code GET /v1/sweeps} and {@code POST /v1/prune} over {@code sweeps}. */
+    /** The same routes plus {@code GET /v1/sweeps}, {@code POST /v1/prune} and {@code DELETE /v1/images/<ref>}. */
     public MirrorApi withSweeps(io.imagemirror.sweep.SweepService sweeps) {
-        return new MirrorApi(jobs, names, sweeps);
+        return new MirrorApi(this, sweeps);
+    }
+
+    /** The job and rule routes, without the views. */
+    public MirrorApi(MirrorJobs jobs, NameRouter names, SyncRules rules) {
+        this(jobs, names, rules, null);
+    }
+
+    /** The job routes and the views, without the rules. */
+    public MirrorApi(MirrorJobs jobs, NameRouter names, MirrorViews views) {
+        this(jobs, names, null, views);
+    }
+
+    /** The job routes alone (for callers that only submit and follow jobs). */
+    public MirrorApi(MirrorJobs jobs, NameRouter names) {
+        this(jobs, names, null, null);
     }
 
     /** Whether this API answers {@code path}. */
@@ -56,11 +87,17 @@ public final class MirrorApi implements ApiHandler {
     @Override
     public ApiResponse handle(ApiRequest request) throws IOException {
         String path = request.path();
+        if (views != null && request.isRead() && ImagesApi.handles(path)) {
+            return views.handle(request);
+        }
         if (path.equals("/v1/mirror")) {
             if (!request.method().equals("POST")) {
                 return ApiErrors.of(405, ErrorCode.UNSUPPORTED, "use POST /v1/mirror").header("Allow", "POST");
             }
             return submit(request);
+        }
+        if (rules != null && RulesApi.handles(path)) {
+            return rules.handle(request);
         }
         if (path.startsWith("/v1/jobs/")) {
             if (!request.isRead()) {

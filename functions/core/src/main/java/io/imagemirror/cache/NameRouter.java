@@ -106,6 +106,27 @@ public final class NameRouter {
         return name.toString();
     }
 
+    /**
+     * How listings show a stored repository key: {@link #clientName}, without Docker Hub's
+     * {@code library/} when the short name routes back to the same key ({@code alpine}, as docker
+     * shows it), so {@code reference=} patterns match what users write.
+     */
+    public String displayName(String repositoryKey) {
+        String name = clientName(repositoryKey);
+        String official = ReferenceGrammar.OFFICIAL_NAMESPACE + "/";
+        if (name.startsWith(official) && name.indexOf('/', official.length()) < 0) {
+            String shortName = name.substring(official.length());
+            try {
+                if (repositoryOf(ImageReference.parseName(shortName)).toString().equals(repositoryKey)) {
+                    return shortName;
+                }
+            } catch (InvalidReferenceException e) {
+                // keep the client name
+            }
+        }
+        return name;
+    }
+
     /** Whether {@code registry} (canonical) is a configured upstream. */
     public boolean isConfigured(String registry) {
         return config.upstream(registry).isPresent();

@@ -1,7 +1,10 @@
 package io.imagemirror.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.imagemirror.cache.NameRouter;
 import io.imagemirror.reference.ReferenceGrammar;
+import io.imagemirror.sync.InvalidRuleException;
+import io.imagemirror.sync.Rule;
 import io.imagemirror.upstream.Credentials;
 import io.imagemirror.upstream.Upstream;
 import java.net.URI;
@@ -30,22 +33,20 @@ import java.util.function.Function;
  * @param parallelism how many blobs one copy transfers at once
  * @param serveToken the bearer token that allows write routes on a non-loopback listener, or null
  * @param dockerConfig whether to read credentials from the user's Docker {@code config.json}
+ * @param rules the sync rules of the file ({@code rules:}, each as {@link Rule#fromTree} reads it);
+ *     locally they are applied to the store when {@code serve} or {@code sync} starts
+ * @param syncQuotaFloor below this Docker Hub {@code ratelimit-remaining} the sync planner creates no
+ *     more copy jobs (pulls through the cache keep the rest of the quota)
  * @param sweep the sweeper's grace period and schedule ({@code sweep:})
  */
 public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
-                           int parallelism, String serveToken, boolean dockerConfig,
-                           io.imagemirror.sweep.SweepConfig sweep) {
-
-    /** A configuration with the default {@code sweep:} section. */
-    public MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
-                        int parallelism, String serveToken, boolean dockerConfig) {
-        this(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig,
-                io.imagemirror.sweep.SweepConfig.DEFAULTS);
-    }
+                           int parallelism, String serveToken, boolean dockerConfig, List<Rule> rules,
+                           int syncQuotaFloor, io.imagemirror.sweep.SweepConfig sweep) {
 
     private static final String DOCKER_HUB = ReferenceGrammar.DOCKER_HUB;
     public static final Duration DEFAULT_TAG_TTL = Duration.ofMinutes(5);
     public static final int DEFAULT_PARALLELISM = 4;
+    public static final int DEFAULT_SYNC_QUOTA_FLOOR = 10;
 
     /**
      * One upstream.
@@ -87,6 +88,31 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         if (parallelism < 1 || parallelism > 64) {
             throw new ConfigException("parallelism must be between 1 and 64, got " + parallelism);
         }
+        rules = rules == null ? List.of() : List.copyOf(rules);
+        sweep = sweep == null ? io.imagemirror.sweep.SweepConfig.DEFAULTS : sweep;
+        if (syncQuotaFloor < 0) {
+            throw new ConfigException("syncQuotaFloor must not be negative, got " + syncQuotaFloor);
+        }
+    }
+
+    /** A configuration with the default {@code sweep:} section. */
+    public MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
+                        int parallelism, String serveToken, boolean dockerConfig, List<Rule> rules,
+                        int syncQuotaFloor) {
+        this(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor,
+                io.imagemirror.sweep.SweepConfig.DEFAULTS);
+    }
+
+    public MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
+                        int parallelism, String serveToken, boolean dockerConfig) {
+        this(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, List.of(),
+                DEFAULT_SYNC_QUOTA_FLOOR);
+    }
+
+    /** A copy with these sync rules. */
+    public MirrorConfig withRules(List<Rule> r) {
+        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, r,
+                syncQuotaFloor, sweep);
     }
 
     /** Docker Hub only, anonymous: what image-mirror does with no configuration. */
@@ -113,16 +139,15 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
     public MirrorConfig withUpstream(UpstreamConfig u) {
         Map<String, UpstreamConfig> m = new LinkedHashMap<>(upstreams);
         m.put(Upstream.canonicalName(u.name()), u);
-        return new MirrorConfig(m, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, sweep);
+        return new MirrorConfig(m, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep);
     }
 
     public MirrorConfig withDefaultUpstream(String registry) {
-        return new MirrorConfig(upstreams, Upstream.canonicalName(registry), tagTtl, parallelism, serveToken, dockerConfig,
-                sweep);
+        return new MirrorConfig(upstreams, Upstream.canonicalName(registry), tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep);
     }
 
     public MirrorConfig withParallelism(int n) {
-        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig, sweep);
+        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig, rules, syncQuotaFloor, sweep);
     }
 
     /** The configured upstreams as the upstream client takes them (credentials included). */
@@ -174,7 +199,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
             throw new ConfigException("configuration must be a mapping");
         }
         checkKeys(root, "", Set.of("defaultUpstream", "tagTtl", "parallelism", "serveToken", "dockerConfig",
-                "upstreams", "sweep"));
+                "upstreams", "rules", "syncQuotaFloor", "sweep"));
         Map<String, UpstreamConfig> ups = new LinkedHashMap<>();
         JsonNode list = root.get("upstreams");
         if (list != null && !list.isNull()) {
@@ -259,8 +284,43 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         JsonNode par = root.get("parallelism");
         int parallelism = par == null || par.isNull() ? DEFAULT_PARALLELISM : par.asInt(-1);
         String ttl = string(root, "tagTtl", env, "");
-        return new MirrorConfig(ups, dflt, ttl == null ? DEFAULT_TAG_TTL : parseDuration(ttl, "tagTtl"), parallelism,
-                string(root, "serveToken", env, ""), bool(root, "dockerConfig", true, ""), sweepSection(root, env));
+        JsonNode floor = root.get("syncQuotaFloor");
+        int quotaFloor = floor == null || floor.isNull() ? DEFAULT_SYNC_QUOTA_FLOOR : floor.asInt(-1);
+        MirrorConfig config = new MirrorConfig(ups, dflt, ttl == null ? DEFAULT_TAG_TTL : parseDuration(ttl, "tagTtl"),
+                parallelism, string(root, "serveToken", env, ""), bool(root, "dockerConfig", true, ""), List.of(),
+                quotaFloor, sweepSection(root, env));
+        return config.withRules(rules(root.get("rules"), config));
+    }
+
+    /**
+     * The {@code rules:} list, each rule read as {@code /v1/rules} reads it, its sources resolved
+     * against this configuration's upstreams.
+     *
+     * @throws InvalidRuleException naming the rule's place and field, e.g. {@code rules[2].tags.semver}
+     */
+    public static List<Rule> rules(JsonNode list, MirrorConfig config) {
+        if (list == null || list.isNull()) {
+            return List.of();
+        }
+        if (!list.isArray()) {
+            throw new InvalidRuleException("rules", "must be a list");
+        }
+        NameRouter names = new NameRouter(config);
+        List<Rule> out = new ArrayList<>();
+        Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < list.size(); i++) {
+            Rule r;
+            try {
+                r = Rule.fromTree(list.get(i), names);
+            } catch (InvalidRuleException e) {
+                throw e.under("rules[" + i + "]");
+            }
+            if (!seen.add(r.name())) {
+                throw new InvalidRuleException("rules[" + i + "].name", "rule " + r.name() + " is defined twice");
+            }
+            out.add(r);
+        }
+        return out;
     }
 
     /** The {@code sweep:} section: {@code grace} (a duration) and {@code schedule} (rate()/cron()). */
@@ -364,6 +424,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
     public String toString() {
         return "MirrorConfig[upstreams=" + upstreams.values() + ", defaultUpstream=" + defaultUpstream + ", tagTtl="
                 + tagTtl + ", parallelism=" + parallelism + ", serveToken=" + (serveToken == null ? "none" : "***")
-                + ", dockerConfig=" + dockerConfig + "]";
+                + ", dockerConfig=" + dockerConfig + ", rules=" + rules.stream().map(Rule::name).toList()
+                + ", syncQuotaFloor=" + syncQuotaFloor + "]";
     }
 }

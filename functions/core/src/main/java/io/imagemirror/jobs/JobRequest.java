@@ -14,9 +14,10 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.PROPERTY, property = JobJson.KIND_PROPERTY)
 @JsonSubTypes({
     @JsonSubTypes.Type(value = MirrorImage.class, name = MirrorImage.KIND),
-    @JsonSubTypes.Type(value = PullThroughRecording.class, name = PullThroughRecording.KIND)
+    @JsonSubTypes.Type(value = PullThroughRecording.class, name = PullThroughRecording.KIND),
+    @JsonSubTypes.Type(value = SyncCopy.class, name = SyncCopy.KIND)
 })
-public sealed interface JobRequest permits MirrorImage, PullThroughRecording {
+public sealed interface JobRequest permits MirrorImage, PullThroughRecording, SyncCopy {
 
     /** The kind's name, as {@code Job.kind} stores it. */
     String kind();

@@ -143,6 +143,9 @@ public final class MirrorJobs {
             mirror.recordManifest(p.repository(), p.stored());
             return MirrorJobResult.of(result);
         }
+        if (request instanceof SyncCopy c) {
+            return MirrorJobResult.of(mirror.mirror(c.toMirrorRequest(), progress));
+        }
         throw new IllegalStateException("no worker for job kind " + request.kind());
     }
 
@@ -153,6 +156,9 @@ public final class MirrorJobs {
         }
         if (request instanceof PullThroughRecording p) {
             return p.repository().registry();
+        }
+        if (request instanceof SyncCopy c) {
+            return c.image().registry();
         }
         throw new IllegalStateException("no worker for job kind " + request.kind());
     }

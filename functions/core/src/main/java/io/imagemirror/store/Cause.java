@@ -2,9 +2,9 @@ package io.imagemirror.store;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import io.imagemirror.sync.Rule;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Why a tag moved, as tag history keeps it: {@code api} ({@code POST /v1/mirror}), {@code cli}
@@ -26,6 +26,8 @@ public final class Cause {
     public static final Cause MIRROR = new Cause("mirror");
 
     private static final String SYNC_RULE = "sync rule ";
+    /** A sync rule's name: it becomes part of the history text, so its grammar lives with it here. */
+    private static final Pattern RULE_NAME = Pattern.compile("[a-z0-9-]{1,63}");
 
     private final String value;
 
@@ -36,14 +38,19 @@ public final class Cause {
     /**
      * The cause of a tag move made by sync rule {@code rule}.
      *
-     * @throws IllegalArgumentException when {@code rule} is not a rule name ({@link Rule#isValidName})
+     * @throws IllegalArgumentException when {@code rule} is not a rule name ({@link #isRuleName})
      */
     public static Cause syncRule(String rule) {
         Objects.requireNonNull(rule, "rule");
-        if (!Rule.isValidName(rule)) {
+        if (!isRuleName(rule)) {
             throw new IllegalArgumentException("invalid sync rule name \"" + rule + "\": expected [a-z0-9-]{1,63}");
         }
         return new Cause(SYNC_RULE + rule);
+    }
+
+    /** Whether {@code name} may name a sync rule: 1-63 characters of a-z, 0-9 and -. */
+    public static boolean isRuleName(String name) {
+        return RULE_NAME.matcher(name).matches();
     }
 
     /**

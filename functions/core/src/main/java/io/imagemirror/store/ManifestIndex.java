@@ -52,6 +52,13 @@ public interface ManifestIndex {
     Page<ManifestRecord> listDangling(Instant danglingBefore, int limit, String pageToken);
 
     /**
+     * The manifests of one repository that are dangling now, whatever their age, in digest order
+     * (what {@code images -a} shows untagged; {@link #listDangling} is the sweeper's, across
+     * repositories and with a grace period). Pages may be short while more follow.
+     */
+    Page<ManifestRecord> listDanglingIn(String repository, int limit, String pageToken);
+
+    /**
      * Deletes a manifest record if it is dangling and became so before {@code danglingBefore};
      * atomically, its mirrored children stop counting it as a parent, its blob references go and
      * its blobs become sweep candidates ({@link BlobIndex#listBlobCandidates}).

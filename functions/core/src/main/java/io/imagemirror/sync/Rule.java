@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * A sync rule: which tags of one upstream repository the mirror keeps, and how often it looks.
@@ -57,7 +56,6 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
         UNTAG
     }
 
-    private static final Pattern NAME = Pattern.compile("[a-z0-9-]{1,63}");
     private static final Set<String> KEYS = Set.of("name", "source", "tags", "platforms", "referrers", "schedule",
             "tagTtl", "removedUpstream");
     private static final Set<String> TAG_KEYS = Set.of("include", "exclude", "semver", "keepLatest");
@@ -78,7 +76,7 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
 
     /** Whether {@code name} may name a rule: 1-63 characters of a-z, 0-9 and -. */
     public static boolean isValidName(String name) {
-        return NAME.matcher(name).matches();
+        return Cause.isRuleName(name);
     }
 
     /** The cause written into tag history for what this rule changes. */

@@ -42,7 +42,7 @@ class MirrorApiTest extends MirrorTestBase {
         TestImage img = TestImage.builder(5).build();
         upstream.pusher().pushImage("api/app", "1", img);
         MirrorJobs jobs = new MirrorJobs(mirror, upstreams, metadata, queued::add, Clock.systemUTC());
-        MirrorApi api = new MirrorApi(jobs, new NameRouter(MirrorConfig.defaults()));
+        MirrorApi api = new MirrorApi(jobs, new NameRouter(MirrorConfig.defaults()), rulesOf(new NameRouter(MirrorConfig.defaults())));
 
         ApiResponse posted = call(api, "POST", "/v1/mirror", "{\"image\":\"" + upstream.hostPort()
                 + "/api/app:1\",\"platforms\":[\"linux/amd64\"],\"allTags\":false,\"referrers\":false}");
@@ -69,7 +69,7 @@ class MirrorApiTest extends MirrorTestBase {
     /** Issue 15 item 5: the checks live in the core request handling, so Lambda's MirrorApi has them too. */
     @Test
     void writesNeedJsonFromTheServersOwnOriginWithNothingAfterIt() throws Exception {
-        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, upstreams, metadata, queued::add, Clock.systemUTC()), new NameRouter(MirrorConfig.defaults()));
+        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, upstreams, metadata, queued::add, Clock.systemUTC()), new NameRouter(MirrorConfig.defaults()), rulesOf(new NameRouter(MirrorConfig.defaults())));
         String ok = "{\"image\":\"" + upstream.hostPort() + "/api/app:1\"}";
         List<String> json = List.of("application/json");
         List<String> host = List.of("mirror.example:5000");
@@ -107,7 +107,7 @@ class MirrorApiTest extends MirrorTestBase {
 
     @Test
     void badRequestsAreOciErrors() throws Exception {
-        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, upstreams, metadata, queued::add, Clock.systemUTC()), new NameRouter(MirrorConfig.defaults()));
+        MirrorApi api = new MirrorApi(new MirrorJobs(mirror, upstreams, metadata, queued::add, Clock.systemUTC()), new NameRouter(MirrorConfig.defaults()), rulesOf(new NameRouter(MirrorConfig.defaults())));
         ApiResponse notJson = call(api, "POST", "/v1/mirror", "{nope");
         assertThat(notJson.status()).isEqualTo(400);
         assertThat(json(notJson).at("/errors/0/message").asText()).contains("not valid JSON");
@@ -150,7 +150,7 @@ class MirrorApiTest extends MirrorTestBase {
         ImageMirror onlyLocal = new ImageMirror(localOnly, storage, pool, Clock.systemUTC());
         MirrorJobs jobs = new MirrorJobs(onlyLocal, localOnly, metadata, queued::add, Clock.systemUTC());
         NameRouter names = new NameRouter(config);
-        MirrorApi api = new MirrorApi(jobs, names);
+        MirrorApi api = new MirrorApi(jobs, names, rulesOf(names));
 
         ApiResponse posted = call(api, "POST", "/v1/mirror", "{\"image\":\"library/base:1\"}");
         assertThat(posted.status()).as(posted.bodyText()).isEqualTo(202);
@@ -171,5 +171,11 @@ class MirrorApiTest extends MirrorTestBase {
         assertThat(hub.status()).isEqualTo(403);
         assertThat(json(hub).at("/errors/0/code").asText()).isEqualTo("DENIED");
         assertThat(queued).hasSize(1);
+    }
+
+    /** Sync rules over a store of their own (the /v1/rules routes have their own test). */
+    static io.imagemirror.sync.SyncRules rulesOf(NameRouter names) {
+        Storage s = io.imagemirror.store.InMemoryIndex.storage(Clock.systemUTC());
+        return new io.imagemirror.sync.SyncRules(s.rules(), s.jobs(), names);
     }
 }

@@ -101,4 +101,33 @@ class MirrorConfigTest {
         assertThat(MirrorConfig.parseDuration("250ms", "x")).isEqualTo(Duration.ofMillis(250));
         assertThat(MirrorConfig.parseDuration("1d", "x")).isEqualTo(Duration.ofDays(1));
     }
+
+    @Test
+    void rulesAreReadAgainstTheConfiguredUpstreams() throws Exception {
+        MirrorConfig c = MirrorConfig.fromTree(json("""
+                {'upstreams':[{'name':'docker.io'},{'name':'ghcr.io'}],'syncQuotaFloor':25,
+                 'rules':[{'name':'alpine-3','source':'alpine','schedule':'rate(15 minutes)',
+                           'tags':{'include':['^3\\\\.'],'keepLatest':5}},
+                          {'name':'app','source':'ghcr.io/org/app','schedule':'cron(0 3 * * ? *)'}]}"""), k -> null);
+        assertThat(c.rules()).extracting(io.imagemirror.sync.Rule::name).containsExactly("alpine-3", "app");
+        assertThat(c.rules().get(0).source()).isEqualTo("docker.io/library/alpine");
+        assertThat(c.syncQuotaFloor()).isEqualTo(25);
+        assertThat(MirrorConfig.defaults().rules()).isEmpty();
+    }
+
+    @Test
+    void aBadRuleInTheFileNamesItsPlaceAndField() {
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("""
+                {'rules':[{'name':'ok','source':'alpine','schedule':'rate(1 hour)'},
+                          {'name':'bad','source':'alpine','schedule':'rate(1 hour)','tags':{'semver':'>=x'}}]}"""),
+                k -> null)).isInstanceOf(io.imagemirror.sync.InvalidRuleException.class)
+                .hasMessageStartingWith("rules[1].tags.semver: ");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("""
+                {'rules':[{'name':'x','source':'quay.io/a/b','schedule':'rate(1 hour)'}]}"""), k -> null))
+                .hasMessageStartingWith("rules[0].source: ");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("""
+                {'rules':[{'name':'x','source':'alpine','schedule':'rate(1 hour)'},
+                          {'name':'x','source':'busybox','schedule':'rate(1 hour)'}]}"""), k -> null))
+                .hasMessageStartingWith("rules[1].name: ");
+    }
 }

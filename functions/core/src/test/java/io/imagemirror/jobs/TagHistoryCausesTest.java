@@ -69,7 +69,7 @@ class TagHistoryCausesTest extends MirrorTestBase {
     ApiResponse post(String body) throws Exception {
         NameRouter names = new NameRouter(MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(
                 upstream.hostPort(), URI.create(upstream.url().toString()), true, null, null, null, Set.of())));
-        return new MirrorApi(jobs, names).handle(new ApiRequest("POST", "/v1/mirror", Map.of(),
+        return new MirrorApi(jobs, names, new io.imagemirror.sync.SyncRules(metadata, metadata, names)).handle(new ApiRequest("POST", "/v1/mirror", Map.of(),
                 Map.of("Content-Type", List.of("application/json")),
                 new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), false));
     }

@@ -50,6 +50,8 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
     private final Map<Digest, Instant> candidates = new HashMap<>();
     private final Map<String, Job> jobs = new HashMap<>();
     private final NavigableMap<String, SyncRule> rules = new TreeMap<>();
+    private final Map<String, RuleState> ruleStates = new HashMap<>();
+    private final Map<String, NavigableMap<String, SyncRunRecord>> runs = new HashMap<>();
     /** blob -> "repo\0manifest" of the recorded manifests that list it. */
     private final Map<Digest, NavigableMap<String, BlobReference>> blobRefs = new HashMap<>();
 
@@ -148,6 +150,13 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
                 .thenComparing(e -> e.record.repository()).thenComparing(e -> e.record.digest()));
         return byKey("dangling", all, e -> String.format("%020d", Timestamps.toMicros(e.danglingSince)) + "#"
                 + e.record.repository() + "#" + e.record.digest(), limit, pageToken).map(e -> e.record);
+    }
+
+    @Override
+    public synchronized Page<ManifestRecord> listDanglingIn(String repository, int limit, String pageToken) {
+        List<ManifestRecord> all = manifests.getOrDefault(repository, new TreeMap<>()).values().stream()
+                .filter(ManifestEntry::dangling).map(e -> e.record).toList();
+        return byKey("dangling-in", all, r -> r.digest().toString(), limit, pageToken);
     }
 
     @Override
@@ -418,6 +427,40 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
     @Override
     public synchronized boolean deleteSyncRule(String name) {
         return rules.remove(name) != null;
+    }
+
+    @Override
+    public synchronized Optional<RuleState> getRuleState(String name) {
+        return Optional.ofNullable(ruleStates.get(name));
+    }
+
+    @Override
+    public synchronized boolean replaceRuleState(RuleState next) {
+        long current = Optional.ofNullable(ruleStates.get(next.rule())).map(RuleState::version).orElse(0L);
+        if (current != next.version() - 1) {
+            return false;
+        }
+        ruleStates.put(next.rule(), next);
+        return true;
+    }
+
+    @Override
+    public synchronized void putSyncRun(SyncRunRecord run) {
+        runs.computeIfAbsent(run.rule(), r -> new TreeMap<>()).put(run.id(), run);
+    }
+
+    @Override
+    public synchronized Page<SyncRunRecord> listSyncRuns(String rule, int limit, String pageToken) {
+        Instant now = now();
+        List<SyncRunRecord> all = runs.getOrDefault(rule, new TreeMap<>()).descendingMap().values().stream()
+                .filter(r -> r.expiresAt().isAfter(now)).toList();
+        return byOffset("runs", all, limit, pageToken);
+    }
+
+    @Override
+    public synchronized boolean deleteSyncRun(String rule, String id) {
+        NavigableMap<String, SyncRunRecord> m = runs.get(rule);
+        return m != null && m.remove(id) != null;
     }
 
     // ---- paging ----

@@ -111,9 +111,15 @@ public abstract class MetadataStoreContract {
         return all(lister, pageSize);
     }
 
+    /** The dangling manifests of a repository, checked to be the same by both dangling queries. */
     private List<Digest> danglingIn(String repository) {
-        return all((n, t) -> manifests.listDangling(clock.instant(), n, t), 100).stream()
+        List<Digest> acrossRepositories = all((n, t) -> manifests.listDangling(clock.instant(), n, t), 100).stream()
                 .filter(m -> m.repository().equals(repository)).map(ManifestRecord::digest).toList();
+        List<Digest> ofRepository = all((n, t) -> manifests.listDanglingIn(repository, n, t), 1).stream()
+                .peek(m -> assertThat(m.repository()).isEqualTo(repository)).map(ManifestRecord::digest).toList();
+        assertThat(ofRepository).as("listDanglingIn, in digest order").isSorted()
+                .containsExactlyInAnyOrderElementsOf(acrossRepositories);
+        return acrossRepositories;
     }
 
     // ---- manifests ----
@@ -810,5 +816,60 @@ public abstract class MetadataStoreContract {
         assertThat(rules.deleteSyncRule(prefix + "zz")).isFalse();
         assertThat(rules.getSyncRule(prefix + "zz")).isEmpty();
         assertThat(rules.getSyncRule("absent-" + prefix)).isEqualTo(Optional.empty());
+    }
+
+    // ---- planner state and run records ----
+
+    @Test
+    void ruleStateIsWrittenOnlyOverTheVersionBefore() {
+        String rule = "state-" + UUID.randomUUID();
+        Instant t = clock.instant();
+        assertThat(rules.getRuleState(rule)).isEmpty();
+        assertThat(rules.replaceRuleState(new RuleState(rule, t, null, null, 2))).as("no version 1 yet").isFalse();
+        RuleState first = new RuleState(rule, t, null, null, 1);
+        assertThat(rules.replaceRuleState(first)).isTrue();
+        assertThat(rules.replaceRuleState(first)).as("version 1 exists").isFalse();
+        RuleState claimed = first.next(t, t.plusSeconds(60), "planner-a");
+        assertThat(rules.replaceRuleState(claimed)).isTrue();
+        assertThat(rules.getRuleState(rule)).contains(claimed);
+        assertThat(rules.replaceRuleState(first.next(t, t.plusSeconds(60), "planner-b"))).as("stale").isFalse();
+        RuleState released = claimed.next(t.plusSeconds(900), null, null);
+        assertThat(rules.replaceRuleState(released)).isTrue();
+        assertThat(rules.getRuleState(rule)).contains(released);
+    }
+
+    @Test
+    void twoClaimersOfOneRuleStateHaveOneWinner() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            String rule = "race-" + UUID.randomUUID();
+            Instant t = clock.instant();
+            RuleState start = new RuleState(rule, t, null, null, 1);
+            assertThat(rules.replaceRuleState(start)).isTrue();
+            List<Boolean> won = Concurrently.run(2, i -> () ->
+                    rules.replaceRuleState(start.next(t, t.plusSeconds(60), "planner-" + i)));
+            assertThat(won).as("round " + round).containsExactlyInAnyOrder(true, false);
+            String holder = "planner-" + won.indexOf(true);
+            assertThat(rules.getRuleState(rule).orElseThrow().holder()).isEqualTo(holder);
+        }
+    }
+
+    @Test
+    void syncRunsListNewestFirstAndExpire() {
+        String rule = "runs-" + UUID.randomUUID();
+        Instant t = clock.instant();
+        for (int i = 0; i < 5; i++) {
+            rules.putSyncRun(new SyncRunRecord(rule, "run-" + i, "{\"n\":" + i + "}", t.plus(Duration.ofHours(i + 1))));
+        }
+        rules.putSyncRun(new SyncRunRecord("other-" + rule, "run-9", "{}", t.plus(Duration.ofHours(1))));
+        SyncRunRecord replaced = new SyncRunRecord(rule, "run-4", "{\"n\":44}", t.plus(Duration.ofHours(5)));
+        rules.putSyncRun(replaced);
+        assertThat(allInPages((n, tk) -> rules.listSyncRuns(rule, n, tk), 2)).extracting(SyncRunRecord::id)
+                .containsExactly("run-4", "run-3", "run-2", "run-1", "run-0");
+        assertThat(rules.listSyncRuns(rule, 1, null).items()).containsExactly(replaced);
+        assertThat(rules.deleteSyncRun(rule, "run-3")).isTrue();
+        assertThat(rules.deleteSyncRun(rule, "run-3")).isFalse();
+        clock.advance(Duration.ofMinutes(150));
+        assertThat(rules.listSyncRuns(rule, 10, null).items()).extracting(SyncRunRecord::id)
+                .containsExactly("run-4", "run-2");
     }
 }

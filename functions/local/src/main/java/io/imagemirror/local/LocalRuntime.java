@@ -13,10 +13,16 @@ import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.config.ConfigException;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.listing.MirrorViews;
+import io.imagemirror.local.http.UiPages;
 import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.store.Storage;
+import io.imagemirror.sync.SyncListener;
+import io.imagemirror.sync.SyncPlanner;
+import io.imagemirror.sync.SyncRules;
+import io.imagemirror.sync.SyncRun;
 import io.imagemirror.upstream.CredentialStore;
 import io.imagemirror.upstream.DockerConfigCredentials;
 import io.imagemirror.upstream.RegistryClient;
@@ -30,6 +36,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -58,6 +65,8 @@ public final class LocalRuntime implements AutoCloseable {
     private final PullThroughCache cache;
     private final Clock clock;
     private final io.imagemirror.sweep.SweepService sweeps;
+    private final Upstreams upstreams;
+    private final ScheduledExecutorService syncTimer;
 
     /**
      * @param spoolDir where cold blobs are spooled while served (inside the data directory for the
@@ -69,8 +78,9 @@ public final class LocalRuntime implements AutoCloseable {
         this.clock = clock;
         this.blobPool = Executors.newFixedThreadPool(config.parallelism(), named("copy"));
         this.background = Executors.newFixedThreadPool(Math.max(4, config.parallelism()), named("background"));
-        Upstreams upstreams = new Upstreams(config.toUpstreamList(), credentials(config), RegistryClient.defaultHttpClient(),
+        this.upstreams = new Upstreams(config.toUpstreamList(), credentials(config), RegistryClient.defaultHttpClient(),
                 clock, RetryPolicy.defaults());
+        this.syncTimer = Executors.newSingleThreadScheduledExecutor(named("sync"));
         this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), spoolDir, background);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
         this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), id -> background.execute(() -> runJob(id)), clock);
@@ -158,7 +168,7 @@ public final class LocalRuntime implements AutoCloseable {
         }
         try {
             return MirrorConfig.fromTree(tree, env::get);
-        } catch (ConfigException e) {
+        } catch (ConfigException | io.imagemirror.sync.InvalidRuleException e) {
             throw new ConfigException(file + ": " + e.getMessage(), e);
         }
     }
@@ -188,18 +198,68 @@ public final class LocalRuntime implements AutoCloseable {
         return storage;
     }
 
+    public Upstreams upstreams() {
+        return upstreams;
+    }
+
+    // ---- sync rules ----
+
+    /** The stored sync rules and their runs. */
+    public SyncRules syncRules() {
+        return new SyncRules(storage.rules(), storage.jobs(), new NameRouter(config));
+    }
+
+    /** A sync planner that queues its copy jobs through {@code copyJobs}. */
+    public SyncPlanner planner(MirrorJobs copyJobs) {
+        return new SyncPlanner(syncRules(), storage.rules(), storage.tagIndex(), upstreams, copyJobs,
+                config.syncQuotaFloor(), clock);
+    }
+
     /**
-     * The HTTP routes of {@code serve}: {@code /v2} (read-only registry) and {@code /v1} (mirror jobs).
+     * Applies the configuration file's {@code rules:} to the store, which is what the planner reads:
+     * each is created or updated; a stored rule the file does not name is left alone (rules may come
+     * from {@code /v1/rules} too; {@code rules apply --prune} removes them).
+     */
+    public Map<String, SyncRules.Change> applyConfigRules() {
+        return syncRules().apply(config.rules(), false);
+    }
+
+    /**
+     * Runs a planner pass every {@code every} on this runtime's own timer; its copy jobs run on the
+     * background executor like every other job ({@code serve}). Stops when the runtime closes.
+     */
+    public void startSyncTimer(Duration every) {
+        SyncPlanner planner = planner(jobs);
+        syncTimer.scheduleWithFixedDelay(() -> {
+            try {
+                planner.runDue(SyncListener.NONE).stream().filter(SyncRun::hasFailures).forEach(run ->
+                        LOG.warn("sync rule {}: {}", run.rule(), run.error() != null ? run.error()
+                                : run.failed().size() + " tag(s) failed"));
+            } catch (RuntimeException e) {
+                // a store or upstream fault ends this pass only; the next tick tries again
+                LOG.warn("sync planner pass failed: {}", e.getMessage());
+            }
+        }, 0, every.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The HTTP routes of {@code serve}: {@code /v2} (read-only registry), {@code /v1} (mirror jobs and
+     * the read-only views) and {@code /ui/} (a page over those views).
      * Writes to {@code /v1} are allowed only on a loopback listener or with the configured bearer token.
      */
     public ApiHandler routes(boolean loopbackListener) {
         NameRouter names = new NameRouter(config);
         DistributionApi registry = new DistributionApi(cache, storage.blobs(), names, false, Duration.ofMinutes(15));
-        MirrorApi mirrorApi = new MirrorApi(jobs, names).withSweeps(sweeps);
+        MirrorApi mirrorApi = new MirrorApi(jobs, names, new SyncRules(storage.rules(), storage.jobs(), names),
+                new MirrorViews(storage, names)).withSweeps(sweeps);
         String token = config.serveToken();
+        UiPages ui = new UiPages();
         return request -> {
             if (DistributionApi.handles(request.path())) {
                 return registry.handle(request);
+            }
+            if (UiPages.handles(request.path())) {
+                return ui.handle(request);
             }
             if (MirrorApi.handles(request.path())) {
                 if (!request.isRead() && !loopbackListener) {
@@ -232,6 +292,7 @@ public final class LocalRuntime implements AutoCloseable {
     @Override
     public void close() {
         sweepTimer.shutdownNow();
+        syncTimer.shutdownNow();
         blobPool.shutdownNow();
         background.shutdownNow();
         // Copies cancelled by a failed mirror are interrupted, not ended: let them reach the finally

@@ -8,10 +8,15 @@ import io.imagemirror.api.MirrorApi;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.cache.NameRouter;
 import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.listing.MirrorViews;
+import io.imagemirror.store.Storage;
+import io.imagemirror.sync.SyncRules;
 
 /**
- * The {@code /v1} API behind API Gateway ({@code POST /v1/mirror}, {@code GET /v1/jobs/<id>}):
- * records a job and sends it to the copy queue. Who may call it is IAM's decision (the route is
+ * The {@code /v1} API behind API Gateway ({@code POST /v1/mirror}, {@code GET /v1/jobs/<id>},
+ * {@code /v1/rules}): records a job and sends it to the copy queue, manages the sync rules, and
+ * answers the read-only views of what is mirrored ({@code GET /v1/images},
+ * {@code /v1/images/<ref>[/history]}, {@code /v1/search}, {@code /v1/df}). Who may call it is IAM's decision (the route is
  * IAM-authorized in template.yaml).
  */
 public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
@@ -20,12 +25,17 @@ public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEv
 
     /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public MirrorApiHandler() {
-        this(AwsWiring.shared().jobs(), AwsWiring.shared().names());
+        this(AwsWiring.shared().jobs(), AwsWiring.shared().names(), AwsWiring.shared().rules(),
+                AwsWiring.shared().storage());
         SnapStartPriming.forMirrorApi(this).register();
     }
 
-    public MirrorApiHandler(MirrorJobs jobs, NameRouter names) {
-        this.api = new MirrorApi(jobs, names);
+    /**
+     * @param rules the stored sync rules ({@code /v1/rules})
+     * @param storage what the read-only views ({@code /v1/images}, {@code /v1/search}, {@code /v1/df}) show
+     */
+    public MirrorApiHandler(MirrorJobs jobs, NameRouter names, SyncRules rules, Storage storage) {
+        this.api = new MirrorApi(jobs, names, rules, new MirrorViews(storage, names));
     }
 
     @Override

@@ -18,10 +18,12 @@ import io.imagemirror.store.Page;
 import io.imagemirror.store.PageToken;
 import io.imagemirror.store.Pin;
 import io.imagemirror.store.PinIndex;
+import io.imagemirror.store.RuleState;
 import io.imagemirror.store.RuleStore;
 import io.imagemirror.store.StoreException;
 import io.imagemirror.store.SweptBlobException;
 import io.imagemirror.store.SyncRule;
+import io.imagemirror.store.SyncRunRecord;
 import io.imagemirror.store.TagEvent;
 import io.imagemirror.store.TagIndex;
 import io.imagemirror.store.TagRecord;
@@ -75,6 +77,8 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
  *   pk = BLOB#&lt;digest&gt; sk = BLOB                     size, lastTouched, sweep (SWEEPING/SWEPT), ttl
  *   pk = JOB#&lt;id&gt;      sk = JOB                      job, ttl (epoch seconds) for DynamoDB's TTL
  *   pk = RULES         sk = &lt;name&gt;                   sync rule
+ *   pk = RULE#&lt;name&gt;  sk = STATE                    planner state (compare-and-set on version)
+ *   pk = RULE#&lt;name&gt;  sk = RUN#&lt;id&gt;                 one run record, ttl (epoch seconds)
  *   GSI gsi1 (gsi1pk, gsi1sk), sparse: DANGLING / &lt;since&gt;#&lt;repo&gt;#&lt;digest&gt; on manifests that may
  *   be dangling; JOBS / &lt;created&gt;#&lt;id&gt; on jobs; BLOBCANDIDATE / &lt;since&gt;#&lt;digest&gt; on blobs
  *   that may be unreferenced; SWEEPING / &lt;digest&gt; on blobs a sweep is deleting.
@@ -632,6 +636,13 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     }
 
     @Override
+    public Page<ManifestRecord> listDanglingIn(String repository, int limit, String pageToken) {
+        // The repository's manifests, keeping the unreferenced: a query of one partition, no scan.
+        return queryPrefix("dangling-in", repoPk(repository), "MANIFEST#", limit, pageToken,
+                item -> unreferenced(item) ? manifest(item) : null);
+    }
+
+    @Override
     public boolean deleteManifestIfDangling(String repository, Digest digest, Instant danglingBefore) {
         Optional<ManifestRecord> m = getManifest(repository, digest);
         if (m.isEmpty()) {
@@ -1046,4 +1057,68 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         }
     }
 
+    @Override
+    public Optional<RuleState> getRuleState(String name) {
+        return get("RULE#" + name, "STATE").map(item -> new RuleState(name, time(item, "nextRunAt"),
+                item.containsKey("claimedUntil") ? time(item, "claimedUntil") : null, str(item, "holder"),
+                num(item, "version", 0)));
+    }
+
+    @Override
+    public boolean replaceRuleState(RuleState next) {
+        Map<String, AttributeValue> item = values("pk", "RULE#" + next.rule(), "sk", "STATE",
+                "nextRunAt", Timestamps.toMicros(next.nextRunAt()), "version", next.version());
+        if (next.claimedUntil() != null) {
+            item.put("claimedUntil", n(Timestamps.toMicros(next.claimedUntil())));
+            item.put("holder", s(next.holder()));
+        }
+        try {
+            dynamo.putItem(b -> {
+                b.tableName(table).item(item);
+                if (next.version() == 1) {
+                    b.conditionExpression("attribute_not_exists(pk)");
+                } else {
+                    b.conditionExpression("version = :expected")
+                            .expressionAttributeValues(Map.of(":expected", n(next.version() - 1)));
+                }
+            });
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        } catch (SdkException e) {
+            throw translate("replace state of rule " + next.rule(), e);
+        }
+    }
+
+    @Override
+    public void putSyncRun(SyncRunRecord run) {
+        try {
+            dynamo.putItem(b -> b.tableName(table).item(values("pk", "RULE#" + run.rule(), "sk", "RUN#" + run.id(),
+                    "id", run.id(), "run", run.run(), "expiresAt", Timestamps.toMicros(run.expiresAt()),
+                    // DynamoDB's TTL sweep reads epoch seconds; rounded up so it never removes a run early
+                    "ttl", run.expiresAt().getEpochSecond() + 1)));
+        } catch (SdkException e) {
+            throw translate("put run " + run.id() + " of rule " + run.rule(), e);
+        }
+    }
+
+    @Override
+    public Page<SyncRunRecord> listSyncRuns(String rule, int limit, String pageToken) {
+        QueryRequest.Builder q = beginsWith("RULE#" + rule, "RUN#").scanIndexForward(false)
+                .filterExpression("expiresAt > :now");
+        q.expressionAttributeValues(Map.of(":pk", s("RULE#" + rule), ":prefix", s("RUN#"), ":now", n(nowMicros())));
+        return query("runs", q, "pk", "RULE#" + rule, limit, pageToken,
+                item -> new SyncRunRecord(rule, str(item, "id"), str(item, "run"), time(item, "expiresAt")));
+    }
+
+    @Override
+    public boolean deleteSyncRun(String rule, String id) {
+        try {
+            Map<String, AttributeValue> old = dynamo.deleteItem(b -> b.tableName(table)
+                    .key(keyOf("RULE#" + rule, "RUN#" + id)).returnValues(ReturnValue.ALL_OLD)).attributes();
+            return old != null && !old.isEmpty();
+        } catch (SdkException e) {
+            throw translate("delete run " + id + " of rule " + rule, e);
+        }
+    }
 }

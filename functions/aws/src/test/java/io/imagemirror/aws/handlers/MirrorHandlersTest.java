@@ -69,7 +69,7 @@ class MirrorHandlersTest {
         aws = new AwsFixture("handlers");
         requests = new UpstreamRequestCounter();
         wiring = aws.wiringWithDockerHubAt(upstream, "\"parallelism\": 2", requests);
-        api = new MirrorApiHandler(wiring.jobs(), wiring.names());
+        api = new MirrorApiHandler(wiring.jobs(), wiring.names(), wiring.rules(), wiring.storage());
         worker = new CopyWorkerHandler(wiring.jobs());
         alpine = TestImage.builder(42).layer(3000).layer(70_000).build();
         upstream.pusher().pushImage("library/alpine", "3.20", alpine);

@@ -86,7 +86,7 @@ class SnapStartPrimingTest {
         RecordingContext context = new RecordingContext();
         SnapStartPriming registry = SnapStartPriming.forRegistry(new RegistryHandler(wiring.registryApi()), wiring.storage())
                 .register(context);
-        SnapStartPriming api = SnapStartPriming.forMirrorApi(new MirrorApiHandler(wiring.jobs(), wiring.names())).register(context);
+        SnapStartPriming api = SnapStartPriming.forMirrorApi(new MirrorApiHandler(wiring.jobs(), wiring.names(), wiring.rules(), wiring.storage())).register(context);
         SnapStartPriming worker = SnapStartPriming.forCopyWorker(new CopyWorkerHandler(wiring.jobs())).register(context);
         assertThat(context.resources).containsExactly(registry, api, worker);
         assertThat(SnapStartPriming.registered()).contains(registry, api, worker);

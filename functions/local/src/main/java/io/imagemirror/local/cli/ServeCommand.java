@@ -66,6 +66,9 @@ final class ServeCommand implements Callable<Integer> {
                      rt.routes(address.getAddress().isLoopbackAddress()), LocalRuntime.accessLog(), Clock.systemUTC())) {
             Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "shutdown"));
             rt.startSweepTimer();
+            // The file's rules join the stored ones; the planner runs them (and /v1/rules' ones) on its timer.
+            rt.applyConfigRules();
+            rt.startSyncTimer(java.time.Duration.ofMinutes(1));
             InetSocketAddress bound = server.address();
             out.println("image-mirror serving on http://" + bound.getAddress().getHostAddress() + ":" + bound.getPort()
                     + " (default upstream " + config.defaultUpstream() + ", upstreams " + config.upstreams().keySet() + ")");

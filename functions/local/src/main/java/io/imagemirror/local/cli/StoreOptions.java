@@ -101,6 +101,21 @@ public final class StoreOptions {
         };
     }
 
+    /**
+     * Opens the chosen store for commands that only read it ({@code images}, {@code history},
+     * {@code inspect}, {@code search}, {@code df}). The local store is opened without the
+     * data-directory lock, so they answer while {@code serve} or a {@code mirror} holds it: they
+     * write no blob and no temp file, and SQLite (WAL) lets readers run beside its one writer.
+     */
+    public Storage openForReading() {
+        if (store == Backend.aws) {
+            return open();
+        }
+        Clock clock = Clock.systemUTC();
+        return Storage.of(FileBlobStore.blobs(data), FileBlobStore.manifests(data), SqliteIndex.open(data, clock),
+                List.of());
+    }
+
     private static void closeQuietly(AutoCloseable c) {
         try {
             c.close();

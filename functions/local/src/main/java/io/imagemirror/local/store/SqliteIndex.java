@@ -17,10 +17,12 @@ import io.imagemirror.store.Page;
 import io.imagemirror.store.PageToken;
 import io.imagemirror.store.Pin;
 import io.imagemirror.store.PinIndex;
+import io.imagemirror.store.RuleState;
 import io.imagemirror.store.RuleStore;
 import io.imagemirror.store.StoreException;
 import io.imagemirror.store.SweptBlobException;
 import io.imagemirror.store.SyncRule;
+import io.imagemirror.store.SyncRunRecord;
 import io.imagemirror.store.TagEvent;
 import io.imagemirror.store.TagIndex;
 import io.imagemirror.store.TagRecord;
@@ -93,7 +95,15 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         INSERT OR IGNORE INTO blob_refs (blob, repo, manifest)
           SELECT json_extract(b.value, '$.digest'), m.repo, m.digest FROM manifests m, json_each(m.doc, '$.blobs') b""",
     }, new String[] {
-        // 3: sweeping. A blob's state (NULL live, 'sweeping', 'swept' = tombstone) and the sweep
+        // 3: the sync planner's state per rule (compare-and-set on version) and its run records.
+        """
+        CREATE TABLE rule_states (rule TEXT PRIMARY KEY, next_run_at INTEGER NOT NULL, claimed_until INTEGER,
+          holder TEXT, version INTEGER NOT NULL) WITHOUT ROWID""",
+        """
+        CREATE TABLE sync_runs (rule TEXT NOT NULL, id TEXT NOT NULL, run TEXT NOT NULL, expires_at INTEGER NOT NULL,
+          PRIMARY KEY (rule, id)) WITHOUT ROWID""",
+    }, new String[] {
+        // 4: sweeping. A blob's state (NULL live, 'sweeping', 'swept' = tombstone) and the sweep
         // candidates, marked with the reference writes; blobs recorded before and unreferenced now
         // are candidates as of the migration.
         "ALTER TABLE blobs ADD COLUMN state TEXT",
@@ -402,6 +412,15 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
                     ((ManifestRecord) o[1]).repository(), ((ManifestRecord) o[1]).digest().toString()));
             return p.map(o -> (ManifestRecord) o[1]);
         });
+    }
+
+    @Override
+    public Page<ManifestRecord> listDanglingIn(String repository, int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        String after = after("dangling-in", pageToken);
+        return read(() -> page("dangling-in", query("SELECT " + MANIFEST_COLUMNS + " FROM manifests "
+                        + "WHERE repo = ? AND digest > ? AND dangling_since IS NOT NULL ORDER BY digest LIMIT ?",
+                SqliteIndex::manifest, repository, after, max + 1), max, m -> List.of(m.digest().toString())));
     }
 
     @Override
@@ -744,6 +763,59 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     @Override
     public boolean deleteSyncRule(String name) {
         return write(() -> update("DELETE FROM sync_rules WHERE name = ?", name) == 1);
+    }
+
+    private static RuleState ruleState(ResultSet rs) throws SQLException {
+        return new RuleState(rs.getString("rule"), instant(rs, "next_run_at"), instant(rs, "claimed_until"),
+                rs.getString("holder"), rs.getLong("version"));
+    }
+
+    @Override
+    public Optional<RuleState> getRuleState(String name) {
+        return read(() -> one("SELECT rule, next_run_at, claimed_until, holder, version FROM rule_states WHERE rule = ?",
+                SqliteIndex::ruleState, name));
+    }
+
+    @Override
+    public boolean replaceRuleState(RuleState next) {
+        Long until = next.claimedUntil() == null ? null : Timestamps.toMicros(next.claimedUntil());
+        long nextRun = Timestamps.toMicros(next.nextRunAt());
+        return write(() -> next.version() == 1
+                ? update("INSERT OR IGNORE INTO rule_states (rule, next_run_at, claimed_until, holder, version) "
+                        + "VALUES (?, ?, ?, ?, 1)", next.rule(), nextRun, until, next.holder()) == 1
+                : update("UPDATE rule_states SET next_run_at = ?, claimed_until = ?, holder = ?, version = ? "
+                        + "WHERE rule = ? AND version = ?", nextRun, until, next.holder(), next.version(), next.rule(),
+                        next.version() - 1) == 1);
+    }
+
+    private static SyncRunRecord syncRun(ResultSet rs) throws SQLException {
+        return new SyncRunRecord(rs.getString("rule"), rs.getString("id"), rs.getString("run"),
+                instant(rs, "expires_at"));
+    }
+
+    @Override
+    public void putSyncRun(SyncRunRecord run) {
+        write(() -> {
+            // Expired runs go when runs are written, like DynamoDB's TTL sweep.
+            update("DELETE FROM sync_runs WHERE expires_at <= ?", now());
+            return update("INSERT INTO sync_runs (rule, id, run, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (rule, id) "
+                    + "DO UPDATE SET run = excluded.run, expires_at = excluded.expires_at", run.rule(), run.id(),
+                    run.run(), Timestamps.toMicros(run.expiresAt()));
+        });
+    }
+
+    @Override
+    public Page<SyncRunRecord> listSyncRuns(String rule, int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        String before = pageToken == null ? null : PageToken.decode("runs", pageToken, 1).get(0);
+        return read(() -> page("runs", query("SELECT rule, id, run, expires_at FROM sync_runs WHERE rule = ? "
+                + "AND expires_at > ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?", SqliteIndex::syncRun,
+                rule, now(), before, before, max + 1), max, r -> List.of(r.id())));
+    }
+
+    @Override
+    public boolean deleteSyncRun(String rule, String id) {
+        return write(() -> update("DELETE FROM sync_runs WHERE rule = ? AND id = ?", rule, id) == 1);
     }
 
     @Override

@@ -90,7 +90,7 @@ class RefCommandTest {
         assertThat(command.status()).isEqualTo(2);
         assertThat(command.err().lines()).hasSize(2);
         assertThat(command.err().lines().findFirst()).hasValueSatisfying(l -> assertThat(l).startsWith("error: ")
-                .contains("mirorr").contains("did you mean mirror?"));
+                .contains("mirorr").contains("did you mean mirror"));
         assertThat(command.err()).endsWith("See 'image-mirror --help'." + System.lineSeparator());
     }
 

@@ -74,7 +74,7 @@ class RepositoryKeyTableTest {
         Upstreams upstreams = new Upstreams(config.toUpstreamList(), CredentialStore.none(),
                 RegistryClient.defaultHttpClient(), Clock.systemUTC(), RetryPolicy.defaults());
         api = new MirrorApi(new MirrorJobs(runtime.mirror(), upstreams, storage.jobs(), queued::add,
-                Clock.systemUTC()), router);
+                Clock.systemUTC()), router, new io.imagemirror.sync.SyncRules(storage.rules(), storage.jobs(), router));
     }
 
     @AfterAll

@@ -1,0 +1,164 @@
+// image-mirror's read-only page: everything it shows comes from the /v1 views of this server.
+"use strict";
+
+const state = { next: null };
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v; else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(c == null ? "" : String(c)));
+  return e;
+}
+
+function size(bytes) {
+  const units = ["B", "kB", "MB", "GB", "TB", "PB"];
+  let v = bytes, u = 0;
+  while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
+  return (u === 0 ? String(v) : v.toPrecision(3).replace(/\.?0+$/, "")) + units[u];
+}
+
+function ago(iso) {
+  if (!iso) return "N/A";
+  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  if (s < 60) return Math.round(s) + " seconds ago";
+  if (s < 3600) return Math.round(s / 60) + " minutes ago";
+  if (s < 172800) return Math.round(s / 3600) + " hours ago";
+  return Math.round(s / 86400) + " days ago";
+}
+
+async function getJson(url) {
+  const r = await fetch(url, { headers: { Accept: "application/json" } });
+  const body = await r.json();
+  if (!r.ok) {
+    const m = body && body.errors && body.errors[0] ? body.errors[0].message : r.statusText;
+    throw new Error(m);
+  }
+  return { body, link: r.headers.get("Link") };
+}
+
+function nextLink(link) {
+  const m = link && /<([^>]+)>;\s*rel="next"/.exec(link);
+  return m ? m[1] : null;
+}
+
+function sharingChart(u) {
+  // What the images take stored: the stored bytes without those only dangling manifests hold.
+  const used = Math.max(0, u.storedBytes - u.reclaimableBytes);
+  const w = 640, h = 90, max = Math.max(u.unsharedBytes, used, 1);
+  const bar = (y, v, color, label) => {
+    const len = Math.max(2, Math.round((w - 260) * v / max));
+    return `<rect x="170" y="${y}" width="${len}" height="22" rx="3" fill="${color}"></rect>`
+      + `<text x="0" y="${y + 15}">${label}</text>`
+      + `<text x="${176 + len}" y="${y + 15}">${size(v)}</text>`;
+  };
+  const pct = u.unsharedBytes > 0 ? Math.round(100 * u.savedBytes / u.unsharedBytes) : 0;
+  document.getElementById("sharing-chart").innerHTML =
+    `<svg width="${w}" height="${h}" role="img" aria-label="layer sharing saved ${size(u.savedBytes)}">`
+    + bar(6, u.unsharedBytes, "#cbd5e1", "without layer sharing")
+    + bar(36, used, "#2563eb", "stored, shared layers once")
+    + `<text x="0" y="82">layer sharing saved ${size(u.savedBytes)} (${pct}%)</text></svg>`;
+}
+
+async function loadUsage() {
+  const box = document.getElementById("usage");
+  try {
+    const { body: u } = await getJson("/v1/df");
+    box.replaceChildren(
+      ...[["repositories", u.repositories], ["images", u.images], ["tags", u.tags],
+        ["manifests", u.manifests + " (" + u.dangling + " dangling)"], ["stored", size(u.storedBytes)],
+        ["reclaimable", size(u.reclaimableBytes)], ["pulls served", u.pulls]]
+        .map(([l, n]) => el("div", { class: "card" }, el("div", { class: "n" }, n), el("div", { class: "l" }, l))));
+    sharingChart(u);
+  } catch (e) {
+    box.replaceChildren(el("p", { class: "error" }, "storage: " + e.message));
+  }
+}
+
+function imagesUrl() {
+  const params = new URLSearchParams();
+  params.set("n", "200");
+  for (const f of document.getElementById("filter").value.split(/\s+/).filter(Boolean)) params.append("filter", f);
+  if (document.getElementById("all").checked) params.set("all", "true");
+  return "/v1/images?" + params.toString();
+}
+
+async function loadImages(url, append) {
+  const tbody = document.querySelector("#images tbody");
+  const err = document.getElementById("error");
+  err.hidden = true;
+  if (!append) tbody.replaceChildren();
+  try {
+    const { body, link } = await getJson(url);
+    for (const i of body.images) {
+      const tr = el("tr", { "data-ref": i.repository + (i.tag ? ":" + i.tag : "@" + i.digest) },
+        el("td", {}, i.repository),
+        i.tag ? el("td", {}, i.tag) : el("td", { class: "none" }, "<none>"),
+        el("td", { class: "id", title: i.id }, i.id.replace(/^sha256:/, "").slice(0, 12)),
+        el("td", { title: i.created || "" }, ago(i.created)),
+        el("td", {}, size(i.size)),
+        el("td", { title: i.mirroredAt }, ago(i.mirroredAt)));
+      tr.addEventListener("click", () => showDetail(tr.getAttribute("data-ref"), !!i.tag));
+      tbody.append(tr);
+    }
+    state.next = nextLink(link);
+    document.getElementById("more").hidden = !state.next;
+    document.getElementById("images").setAttribute("data-loaded", "true");
+  } catch (e) {
+    err.textContent = e.message;
+    err.hidden = false;
+  }
+}
+
+async function showDetail(ref, tagged, scroll = true) {
+  const section = document.getElementById("detail");
+  section.hidden = false;
+  document.getElementById("detail-title").textContent = (tagged ? "History of " : "Image ") + ref;
+  const timeline = document.getElementById("timeline");
+  timeline.replaceChildren();
+  if (tagged) {
+    try {
+      const { body } = await getJson("/v1/images/" + encodeURI(ref) + "/history?n=100");
+      for (const h of body.history) {
+        timeline.append(el("li", {},
+          el("span", { class: "when", title: h.time }, ago(h.time)), " ",
+          el("span", { class: "cause" }, h.cause), el("br"),
+          el("code", {}, h.from ? h.from.slice(7, 19) : "(created)"), " → ",
+          el("code", {}, h.to ? h.to.slice(7, 19) : "(deleted)")));
+      }
+    } catch (e) {
+      timeline.append(el("li", { class: "error" }, e.message));
+    }
+  }
+  const box = document.getElementById("inspect");
+  try {
+    const { body: i } = await getJson("/v1/images/" + encodeURI(ref));
+    const rows = [el("p", {}, "digest ", el("code", {}, i.digest), " · ", i.mediaType, " · ", size(i.size),
+      " · pulls ", i.pulls, i.lastPulled ? " (last " + ago(i.lastPulled) + ")" : "")];
+    if (i.platforms) {
+      rows.push(el("ul", {}, ...i.platforms.map(p => el("li", { class: "platform" + (p.stored ? "" : " missing") },
+        (p.platform || "(no platform)") + " ", el("code", {}, p.digest.slice(7, 19)),
+        p.stored ? " " + size(p.size) : " not stored"))));
+    }
+    box.replaceChildren(...rows);
+  } catch (e) {
+    box.replaceChildren(el("p", { class: "error" }, e.message));
+  }
+  if (scroll) section.scrollIntoView();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.getElementById("filter-form").addEventListener("submit", ev => {
+    ev.preventDefault();
+    loadImages(imagesUrl(), false);
+  });
+  document.getElementById("more").addEventListener("click", () => state.next && loadImages(state.next, true));
+  loadUsage();
+  loadImages(imagesUrl(), false);
+  // /ui/#REPO:TAG opens that tag's history (a link to share, and what the screenshot in docs/ shows)
+  if (location.hash.length > 1) {
+    const ref = decodeURIComponent(location.hash.slice(1));
+    showDetail(ref, !ref.includes("@"), false);
+  }
+});
