@@ -19,13 +19,23 @@ function size(bytes) {
   return (u === 0 ? String(v) : v.toPrecision(3).replace(/\.?0+$/, "")) + units[u];
 }
 
+// Ages as docker's CREATED column writes them (the CLI's HumanUnits): the coarsest unit that fits.
 function ago(iso) {
   if (!iso) return "N/A";
-  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
-  if (s < 60) return Math.round(s) + " seconds ago";
-  if (s < 3600) return Math.round(s / 60) + " minutes ago";
-  if (s < 172800) return Math.round(s / 3600) + " hours ago";
-  return Math.round(s / 86400) + " days ago";
+  const s = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 1) return "Less than a second ago";
+  if (s === 1) return "1 second ago";
+  if (s < 60) return s + " seconds ago";
+  const m = Math.floor(s / 60);
+  if (m === 1) return "About a minute ago";
+  if (m < 60) return m + " minutes ago";
+  const h = Math.round(s / 3600);
+  if (h === 1) return "About an hour ago";
+  if (h < 48) return h + " hours ago";
+  if (h < 24 * 7 * 2) return Math.floor(h / 24) + " days ago";
+  if (h < 24 * 30 * 2) return Math.floor(h / 24 / 7) + " weeks ago";
+  if (h < 24 * 365 * 2) return Math.floor(h / 24 / 30) + " months ago";
+  return Math.floor(s / 3600 / 24 / 365) + " years ago";
 }
 
 async function getJson(url) {
@@ -148,6 +158,36 @@ async function showDetail(ref, tagged, scroll = true) {
   if (scroll) section.scrollIntoView();
 }
 
+// The sync rules and their last runs; the section stays hidden when there are none.
+async function loadRules() {
+  let rules;
+  try {
+    rules = (await getJson("/v1/rules")).body.rules;
+  } catch (e) {
+    return; // no /v1/rules here
+  }
+  if (!rules || rules.length === 0) return;
+  const tbody = document.querySelector("#rules tbody");
+  for (const r of rules.slice(0, 100)) {
+    let run = null;
+    try {
+      run = (await getJson("/v1/rules/" + encodeURIComponent(r.name) + "/runs")).body.runs[0] || null;
+    } catch (e) {
+      run = null;
+    }
+    const t = run ? run.tags : {};
+    const cells = run
+      ? [el("td", { title: run.finished || run.started }, run.error ? "failed: " + run.error
+          : (run.finished ? ago(run.finished) : "running since " + ago(run.started))),
+         el("td", {}, t.listed), el("td", {}, t.selected), el("td", {}, t.changed), el("td", {}, t.unchanged),
+         el("td", {}, t.deferred), el("td", { class: t.failed ? "error" : "" }, t.failed)]
+      : [el("td", { colspan: "7", class: "muted" }, r.error ? "invalid: " + r.error : "not run yet")];
+    tbody.append(el("tr", {}, el("td", {}, r.name), el("td", {}, r.source || ""), el("td", {}, r.schedule || ""),
+      ...cells));
+  }
+  document.getElementById("rules-section").hidden = false;
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("filter-form").addEventListener("submit", ev => {
     ev.preventDefault();
@@ -156,6 +196,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("more").addEventListener("click", () => state.next && loadImages(state.next, true));
   loadUsage();
   loadImages(imagesUrl(), false);
+  loadRules();
   // /ui/#REPO:TAG opens that tag's history (a link to share, and what the screenshot in docs/ shows)
   if (location.hash.length > 1) {
     const ref = decodeURIComponent(location.hash.slice(1));

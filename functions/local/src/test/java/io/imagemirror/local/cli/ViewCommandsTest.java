@@ -331,7 +331,14 @@ class ViewCommandsTest {
             assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(
                     csp -> assertThat(csp).contains("default-src 'self'"));
 
+            HttpResponse<String> rule = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/rules/golf"))
+                    .PUT(HttpRequest.BodyPublishers.ofString("{\"source\":\"golftrack\",\"schedule\":\"rate(1 day)\"}"))
+                    .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(rule.statusCode()).as(rule.body()).isEqualTo(201);
+
             String dom = chromium("--virtual-time-budget=8000", "--dump-dom", base + "/ui/#golftrack:1.5");
+            assertThat(dom).as("the sync rules section shows the stored rule").contains("<td>golf</td>")
+                    .doesNotContain("aria-labelledby=\"rules-title\" hidden");
             assertThat(dom).contains("data-loaded=\"true\"");
             for (String name : List.of("golftrack", "app-web", "app-db", "multi-arm")) {
                 assertThat(dom).contains("<td>" + name + "</td>");
