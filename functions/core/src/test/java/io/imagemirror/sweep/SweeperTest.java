@@ -204,6 +204,9 @@ class SweeperTest extends MirrorTestBase {
             while (!stop.get() || sweeps.get() < 3) {
                 sweeper.run(Duration.ZERO, false, 3, Sweeper.Listener.NONE);
                 sweeps.incrementAndGet();
+                // Sweeps back to back, paced like a very eager schedule (every 10 ms): a copy can
+                // still lose to one, but not to an unbroken stream of them.
+                java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
             }
         });
         // At zero grace a sweep may take a blob or a fresh manifest a copy is about to reference:
