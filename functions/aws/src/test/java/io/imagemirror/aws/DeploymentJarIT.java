@@ -74,7 +74,9 @@ class DeploymentJarIT {
         List<String> args = new ArrayList<>();
         try (var files = Files.list(TestBed.repoRoot().resolve("events"))) {
             for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
-                Class<?> type = f.getFileName().toString().startsWith("copy-worker") ? SQSEvent.class
+                String name = f.getFileName().toString();
+                Class<?> type = name.startsWith("copy-worker") ? SQSEvent.class
+                        : name.startsWith("sweeper") ? com.amazonaws.services.lambda.runtime.events.ScheduledEvent.class
                         : APIGatewayV2HTTPEvent.class;
                 args.add(f + "=" + type.getName());
             }

@@ -284,6 +284,39 @@ class TemplateTest {
     }
 
     @Test
+    void theSweeperRunsOnAScheduleAndIsTheOnlyFunctionThatDeletes() {
+        JsonNode sweeper = template.at("/Resources/Sweeper/Properties");
+        assertThat(sweeper.path("Handler").asText()).isEqualTo("io.imagemirror.aws.handlers.SweeperHandler::handleRequest");
+        JsonNode schedule = sweeper.at("/Events/Schedule");
+        assertThat(schedule.path("Type").asText()).isEqualTo("ScheduleV2");
+        assertThat(schedule.at("/Properties/ScheduleExpression/Ref").asText()).isEqualTo("SweepSchedule");
+        assertThat(template.at("/Parameters/SweepSchedule/Default").asText()).isEqualTo("rate(1 day)");
+        assertThat(sweeper.path("Timeout").asInt()).isEqualTo(900);
+        template.path("Resources").fields().forEachRemaining(r -> {
+            if (!r.getValue().path("Type").asText().equals("AWS::Serverless::Function")) {
+                return;
+            }
+            List<JsonNode> statements = new java.util.ArrayList<>();
+            r.getValue().at("/Properties/Policies").forEach(p -> collectStatements(p, statements));
+            List<String> actions = new java.util.ArrayList<>();
+            statements.forEach(st -> {
+                JsonNode a = st.path("Action");
+                if (a.isArray()) {
+                    a.forEach(x -> actions.add(x.asText()));
+                } else {
+                    actions.add(a.asText());
+                }
+            });
+            // Only the Sweeper deletes stored content; DeleteItem is also held by the functions that
+            // delete sync rules and their old runs (MirrorApi for /v1/rules, SyncPlanner).
+            assertThat(actions.contains("s3:DeleteObject")).as(r.getKey() + " may delete objects")
+                    .isEqualTo(r.getKey().equals("Sweeper"));
+            assertThat(actions.contains("dynamodb:DeleteItem")).as(r.getKey() + " may delete items")
+                    .isEqualTo(List.of("Sweeper", "MirrorApi", "SyncPlanner").contains(r.getKey()));
+        });
+    }
+
+    @Test
     void theSyncPlannerRunsOnAnEventBridgeSchedulerRateThatIsAParameter() {
         JsonNode planner = functions().get("SyncPlanner");
         assertThat(planner.path("Handler").asText())

@@ -35,6 +35,8 @@ public final class MirrorApi implements ApiHandler {
     private final NameRouter names;
     private final ImagesApi views;
     private final RulesApi rules;
+    /** The sweeper behind {@code /v1/sweeps}, {@code /v1/prune} and {@code DELETE /v1/images}, or null. */
+    private final io.imagemirror.sweep.SweepService sweeps;
 
     /**
      * @param names resolves the requested image as {@code /v2} and the CLI do
@@ -46,6 +48,20 @@ public final class MirrorApi implements ApiHandler {
         this.names = names;
         this.rules = rules == null ? null : new RulesApi(rules);
         this.views = views == null ? null : new ImagesApi(views);
+        this.sweeps = null;
+    }
+
+    private MirrorApi(MirrorApi base, io.imagemirror.sweep.SweepService sweeps) {
+        this.jobs = base.jobs;
+        this.names = base.names;
+        this.rules = base.rules;
+        this.views = base.views;
+        this.sweeps = sweeps;
+    }
+
+    /** The same routes plus {@code GET /v1/sweeps}, {@code POST /v1/prune} and {@code DELETE /v1/images/<ref>}. */
+    public MirrorApi withSweeps(io.imagemirror.sweep.SweepService sweeps) {
+        return new MirrorApi(this, sweeps);
     }
 
     /** The job and rule routes, without the views. */
@@ -93,6 +109,10 @@ public final class MirrorApi implements ApiHandler {
                 return ApiErrors.of(404, ErrorCode.UNKNOWN, "no job " + id + " (unknown or expired)");
             }
             return ApiResponse.json(200, jobJson(job.get()));
+        }
+        if (sweeps != null && (path.equals("/v1/sweeps") || path.equals("/v1/prune")
+                || (path.startsWith("/v1/images/") && request.method().equals("DELETE")))) {
+            return SweepRoutes.handle(sweeps, names, request);
         }
         return ApiErrors.of(404, ErrorCode.UNKNOWN, "no route " + request.method() + " " + path);
     }

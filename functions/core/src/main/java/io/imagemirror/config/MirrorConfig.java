@@ -37,10 +37,11 @@ import java.util.function.Function;
  *     locally they are applied to the store when {@code serve} or {@code sync} starts
  * @param syncQuotaFloor below this Docker Hub {@code ratelimit-remaining} the sync planner creates no
  *     more copy jobs (pulls through the cache keep the rest of the quota)
+ * @param sweep the sweeper's grace period and schedule ({@code sweep:})
  */
 public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
                            int parallelism, String serveToken, boolean dockerConfig, List<Rule> rules,
-                           int syncQuotaFloor) {
+                           int syncQuotaFloor, io.imagemirror.sweep.SweepConfig sweep) {
 
     private static final String DOCKER_HUB = ReferenceGrammar.DOCKER_HUB;
     public static final Duration DEFAULT_TAG_TTL = Duration.ofMinutes(5);
@@ -88,9 +89,18 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
             throw new ConfigException("parallelism must be between 1 and 64, got " + parallelism);
         }
         rules = rules == null ? List.of() : List.copyOf(rules);
+        sweep = sweep == null ? io.imagemirror.sweep.SweepConfig.DEFAULTS : sweep;
         if (syncQuotaFloor < 0) {
             throw new ConfigException("syncQuotaFloor must not be negative, got " + syncQuotaFloor);
         }
+    }
+
+    /** A configuration with the default {@code sweep:} section. */
+    public MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
+                        int parallelism, String serveToken, boolean dockerConfig, List<Rule> rules,
+                        int syncQuotaFloor) {
+        this(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor,
+                io.imagemirror.sweep.SweepConfig.DEFAULTS);
     }
 
     public MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
@@ -102,7 +112,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
     /** A copy with these sync rules. */
     public MirrorConfig withRules(List<Rule> r) {
         return new MirrorConfig(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, r,
-                syncQuotaFloor);
+                syncQuotaFloor, sweep);
     }
 
     /** Docker Hub only, anonymous: what image-mirror does with no configuration. */
@@ -129,15 +139,15 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
     public MirrorConfig withUpstream(UpstreamConfig u) {
         Map<String, UpstreamConfig> m = new LinkedHashMap<>(upstreams);
         m.put(Upstream.canonicalName(u.name()), u);
-        return new MirrorConfig(m, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor);
+        return new MirrorConfig(m, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep);
     }
 
     public MirrorConfig withDefaultUpstream(String registry) {
-        return new MirrorConfig(upstreams, Upstream.canonicalName(registry), tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor);
+        return new MirrorConfig(upstreams, Upstream.canonicalName(registry), tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep);
     }
 
     public MirrorConfig withParallelism(int n) {
-        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig, rules, syncQuotaFloor);
+        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig, rules, syncQuotaFloor, sweep);
     }
 
     /** The configured upstreams as the upstream client takes them (credentials included). */
@@ -169,6 +179,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
      * parallelism: 4
      * serveToken: ${IMAGE_MIRROR_TOKEN}
      * dockerConfig: true    # read ~/.docker/config.json for credentials
+     * sweep: {grace: 24h, schedule: rate(1 day)}
      * upstreams:
      *   - name: docker.io
      *     username: me
@@ -188,7 +199,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
             throw new ConfigException("configuration must be a mapping");
         }
         checkKeys(root, "", Set.of("defaultUpstream", "tagTtl", "parallelism", "serveToken", "dockerConfig",
-                "upstreams", "rules", "syncQuotaFloor"));
+                "upstreams", "rules", "syncQuotaFloor", "sweep"));
         Map<String, UpstreamConfig> ups = new LinkedHashMap<>();
         JsonNode list = root.get("upstreams");
         if (list != null && !list.isNull()) {
@@ -277,7 +288,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         int quotaFloor = floor == null || floor.isNull() ? DEFAULT_SYNC_QUOTA_FLOOR : floor.asInt(-1);
         MirrorConfig config = new MirrorConfig(ups, dflt, ttl == null ? DEFAULT_TAG_TTL : parseDuration(ttl, "tagTtl"),
                 parallelism, string(root, "serveToken", env, ""), bool(root, "dockerConfig", true, ""), List.of(),
-                quotaFloor);
+                quotaFloor, sweepSection(root, env));
         return config.withRules(rules(root.get("rules"), config));
     }
 
@@ -310,6 +321,21 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
             out.add(r);
         }
         return out;
+    }
+
+    /** The {@code sweep:} section: {@code grace} (a duration) and {@code schedule} (rate()/cron()). */
+    private static io.imagemirror.sweep.SweepConfig sweepSection(JsonNode root, Function<String, String> env) {
+        JsonNode sw = root.get("sweep");
+        if (sw == null || sw.isNull()) {
+            return io.imagemirror.sweep.SweepConfig.DEFAULTS;
+        }
+        if (!sw.isObject()) {
+            throw new ConfigException("sweep must be a mapping");
+        }
+        checkKeys(sw, "sweep.", Set.of("grace", "schedule"));
+        String grace = string(sw, "grace", env, "sweep.");
+        return io.imagemirror.sweep.SweepConfig.of(grace == null ? null : parseDuration(grace, "sweep.grace"),
+                string(sw, "schedule", env, "sweep."));
     }
 
     /** Parses {@code 300s}, {@code 5m}, {@code 2h}, {@code 1d}, a plain number of seconds, or ISO-8601 {@code PT5M}. */

@@ -334,8 +334,16 @@ public final class BlobFills {
             }
         }
 
+        /**
+         * Records (or touches) the stored blob. A record made anew must find the bytes after it: a
+         * sweep that finished between the put (which found them present) and this call deleted them.
+         */
         private void record() {
-            if (!metadata.createBlobRecord(digest, size)) {
+            if (metadata.createBlobRecord(digest, size)) {
+                if (!blobs.exists(digest)) {
+                    throw new io.imagemirror.store.SweptBlobException(digest);
+                }
+            } else {
                 metadata.touchBlob(digest);
             }
         }

@@ -17,7 +17,9 @@ import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.Cause;
 import io.imagemirror.store.ChildManifest;
 import io.imagemirror.store.ManifestRecord;
+import io.imagemirror.store.MissingManifestException;
 import io.imagemirror.store.Storage;
+import io.imagemirror.store.SweptBlobException;
 import io.imagemirror.store.TagRecord;
 import io.imagemirror.store.TagUpdate;
 import io.imagemirror.upstream.ManifestDescriptor;
@@ -60,6 +62,8 @@ public final class ImageMirror {
     /** Config blobs are parsed for {@code created} and labels; larger ones are not read. */
     private static final int MAX_CONFIG_BYTES = 4 * 1024 * 1024;
     private static final int TAG_CAS_ATTEMPTS = 5;
+    /** Copies of one image that a concurrent sweep may make obsolete before one sticks. */
+    private static final int SWEEP_RACE_ATTEMPTS = 10;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Upstreams upstreams;
@@ -137,7 +141,20 @@ public final class ImageMirror {
         Run run = new Run(repoKey, repository.path(), client(byDigest), MirrorListener.NONE,
                 MirrorRequest.of(byDigest, Cause.PULL_THROUGH)); // moves no tag: what the cache stored
         try {
-            run.copyManifest(digest, List.of());
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    run.copyManifest(digest, List.of());
+                    break;
+                } catch (IOException | RuntimeException e) {
+                    if (!lostToASweep(e) || attempt == SWEEP_RACE_ATTEMPTS) {
+                        throw e;
+                    }
+                    backOff(attempt);
+                    run = new Run(repoKey, repository.path(), client(byDigest), MirrorListener.NONE,
+                            MirrorRequest.of(byDigest, Cause.PULL_THROUGH));
+                    run.afterASweep = true;
+                }
+            }
         } catch (IOException | RuntimeException e) {
             Digest failed = run.current;
             throw new MirrorException("recording " + byDigest.canonical() + (failed == null ? "" : ": " + failed)
@@ -179,12 +196,29 @@ public final class ImageMirror {
                     }
                 }
             }
-            ManifestRecord top = run.copyManifest(digest, request.platforms());
+            ManifestRecord top;
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    top = run.copyManifest(digest, request.platforms());
+                    if (tag.isPresent()) {
+                        previous = setTag(repoKey, tag.get(), digest, request.cause());
+                    } else {
+                        storage.pinIndex().addPin(repoKey, digest);
+                    }
+                    break;
+                } catch (IOException | RuntimeException e) {
+                    // A sweep (zero grace, or an index's children going with it) took a blob or a
+                    // just-recorded manifest before this copy referenced it: copy again.
+                    if (!lostToASweep(e) || attempt == SWEEP_RACE_ATTEMPTS) {
+                        throw e;
+                    }
+                    backOff(attempt);
+                    run = new Run(repoKey, ref.repository(), client, listener, request);
+                    run.afterASweep = true;
+                }
+            }
             if (tag.isPresent()) {
-                previous = setTag(repoKey, tag.get(), digest, request.cause());
                 listener.tagged(shown, previous, digest);
-            } else {
-                storage.pinIndex().addPin(repoKey, digest);
             }
             if (request.referrers()) {
                 run.copyReferrers(top);
@@ -228,6 +262,8 @@ public final class ImageMirror {
         final List<BlobOutcome> outcomes = new ArrayList<>();
         final Set<Digest> seenBlobs = new HashSet<>();
         volatile Digest current;
+        /** Whether an earlier attempt of this copy lost to a concurrent sweep. */
+        boolean afterASweep;
 
         Run(String repoKey, String repository, RegistryClient client, MirrorListener listener, MirrorRequest request) {
             this.repoKey = repoKey;
@@ -277,6 +313,24 @@ public final class ImageMirror {
             current = digest;
             byte[] raw = m.raw();
             storage.manifests().put(digest, raw.length, new ByteArrayInputStream(raw));
+            if (afterASweep && !m.isIndex()) {
+                // A sweep took something of an earlier attempt: touch the blobs again just before the
+                // record (copying again what a sweep took meanwhile), so the window a zero-grace sweep
+                // can hit is one pass of touches and the record, not the whole copy.
+                for (int pass = 1; ; pass++) {
+                    List<Descriptor> lost = m.blobs().stream()
+                            .filter(b -> !b.isNonDistributable() || request.includeNonDistributable())
+                            .filter(b -> !storage.blobIndex().touchBlob(b.digest())).toList();
+                    if (lost.isEmpty()) {
+                        break;
+                    }
+                    if (pass == SWEEP_RACE_ATTEMPTS) {
+                        throw new SweptBlobException(lost.get(0).digest());
+                    }
+                    lost.forEach(b -> seenBlobs.remove(b.digest()));
+                    copyBlobs(lost);
+                }
+            }
             ManifestRecord record = new ManifestRecord(repoKey, digest, m.mediaType(), raw.length, configDigest, blobRefs,
                     children, m.subject().map(Descriptor::digest).orElse(null), m.artifactType().orElse(null),
                     created, labels, clock.instant(), null, 0);
@@ -407,16 +461,35 @@ public final class ImageMirror {
         return finished(run, o);
     }
 
-    /** Touch first, then check the bytes: a sweep's delete is conditional on the touch (invariant 4). */
+    /**
+     * Touch (or record) first, then check the bytes: a sweep's delete is conditional on the touch
+     * (invariant 4), and bytes seen after it stay. A blob being swept is not present: it is copied
+     * again, and the manifest write waits for the sweep to end ({@link SweptBlobException}).
+     */
     private boolean present(Descriptor blob) {
-        boolean touched = storage.blobIndex().touchBlob(blob.digest());
-        if (storage.blobs().exists(blob.digest())) {
-            if (!touched) {
-                storage.blobIndex().createBlobRecord(blob.digest(), blob.size());
+        boolean live = storage.blobIndex().touchBlob(blob.digest())
+                || storage.blobIndex().createBlobRecord(blob.digest(), blob.size());
+        return live && storage.blobs().exists(blob.digest());
+    }
+
+    /** Whether {@code e} is a concurrent sweep taking what this copy was about to reference. */
+    private static boolean lostToASweep(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SweptBlobException || t instanceof MissingManifestException) {
+                return true;
             }
-            return true;
         }
         return false;
+    }
+
+    /** Waits a little longer after each copy a concurrent sweep made obsolete. */
+    private static void backOff(int attempt) throws IOException {
+        try {
+            Thread.sleep(Math.min(2000, 20L << attempt));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted");
+        }
     }
 
     private static BlobOutcome finished(Run run, BlobOutcome o) {
@@ -442,6 +515,9 @@ public final class ImageMirror {
         if (c.isEmpty()) {
             if (config.isNonDistributable()) {
                 return new ConfigView(null, Map.of()); // recorded, not copied (foreign content)
+            }
+            if (storage.blobIndex().getBlobRecord(config.digest()).isEmpty()) {
+                throw new SweptBlobException(config.digest()); // a concurrent sweep took it: the copy starts again
             }
             throw new IOException("config " + config.digest() + " is not in the store after it was copied");
         }

@@ -31,6 +31,7 @@ public interface ManifestIndex {
      *
      * @return {@code true} if this call created it, {@code false} if it was there (left unchanged)
      * @throws MissingManifestException if a mirrored child is not recorded
+     * @throws SweptBlobException if a blob it lists is being swept or was swept ({@link BlobIndex})
      * @throws StoreException if the record is larger than the backend can write in one step (see
      *     {@code docs/storage.md}: DynamoDB takes at most 99 blobs plus mirrored children)
      */
@@ -59,11 +60,18 @@ public interface ManifestIndex {
 
     /**
      * Deletes a manifest record if it is dangling and became so before {@code danglingBefore};
-     * atomically, its mirrored children stop counting it as a parent and its blob references go.
+     * atomically, its mirrored children stop counting it as a parent, its blob references go and
+     * its blobs become sweep candidates ({@link BlobIndex#listBlobCandidates}).
      *
      * @return whether this call deleted it
      */
     boolean deleteManifestIfDangling(String repository, Digest digest, Instant danglingBefore);
+
+    /**
+     * What refers to a recorded manifest now (tags, pins, recorded parent indexes): one keyed read.
+     * Empty when it is not recorded.
+     */
+    Optional<ManifestReferences.Counts> referenceCounts(String repository, Digest digest);
 
     /** Repositories with at least one manifest ever recorded, in lexical order (for {@code _catalog}). */
     Page<String> listRepositories(int limit, String pageToken);

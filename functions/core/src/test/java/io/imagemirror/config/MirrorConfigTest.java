@@ -43,6 +43,20 @@ class MirrorConfigTest {
     }
 
     @Test
+    void sweepSectionHasAGracePeriodAndASchedule() throws Exception {
+        assertThat(MirrorConfig.defaults().sweep().grace()).isEqualTo(Duration.ofHours(24));
+        assertThat(MirrorConfig.defaults().sweep().schedule().toString()).isEqualTo("rate(1 day)");
+        MirrorConfig c = MirrorConfig.fromTree(json("{'sweep':{'grace':'2h','schedule':'rate(6 hours)'}}"), k -> null);
+        assertThat(c.sweep().grace()).isEqualTo(Duration.ofHours(2));
+        assertThat(c.sweep().schedule().toString()).isEqualTo("rate(6 hours)");
+        assertThat(c.withParallelism(2).sweep()).isEqualTo(c.sweep());
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'sweep':{'grase':'2h'}}"), k -> null))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("sweep.grase");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'sweep':{'schedule':'rate(1 days)'}}"), k -> null))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("sweep.schedule");
+    }
+
+    @Test
     void defaultIsFirstUpstreamWhenDockerHubIsNotListed() throws Exception {
         MirrorConfig c = MirrorConfig.fromTree(json("{'upstreams':[{'name':'quay.io'},{'name':'ghcr.io'}]}"), k -> null);
         assertThat(c.defaultUpstream()).isEqualTo("quay.io");

@@ -43,6 +43,11 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
     private final Map<String, List<TagEvent>> history = new HashMap<>();
     private final Map<String, NavigableMap<Digest, Pin>> pins = new HashMap<>();
     private final Map<Digest, BlobRecord> blobs = new HashMap<>();
+    /** Blobs being swept (their record kept, not live) and tombstones of finished sweeps. */
+    private final NavigableMap<Digest, BlobRecord> sweeping = new TreeMap<>();
+    private final java.util.Set<Digest> tombstones = new java.util.HashSet<>();
+    /** Sweep candidates and when they were marked. */
+    private final Map<Digest, Instant> candidates = new HashMap<>();
     private final Map<String, Job> jobs = new HashMap<>();
     private final NavigableMap<String, SyncRule> rules = new TreeMap<>();
     private final Map<String, RuleState> ruleStates = new HashMap<>();
@@ -70,8 +75,14 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
         if (repo.containsKey(record.digest())) {
             return false;
         }
+        for (Digest b : record.blobDigests()) {
+            if (sweeping.containsKey(b) || tombstones.contains(b)) {
+                throw new SweptBlobException(b);
+            }
+        }
         Instant now = now();
         apply(record.repository(), ManifestReferences.recorded(record), now);
+        record.blobDigests().forEach(candidates::remove);
         ManifestEntry e = new ManifestEntry();
         e.record = record;
         e.danglingSince = now;
@@ -137,7 +148,8 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
                 .filter(e -> e.dangling() && e.danglingSince.isBefore(cutoff)).forEach(all::add));
         all.sort(Comparator.comparing((ManifestEntry e) -> e.danglingSince)
                 .thenComparing(e -> e.record.repository()).thenComparing(e -> e.record.digest()));
-        return byOffset("dangling", all.stream().map(e -> e.record).toList(), limit, pageToken);
+        return byKey("dangling", all, e -> String.format("%020d", Timestamps.toMicros(e.danglingSince)) + "#"
+                + e.record.repository() + "#" + e.record.digest(), limit, pageToken).map(e -> e.record);
     }
 
     @Override
@@ -155,7 +167,11 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
         }
         apply(repository, ManifestReferences.deleted(e.record), now());
         manifests.get(repository).remove(digest);
+        Instant now = now();
         for (Digest b : e.record.blobDigests()) {
+            if (!sweeping.containsKey(b)) {
+                candidates.put(b, now);
+            }
             NavigableMap<String, BlobReference> refs = blobRefs.get(b);
             refs.remove(repository + "\0" + digest);
             if (refs.isEmpty()) {
@@ -163,6 +179,12 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
             }
         }
         return true;
+    }
+
+    @Override
+    public synchronized Optional<ManifestReferences.Counts> referenceCounts(String repository, Digest digest) {
+        ManifestEntry e = entry(repository, digest);
+        return e == null ? Optional.empty() : Optional.of(e.counts);
     }
 
     @Override
@@ -247,10 +269,15 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
 
     @Override
     public synchronized boolean createBlobRecord(Digest digest, long size) {
-        if (blobs.containsKey(digest)) {
+        if (blobs.containsKey(digest) || sweeping.containsKey(digest)) {
             return false;
         }
-        blobs.put(digest, new BlobRecord(digest, size, now()));
+        tombstones.remove(digest);
+        Instant now = now();
+        blobs.put(digest, new BlobRecord(digest, size, now));
+        if (!blobRefs.containsKey(digest)) {
+            candidates.put(digest, now);
+        }
         return true;
     }
 
@@ -270,12 +297,56 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
     }
 
     @Override
-    public synchronized boolean deleteBlobRecordIfNotTouchedSince(Digest digest, Instant cutoff) {
+    public synchronized Page<BlobCandidate> listBlobCandidates(Instant before, int limit, String pageToken) {
+        Instant cutoff = Timestamps.truncate(before);
+        List<BlobCandidate> all = candidates.entrySet().stream().filter(c -> c.getValue().isBefore(cutoff))
+                .map(c -> new BlobCandidate(c.getKey(), blobs.containsKey(c.getKey()) ? blobs.get(c.getKey()).size() : 0,
+                        c.getValue()))
+                .sorted(Comparator.comparing(BlobCandidate::since).thenComparing(BlobCandidate::digest)).toList();
+        return byKey("candidates", all, c -> String.format("%020d", Timestamps.toMicros(c.since())) + c.digest(), limit,
+                pageToken);
+    }
+
+    @Override
+    public synchronized boolean dropBlobCandidate(Digest digest, Instant since) {
+        return candidates.remove(digest, Timestamps.truncate(since));
+    }
+
+    @Override
+    public synchronized boolean beginBlobSweep(Digest digest, Instant cutoff) {
         BlobRecord r = blobs.get(digest);
         if (r == null || !r.lastTouched().isBefore(Timestamps.truncate(cutoff))) {
             return false;
         }
         blobs.remove(digest);
+        candidates.remove(digest);
+        sweeping.put(digest, new BlobRecord(digest, r.size(), now()));
+        return true;
+    }
+
+    @Override
+    public synchronized boolean cancelBlobSweep(Digest digest) {
+        BlobRecord r = sweeping.remove(digest);
+        if (r == null) {
+            return false;
+        }
+        blobs.put(digest, new BlobRecord(digest, r.size(), now()));
+        return true;
+    }
+
+    @Override
+    public synchronized Page<BlobCandidate> listBlobSweeps(int limit, String pageToken) {
+        return byKey("sweeps", sweeping.values().stream()
+                .map(r -> new BlobCandidate(r.digest(), r.size(), r.lastTouched())).toList(),
+                c -> c.digest().toString(), limit, pageToken);
+    }
+
+    @Override
+    public synchronized boolean finishBlobSweep(Digest digest) {
+        if (sweeping.remove(digest) == null) {
+            return false;
+        }
+        tombstones.add(digest);
         return true;
     }
 

@@ -474,29 +474,126 @@ public abstract class MetadataStoreContract {
     }
 
     @Test
-    void blobRecordTouchedSinceTheCutoffIsKept() {
+    void blobSweepBeginsOnlyOnARecordNotTouchedSinceTheCutoff() {
         Digest d = digest("kept layer " + repo);
         blobs.createBlobRecord(d, 1);
         Instant cutoff = clock.instant();
         blobs.touchBlob(d);
-        assertThat(blobs.deleteBlobRecordIfNotTouchedSince(d, cutoff)).isFalse();
+        assertThat(blobs.beginBlobSweep(d, cutoff)).isFalse();
         Instant touched = blobs.getBlobRecord(d).orElseThrow().lastTouched();
-        assertThat(blobs.deleteBlobRecordIfNotTouchedSince(d, touched)).isFalse();
-        assertThat(blobs.deleteBlobRecordIfNotTouchedSince(d, clock.instant())).isTrue();
+        assertThat(blobs.beginBlobSweep(d, touched)).isFalse();
+        assertThat(blobs.beginBlobSweep(d, clock.instant())).isTrue();
+        assertThat(blobs.getBlobRecord(d)).as("being swept is not live").isEmpty();
+        assertThat(blobs.touchBlob(d)).isFalse();
+        assertThat(blobs.createBlobRecord(d, 1)).as("being swept counts as recorded").isFalse();
+        assertThat(blobs.beginBlobSweep(d, clock.instant())).isFalse();
+        assertThat(all((n, t) -> blobs.listBlobSweeps(n, t), 2)).extracting(BlobCandidate::digest).contains(d);
+        assertThat(blobs.finishBlobSweep(d)).isTrue();
+        assertThat(blobs.finishBlobSweep(d)).isFalse();
+        assertThat(all((n, t) -> blobs.listBlobSweeps(n, t), 2)).extracting(BlobCandidate::digest)
+                .doesNotContain(d);
         assertThat(blobs.getBlobRecord(d)).isEmpty();
-        assertThat(blobs.deleteBlobRecordIfNotTouchedSince(d, clock.instant())).isFalse();
+        assertThat(blobs.touchBlob(d)).as("a tombstone is not touched").isFalse();
+        assertThat(blobs.createBlobRecord(d, 1)).as("a tombstone is recorded anew").isTrue();
+        assertThat(blobs.touchBlob(d)).isTrue();
     }
 
     @Test
-    void deleteIfNotTouchedRacingATouchHasExactlyOneWinner() throws Exception {
+    void aCancelledSweepLeavesTheBlobLive() {
+        Digest d = digest("cancelled " + repo);
+        blobs.createBlobRecord(d, 5);
+        assertThat(blobs.beginBlobSweep(d, clock.instant())).isTrue();
+        assertThat(blobs.cancelBlobSweep(d)).isTrue();
+        assertThat(blobs.cancelBlobSweep(d)).isFalse();
+        assertThat(blobs.getBlobRecord(d).orElseThrow().size()).isEqualTo(5);
+        assertThat(blobs.touchBlob(d)).isTrue();
+        assertThat(all((n, t) -> blobs.listBlobSweeps(n, t), 2)).extracting(BlobCandidate::digest)
+                .doesNotContain(d);
+    }
+
+    @Test
+    void aManifestListingABlobBeingSweptOrSweptIsRefused() {
+        ManifestRecord m = image(repo, "swept");
+        Digest layer = m.blobs().get(1).digest();
+        blobs.createBlobRecord(layer, 7890);
+        blobs.beginBlobSweep(layer, clock.instant());
+        assertThatThrownBy(() -> manifests.putManifest(m)).isInstanceOf(SweptBlobException.class)
+                .satisfies(e -> assertThat(((SweptBlobException) e).blob()).isEqualTo(layer));
+        assertThat(manifests.getManifest(repo, m.digest())).isEmpty();
+        blobs.finishBlobSweep(layer);
+        assertThatThrownBy(() -> manifests.putManifest(m)).isInstanceOf(SweptBlobException.class);
+        assertThat(blobs.createBlobRecord(layer, 7890)).isTrue();
+        assertThat(manifests.putManifest(m)).isTrue();
+        assertThat(blobs.isReferenced(layer)).isTrue();
+    }
+
+    @Test
+    void blobsBecomeCandidatesWhenRecordedOrUnreferencedAndStopWhenListed() {
+        ManifestRecord m = image(repo, "candidate");
+        Digest config = m.configDigest();
+        Digest layer = m.blobs().get(1).digest();
+        Instant before = clock.instant();
+        blobs.createBlobRecord(config, 456);
+        blobs.createBlobRecord(layer, 7890);
+        assertThat(candidates()).contains(config, layer);
+        assertThat(all((n, t) -> blobs.listBlobCandidates(before, n, t), 2)).extracting(BlobCandidate::digest)
+                .doesNotContain(config, layer);
+        manifests.putManifest(m);
+        assertThat(candidates()).doesNotContain(config, layer);
+        manifests.deleteManifestIfDangling(repo, m.digest(), clock.instant());
+        List<BlobCandidate> marked = all((n, t) -> blobs.listBlobCandidates(clock.instant(), n, t), 2).stream()
+                .filter(c -> c.digest().equals(layer)).toList();
+        assertThat(marked).hasSize(1);
+        assertThat(marked.get(0).size()).isEqualTo(7890);
+        assertThat(blobs.dropBlobCandidate(layer, marked.get(0).since().minusSeconds(1))).as("a newer mark stays")
+                .isFalse();
+        assertThat(blobs.dropBlobCandidate(layer, marked.get(0).since())).isTrue();
+        assertThat(candidates()).doesNotContain(layer).contains(config);
+    }
+
+    @Test
+    void candidatesArePagedOldestFirst() {
+        List<Digest> made = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Digest d = digest("paged candidate " + i + " " + repo);
+            blobs.createBlobRecord(d, i);
+            made.add(d);
+        }
+        List<Digest> listed = allInPages((n, t) -> blobs.listBlobCandidates(clock.instant(), n, t), 2).stream()
+                .map(BlobCandidate::digest).filter(made::contains).toList();
+        assertThat(listed).containsExactlyElementsOf(made);
+    }
+
+    private List<Digest> candidates() {
+        return all((n, t) -> blobs.listBlobCandidates(clock.instant(), n, t), 100).stream()
+                .map(BlobCandidate::digest).toList();
+    }
+
+    @Test
+    void referenceCountsOfARecordedManifest() {
+        ManifestRecord m = image(repo, "counted");
+        assertThat(manifests.referenceCounts(repo, m.digest())).isEmpty();
+        manifests.putManifest(m);
+        assertThat(manifests.referenceCounts(repo, m.digest())).contains(ManifestReferences.Counts.NONE);
+        tags.setTag(repo, "a", null, m.digest(), "test");
+        tags.setTag(repo, "b", null, m.digest(), "test");
+        pins.addPin(repo, m.digest());
+        assertThat(manifests.referenceCounts(repo, m.digest())).contains(new ManifestReferences.Counts(2, 1, 0));
+        ManifestRecord idx = index(repo, "counted", m);
+        manifests.putManifest(idx);
+        assertThat(manifests.referenceCounts(repo, m.digest())).contains(new ManifestReferences.Counts(2, 1, 1));
+    }
+
+    @Test
+    void beginSweepRacingATouchHasExactlyOneWinner() throws Exception {
         for (int round = 0; round < 10; round++) {
             Digest d = digest("raced layer " + round + " " + repo);
             blobs.createBlobRecord(d, 10);
             Instant cutoff = clock.instant();
             List<Boolean> outcomes = Concurrently.run(2, i -> i == 0
                     ? () -> blobs.touchBlob(d)
-                    : () -> blobs.deleteBlobRecordIfNotTouchedSince(d, cutoff));
-            assertThat(outcomes).as("round " + round + " [touch, delete]").containsOnlyOnce(true);
+                    : () -> blobs.beginBlobSweep(d, cutoff));
+            assertThat(outcomes).as("round " + round + " [touch, begin sweep]").containsOnlyOnce(true);
             assertThat(blobs.getBlobRecord(d).isPresent()).isEqualTo(outcomes.get(0));
         }
     }

@@ -60,8 +60,11 @@ public final class LocalRuntime implements AutoCloseable {
     private final BlobFills fills;
     private final ImageMirror mirror;
     private final MirrorJobs jobs;
+    private final java.util.concurrent.ScheduledExecutorService sweepTimer =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(named("sweep"));
     private final PullThroughCache cache;
     private final Clock clock;
+    private final io.imagemirror.sweep.SweepService sweeps;
     private final Upstreams upstreams;
     private final ScheduledExecutorService syncTimer;
 
@@ -83,6 +86,38 @@ public final class LocalRuntime implements AutoCloseable {
         this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), id -> background.execute(() -> runJob(id)), clock);
         this.cache = new PullThroughCache(mirror, upstreams, fills, storage, config.tagTtl(), background, clock,
                 LOG::warn);
+        this.sweeps = new io.imagemirror.sweep.SweepService(storage, config.sweep(), clock);
+    }
+
+    public io.imagemirror.sweep.SweepService sweeps() {
+        return sweeps;
+    }
+
+    /**
+     * Runs the sweeper on the configured schedule ({@code sweep.schedule}) until closed: what
+     * {@code serve} does. A failed sweep is logged; the next one finishes its work.
+     */
+    public void startSweepTimer() {
+        io.imagemirror.sync.Schedule schedule = config.sweep().schedule();
+        // A rate's first sweep comes one period after the start, a cron's at its next time.
+        java.util.Optional<java.time.Instant> first = schedule.nextAfter(clock.instant());
+        first.ifPresent(this::scheduleSweep);
+    }
+
+    private void scheduleSweep(java.time.Instant at) {
+        long delay = Math.max(0, Duration.between(clock.instant(), at).toMillis());
+        sweepTimer.schedule(() -> {
+            try {
+                io.imagemirror.sweep.SweepReport r = sweeps.sweep(null, false, m -> true,
+                        io.imagemirror.sweep.Sweeper.Listener.NONE);
+                LOG.info("sweep: {} manifests, {} blobs deleted, {} bytes reclaimed in {} ms", r.manifestsDeleted(),
+                        r.blobsDeleted(), r.bytesReclaimed(), r.duration().toMillis());
+            } catch (RuntimeException e) {
+                LOG.warn("sweep failed (the next one finishes its work): {}", e.getMessage());
+            }
+            config.sweep().schedule().nextAfter(at.isAfter(clock.instant()) ? at : clock.instant())
+                    .ifPresent(this::scheduleSweep);
+        }, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private void runJob(String id) {
@@ -216,7 +251,7 @@ public final class LocalRuntime implements AutoCloseable {
         NameRouter names = new NameRouter(config);
         DistributionApi registry = new DistributionApi(cache, storage.blobs(), names, false, Duration.ofMinutes(15));
         MirrorApi mirrorApi = new MirrorApi(jobs, names, new SyncRules(storage.rules(), storage.jobs(), names),
-                new MirrorViews(storage, names));
+                new MirrorViews(storage, names)).withSweeps(sweeps);
         String token = config.serveToken();
         UiPages ui = new UiPages();
         return request -> {
@@ -256,6 +291,7 @@ public final class LocalRuntime implements AutoCloseable {
 
     @Override
     public void close() {
+        sweepTimer.shutdownNow();
         syncTimer.shutdownNow();
         blobPool.shutdownNow();
         background.shutdownNow();

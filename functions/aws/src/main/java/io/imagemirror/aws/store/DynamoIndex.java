@@ -1,6 +1,7 @@
 package io.imagemirror.aws.store;
 
 import io.imagemirror.oci.Digest;
+import io.imagemirror.store.BlobCandidate;
 import io.imagemirror.store.BlobIndex;
 import io.imagemirror.store.BlobRecord;
 import io.imagemirror.store.BlobReference;
@@ -20,6 +21,7 @@ import io.imagemirror.store.PinIndex;
 import io.imagemirror.store.RuleState;
 import io.imagemirror.store.RuleStore;
 import io.imagemirror.store.StoreException;
+import io.imagemirror.store.SweptBlobException;
 import io.imagemirror.store.SyncRule;
 import io.imagemirror.store.SyncRunRecord;
 import io.imagemirror.store.TagEvent;
@@ -72,13 +74,14 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
  *   pk = REPO#&lt;repo&gt;   sk = TAGLOG#&lt;tag&gt;#&lt;seq&gt;      one tag move
  *   pk = REPO#&lt;repo&gt;   sk = PIN#&lt;digest&gt;
  *   pk = REPOS         sk = &lt;repo&gt;                   the catalog
- *   pk = BLOB#&lt;digest&gt; sk = BLOB                     size, lastTouched
+ *   pk = BLOB#&lt;digest&gt; sk = BLOB                     size, lastTouched, sweep (SWEEPING/SWEPT), ttl
  *   pk = JOB#&lt;id&gt;      sk = JOB                      job, ttl (epoch seconds) for DynamoDB's TTL
  *   pk = RULES         sk = &lt;name&gt;                   sync rule
  *   pk = RULE#&lt;name&gt;  sk = STATE                    planner state (compare-and-set on version)
  *   pk = RULE#&lt;name&gt;  sk = RUN#&lt;id&gt;                 one run record, ttl (epoch seconds)
  *   GSI gsi1 (gsi1pk, gsi1sk), sparse: DANGLING / &lt;since&gt;#&lt;repo&gt;#&lt;digest&gt; on manifests that may
- *   be dangling; JOBS / &lt;created&gt;#&lt;id&gt; on jobs.
+ *   be dangling; JOBS / &lt;created&gt;#&lt;id&gt; on jobs; BLOBCANDIDATE / &lt;since&gt;#&lt;digest&gt; on blobs
+ *   that may be unreferenced; SWEEPING / &lt;digest&gt; on blobs a sweep is deleting.
  * </pre>
  * Each manifest counts the tags, pins and recorded parent indexes naming it. Whatever lowers a
  * count sets the manifest's {@code gsi1pk = DANGLING} (a candidate); whatever raises one removes
@@ -101,8 +104,16 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     static final String GSI = "gsi1";
     /** The item shape this code writes; 1 had no blob reference items. */
     public static final int SCHEMA_VERSION = 2;
-    /** Blob references plus mirrored children one manifest may have: one transaction item is the manifest's own. */
+    /**
+     * Transaction items of one manifest write besides the manifest's own: each mirrored child takes
+     * one, each blob two (its reference and its record's sweep check), so at most 49 blobs.
+     */
     public static final int MAX_MANIFEST_REFERENCES = NamedTransaction.MAX_ITEMS - 1;
+    private static final String CANDIDATES = "BLOBCANDIDATE";
+    private static final String SWEEPING = "SWEEPING";
+    private static final String SWEPT = "SWEPT";
+    /** How long a swept blob's tombstone refuses manifest writes that checked the blob before it went. */
+    static final java.time.Duration TOMBSTONE_TTL = java.time.Duration.ofDays(7);
     private static final String DANGLING = "DANGLING";
     private static final String JOBS = "JOBS";
 
@@ -535,10 +546,11 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         String repo = r.repository();
         List<Digest> children = r.mirroredChildDigests();
         List<Digest> blobs = r.blobDigests();
-        if (children.size() + blobs.size() > MAX_MANIFEST_REFERENCES) {
+        if (children.size() + 2 * blobs.size() > MAX_MANIFEST_REFERENCES) {
             throw new StoreException("manifest " + r.digest() + " lists " + blobs.size() + " blobs and "
                     + children.size() + " mirrored children; the DynamoDB index records at most "
-                    + MAX_MANIFEST_REFERENCES + " per manifest (one transaction)", null, false);
+                    + MAX_MANIFEST_REFERENCES + " transaction items per manifest (a blob takes two, a child one)",
+                    null, false);
         }
         if (get(repoPk(repo), manifestSk(r.digest())).isPresent()) {
             return false;
@@ -563,12 +575,22 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         addChanges(tx, repo, changes, now);
         for (Digest b : blobs) {
             tx.add("blob " + b, putRef(b, repo, r.digest()));
+            // Listed now: not a sweep candidate; and refused while a sweep takes it (a stub if unrecorded).
+            tx.add("sweep " + b, TransactWriteItem.builder().update(Update.builder().tableName(table)
+                    .key(keyOf(blobPk(b), "BLOB")).updateExpression("REMOVE gsi1pk, gsi1sk")
+                    .conditionExpression("attribute_not_exists(#sweep)")
+                    .expressionAttributeNames(Map.of("#sweep", "sweep")).build()).build());
         }
         Set<String> failed = run(tx);
         if (failed.contains("manifest")) {
             return false;
         }
         failIfAChangeFailed(failed, repo, changes);
+        for (Digest b : blobs) {
+            if (failed.contains("sweep " + b)) {
+                throw new SweptBlobException(b);
+            }
+        }
         return true;
     }
 
@@ -638,6 +660,13 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         addChanges(tx, repository, changes, now);
         for (Digest b : m.get().blobDigests()) {
             tx.add("blob " + b, deleteRef(b, repository, digest));
+            // A sweep candidate now (a blob being swept keeps its SWEEPING key: sweep = the partition name).
+            tx.add("mark " + b, TransactWriteItem.builder().update(Update.builder().tableName(table)
+                    .key(keyOf(blobPk(b), "BLOB"))
+                    .updateExpression("SET gsi1pk = if_not_exists(#sweep, :cand), gsi1sk = :since")
+                    .expressionAttributeNames(Map.of("#sweep", "sweep"))
+                    .expressionAttributeValues(Map.of(":cand", s(CANDIDATES), ":since", s(pad(now) + "#" + b)))
+                    .build()).build());
         }
         Set<String> failed = run(tx);
         if (failed.contains("manifest")) {
@@ -645,6 +674,12 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         }
         failIfAChangeFailed(failed, repository, changes);
         return true;
+    }
+
+    @Override
+    public Optional<ManifestReferences.Counts> referenceCounts(String repository, Digest digest) {
+        return get(repoPk(repository), manifestSk(digest)).map(item -> new ManifestReferences.Counts(
+                num(item, "refTags", 0), num(item, "refPins", 0), num(item, "refParents", 0)));
     }
 
     @Override
@@ -765,51 +800,115 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
 
     // ---- blob records ----
 
-    @Override
-    public boolean createBlobRecord(Digest digest, long size) {
+    /** One conditional update of a blob record; {@code false} when its condition failed. */
+    private boolean updateBlob(String what, Digest digest, String update, String condition,
+                               Map<String, AttributeValue> vals) {
         try {
-            dynamo.putItem(b -> b.tableName(table).item(values("pk", blobPk(digest), "sk", "BLOB", "size", size,
-                    "lastTouched", nowMicros())).conditionExpression("attribute_not_exists(pk)"));
+            dynamo.updateItem(b -> {
+                Map<String, String> names = new HashMap<>();
+                for (String name : List.of("sweep", "size", "ttl")) {
+                    if (update.contains("#" + name) || condition.contains("#" + name)) {
+                        names.put("#" + name, name);
+                    }
+                }
+                b.tableName(table).key(keyOf(blobPk(digest), "BLOB")).updateExpression(update)
+                        .conditionExpression(condition);
+                if (!names.isEmpty()) {
+                    b.expressionAttributeNames(names);
+                }
+                if (!vals.isEmpty()) {
+                    b.expressionAttributeValues(vals);
+                }
+            });
             return true;
         } catch (ConditionalCheckFailedException e) {
             return false;
         } catch (SdkException e) {
-            throw translate("create blob record " + digest, e);
+            throw translate(what + " " + digest, e);
         }
+    }
+
+    /** A live record: recorded (not a stub left by a reference write), not being swept, not a tombstone. */
+    private static boolean live(Map<String, AttributeValue> item) {
+        return item.containsKey("lastTouched") && !item.containsKey("sweep");
+    }
+
+    @Override
+    public boolean createBlobRecord(Digest digest, long size) {
+        long now = nowMicros();
+        // Always a candidate: recording a manifest that lists it (the usual next step) drops the mark.
+        return updateBlob("create blob record", digest,
+                "SET #size = :size, lastTouched = :now, gsi1pk = :cand, gsi1sk = :since REMOVE #sweep, #ttl",
+                "attribute_not_exists(lastTouched) OR #sweep = :swept",
+                Map.of(":size", n(size), ":now", n(now), ":cand", s(CANDIDATES), ":since", s(pad(now) + "#" + digest),
+                        ":swept", s(SWEPT)));
     }
 
     @Override
     public Optional<BlobRecord> getBlobRecord(Digest digest) {
-        return get(blobPk(digest), "BLOB").map(item -> new BlobRecord(digest, num(item, "size", 0),
-                time(item, "lastTouched")));
+        return get(blobPk(digest), "BLOB").filter(DynamoIndex::live).map(item -> new BlobRecord(digest,
+                num(item, "size", 0), time(item, "lastTouched")));
     }
 
     @Override
     public boolean touchBlob(Digest digest) {
-        try {
-            dynamo.updateItem(b -> b.tableName(table).key(keyOf(blobPk(digest), "BLOB"))
-                    .updateExpression("SET lastTouched = :now").conditionExpression("attribute_exists(pk)")
-                    .expressionAttributeValues(Map.of(":now", n(nowMicros()))));
-            return true;
-        } catch (ConditionalCheckFailedException e) {
-            return false;
-        } catch (SdkException e) {
-            throw translate("touch blob " + digest, e);
-        }
+        return updateBlob("touch blob", digest, "SET lastTouched = :now",
+                "attribute_exists(lastTouched) AND attribute_not_exists(#sweep)", Map.of(":now", n(nowMicros())));
+    }
+
+    private static BlobCandidate candidate(Map<String, AttributeValue> item, String sinceAttr) {
+        Digest d = Digest.parse(str(item, "pk").substring("BLOB#".length()));
+        return new BlobCandidate(d, num(item, "size", 0), time(item, sinceAttr));
     }
 
     @Override
-    public boolean deleteBlobRecordIfNotTouchedSince(Digest digest, Instant cutoff) {
-        try {
-            dynamo.deleteItem(b -> b.tableName(table).key(keyOf(blobPk(digest), "BLOB"))
-                    .conditionExpression("lastTouched < :cutoff")
-                    .expressionAttributeValues(Map.of(":cutoff", n(Timestamps.toMicros(cutoff)))));
-            return true;
-        } catch (ConditionalCheckFailedException e) {
-            return false;
-        } catch (SdkException e) {
-            throw translate("delete blob record " + digest, e);
-        }
+    public Page<BlobCandidate> listBlobCandidates(Instant before, int limit, String pageToken) {
+        QueryRequest.Builder q = QueryRequest.builder().indexName(GSI)
+                .keyConditionExpression("gsi1pk = :c AND gsi1sk < :cutoff")
+                .expressionAttributeValues(Map.of(":c", s(CANDIDATES), ":cutoff", s(pad(Timestamps.toMicros(before)))));
+        return query("candidates", q, "gsi1pk", CANDIDATES, limit, pageToken, item -> {
+            String sk = str(item, "gsi1sk");
+            Digest d = Digest.parse(str(item, "pk").substring("BLOB#".length()));
+            return new BlobCandidate(d, num(item, "size", 0),
+                    Timestamps.fromMicros(Long.parseLong(sk.substring(0, sk.indexOf('#')))));
+        });
+    }
+
+    @Override
+    public boolean dropBlobCandidate(Digest digest, Instant since) {
+        return updateBlob("drop blob candidate", digest, "REMOVE gsi1pk, gsi1sk",
+                "gsi1pk = :c AND gsi1sk = :sk",
+                Map.of(":c", s(CANDIDATES), ":sk", s(pad(Timestamps.toMicros(since)) + "#" + digest)));
+    }
+
+    @Override
+    public boolean beginBlobSweep(Digest digest, Instant cutoff) {
+        return updateBlob("begin sweep of blob", digest,
+                "SET #sweep = :sweeping, sweptAt = :now, gsi1pk = :sweeping, gsi1sk = :digest",
+                "attribute_exists(lastTouched) AND attribute_not_exists(#sweep) AND lastTouched < :cutoff",
+                Map.of(":sweeping", s(SWEEPING), ":now", n(nowMicros()), ":digest", s(digest.toString()),
+                        ":cutoff", n(Timestamps.toMicros(cutoff))));
+    }
+
+    @Override
+    public boolean cancelBlobSweep(Digest digest) {
+        return updateBlob("cancel sweep of blob", digest, "SET lastTouched = :now REMOVE #sweep, sweptAt, gsi1pk, gsi1sk",
+                "#sweep = :sweeping", Map.of(":now", n(nowMicros()), ":sweeping", s(SWEEPING)));
+    }
+
+    @Override
+    public Page<BlobCandidate> listBlobSweeps(int limit, String pageToken) {
+        QueryRequest.Builder q = QueryRequest.builder().indexName(GSI).keyConditionExpression("gsi1pk = :s")
+                .expressionAttributeValues(Map.of(":s", s(SWEEPING)));
+        return query("sweeps", q, "gsi1pk", SWEEPING, limit, pageToken,
+                item -> SWEEPING.equals(str(item, "sweep")) ? candidate(item, "sweptAt") : null);
+    }
+
+    @Override
+    public boolean finishBlobSweep(Digest digest) {
+        long expires = clock.instant().plus(TOMBSTONE_TTL).getEpochSecond();
+        return updateBlob("finish sweep of blob", digest, "SET #sweep = :swept, #ttl = :ttl REMOVE gsi1pk, gsi1sk",
+                "#sweep = :sweeping", Map.of(":swept", s(SWEPT), ":ttl", n(expires), ":sweeping", s(SWEEPING)));
     }
 
     @Override

@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = ImageMirrorCommand.Version.class,
         description = "Mirror container images into owned storage and serve them as an OCI pull-through cache.",
-        subcommands = {MirrorCommand.class, ServeCommand.class, RefCommand.class, ImagesCommand.class, HistoryCommand.class,
+        subcommands = {MirrorCommand.class, ServeCommand.class, RefCommand.class, PruneCommand.class, RmCommand.class,
+            ImagesCommand.class, HistoryCommand.class,
             InspectCommand.class, SearchCommand.class, DfCommand.class, RulesCommand.class, SyncCommand.class,
             CommandLine.HelpCommand.class})
 public final class ImageMirrorCommand {

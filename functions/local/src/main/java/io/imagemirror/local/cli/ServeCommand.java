@@ -65,6 +65,7 @@ final class ServeCommand implements Callable<Integer> {
              LocalHttpServer server = LocalHttpServer.start(address, threads,
                      rt.routes(address.getAddress().isLoopbackAddress()), LocalRuntime.accessLog(), Clock.systemUTC())) {
             Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "shutdown"));
+            rt.startSweepTimer();
             // The file's rules join the stored ones; the planner runs them (and /v1/rules' ones) on its timer.
             rt.applyConfigRules();
             rt.startSyncTimer(java.time.Duration.ofMinutes(1));

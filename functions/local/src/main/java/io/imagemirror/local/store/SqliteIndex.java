@@ -1,6 +1,7 @@
 package io.imagemirror.local.store;
 
 import io.imagemirror.oci.Digest;
+import io.imagemirror.store.BlobCandidate;
 import io.imagemirror.store.BlobIndex;
 import io.imagemirror.store.BlobRecord;
 import io.imagemirror.store.BlobReference;
@@ -19,6 +20,7 @@ import io.imagemirror.store.PinIndex;
 import io.imagemirror.store.RuleState;
 import io.imagemirror.store.RuleStore;
 import io.imagemirror.store.StoreException;
+import io.imagemirror.store.SweptBlobException;
 import io.imagemirror.store.SyncRule;
 import io.imagemirror.store.SyncRunRecord;
 import io.imagemirror.store.TagEvent;
@@ -100,6 +102,18 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         """
         CREATE TABLE sync_runs (rule TEXT NOT NULL, id TEXT NOT NULL, run TEXT NOT NULL, expires_at INTEGER NOT NULL,
           PRIMARY KEY (rule, id)) WITHOUT ROWID""",
+    }, new String[] {
+        // 4: sweeping. A blob's state (NULL live, 'sweeping', 'swept' = tombstone) and the sweep
+        // candidates, marked with the reference writes; blobs recorded before and unreferenced now
+        // are candidates as of the migration.
+        "ALTER TABLE blobs ADD COLUMN state TEXT",
+        "CREATE INDEX blobs_sweeping ON blobs (digest) WHERE state = 'sweeping'",
+        "CREATE TABLE blob_candidates (blob TEXT PRIMARY KEY, since INTEGER NOT NULL) WITHOUT ROWID",
+        "CREATE INDEX blob_candidates_by_since ON blob_candidates (since, blob)",
+        """
+        INSERT INTO blob_candidates (blob, since)
+          SELECT b.digest, CAST(strftime('%s', 'now') AS INTEGER) * 1000000 FROM blobs b
+          WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.blob = b.digest)""",
     });
 
     /** The schema version this code writes. */
@@ -335,6 +349,11 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             if (manifestExists(r.repository(), r.digest())) {
                 return false;
             }
+            for (Digest b : r.blobDigests()) {
+                if (one("SELECT 1 FROM blobs WHERE digest = ? AND state IS NOT NULL", rs -> true, b).isPresent()) {
+                    throw new SweptBlobException(b);
+                }
+            }
             long now = now();
             apply(r.repository(), ManifestReferences.recorded(r), now);
             update("INSERT INTO manifests (repo, digest, doc, last_pulled, pull_count, dangling_since) "
@@ -344,6 +363,7 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             for (Digest b : r.blobDigests()) {
                 update("INSERT OR IGNORE INTO blob_refs (blob, repo, manifest) VALUES (?, ?, ?)", b, r.repository(),
                         r.digest());
+                update("DELETE FROM blob_candidates WHERE blob = ?", b);
             }
             return true;
         });
@@ -412,13 +432,22 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             if (m.isEmpty()) {
                 return false;
             }
-            apply(repository, ManifestReferences.deleted(m.get()), now());
+            long now = now();
+            apply(repository, ManifestReferences.deleted(m.get()), now);
             update("DELETE FROM manifests WHERE repo = ? AND digest = ?", repository, digest);
             for (Digest b : m.get().blobDigests()) {
                 update("DELETE FROM blob_refs WHERE blob = ? AND repo = ? AND manifest = ?", b, repository, digest);
+                update("INSERT INTO blob_candidates (blob, since) VALUES (?, ?) ON CONFLICT (blob) "
+                        + "DO UPDATE SET since = excluded.since", b, now);
             }
             return true;
         });
+    }
+
+    @Override
+    public Optional<ManifestReferences.Counts> referenceCounts(String repository, Digest digest) {
+        return read(() -> one("SELECT tag_refs, pin_refs, parent_refs FROM manifests WHERE repo = ? AND digest = ?",
+                rs -> new ManifestReferences.Counts(rs.getLong(1), rs.getLong(2), rs.getLong(3)), repository, digest));
     }
 
     @Override
@@ -534,26 +563,87 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
 
     @Override
     public boolean createBlobRecord(Digest digest, long size) {
-        return write(() -> update("INSERT OR IGNORE INTO blobs (digest, size, last_touched) VALUES (?, ?, ?)",
-                digest, size, now()) == 1);
+        return write(() -> {
+            long now = now();
+            int n = update("INSERT INTO blobs (digest, size, last_touched) VALUES (?, ?, ?) ON CONFLICT (digest) "
+                    + "DO UPDATE SET size = excluded.size, last_touched = excluded.last_touched, state = NULL "
+                    + "WHERE state = 'swept'", digest, size, now);
+            if (n == 1 && one("SELECT 1 FROM blob_refs WHERE blob = ? LIMIT 1", rs -> true, digest).isEmpty()) {
+                update("INSERT INTO blob_candidates (blob, since) VALUES (?, ?) ON CONFLICT (blob) "
+                        + "DO UPDATE SET since = excluded.since", digest, now);
+            }
+            return n == 1;
+        });
     }
 
     @Override
     public Optional<BlobRecord> getBlobRecord(Digest digest) {
-        return read(() -> one("SELECT size, last_touched FROM blobs WHERE digest = ?",
+        return read(() -> one("SELECT size, last_touched FROM blobs WHERE digest = ? AND state IS NULL",
                 rs -> new BlobRecord(digest, rs.getLong("size"), Timestamps.fromMicros(rs.getLong("last_touched"))),
                 digest));
     }
 
     @Override
     public boolean touchBlob(Digest digest) {
-        return write(() -> update("UPDATE blobs SET last_touched = ? WHERE digest = ?", now(), digest) == 1);
+        return write(() -> update("UPDATE blobs SET last_touched = ? WHERE digest = ? AND state IS NULL", now(),
+                digest) == 1);
+    }
+
+    private static BlobCandidate candidate(ResultSet rs) throws SQLException {
+        return new BlobCandidate(Digest.parse(rs.getString("blob")), rs.getLong("size"),
+                Timestamps.fromMicros(rs.getLong("since")));
     }
 
     @Override
-    public boolean deleteBlobRecordIfNotTouchedSince(Digest digest, Instant cutoff) {
-        return write(() -> update("DELETE FROM blobs WHERE digest = ? AND last_touched < ?", digest,
-                Timestamps.toMicros(cutoff)) == 1);
+    public Page<BlobCandidate> listBlobCandidates(Instant before, int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        long cutoff = Timestamps.toMicros(before);
+        List<String> t = pageToken == null ? List.of("-1", "") : PageToken.decode("candidates", pageToken, 2);
+        long since = PageToken.number(pageToken, t.get(0));
+        return read(() -> page("candidates", query("SELECT c.blob, c.since, coalesce(b.size, 0) AS size "
+                        + "FROM blob_candidates c LEFT JOIN blobs b ON b.digest = c.blob WHERE c.since < ? "
+                        + "AND (c.since, c.blob) > (?, ?) ORDER BY c.since, c.blob LIMIT ?", SqliteIndex::candidate,
+                cutoff, since, t.get(1), max + 1), max,
+                c -> List.of(Long.toString(Timestamps.toMicros(c.since())), c.digest().toString())));
+    }
+
+    @Override
+    public boolean dropBlobCandidate(Digest digest, Instant since) {
+        return write(() -> update("DELETE FROM blob_candidates WHERE blob = ? AND since = ?", digest,
+                Timestamps.toMicros(since)) == 1);
+    }
+
+    @Override
+    public boolean beginBlobSweep(Digest digest, Instant cutoff) {
+        return write(() -> {
+            int n = update("UPDATE blobs SET state = 'sweeping', last_touched = ? WHERE digest = ? AND state IS NULL "
+                    + "AND last_touched < ?", now(), digest, Timestamps.toMicros(cutoff));
+            if (n == 1) {
+                update("DELETE FROM blob_candidates WHERE blob = ?", digest);
+            }
+            return n == 1;
+        });
+    }
+
+    @Override
+    public boolean cancelBlobSweep(Digest digest) {
+        return write(() -> update("UPDATE blobs SET state = NULL, last_touched = ? WHERE digest = ? "
+                + "AND state = 'sweeping'", now(), digest) == 1);
+    }
+
+    @Override
+    public Page<BlobCandidate> listBlobSweeps(int limit, String pageToken) {
+        int max = Page.checkLimit(limit);
+        String after = after("sweeps", pageToken);
+        return read(() -> page("sweeps", query("SELECT digest AS blob, size, last_touched AS since FROM blobs "
+                + "WHERE state = 'sweeping' AND digest > ? ORDER BY digest LIMIT ?", SqliteIndex::candidate, after,
+                max + 1), max, c -> List.of(c.digest().toString())));
+    }
+
+    @Override
+    public boolean finishBlobSweep(Digest digest) {
+        return write(() -> update("UPDATE blobs SET state = 'swept' WHERE digest = ? AND state = 'sweeping'",
+                digest) == 1);
     }
 
     @Override
