@@ -188,6 +188,24 @@ async function loadRules() {
   document.getElementById("rules-section").hidden = false;
 }
 
+// The last sweeps (not dry runs); the section stays hidden when there are none or no /v1/sweeps.
+async function loadSweeps() {
+  let sweeps;
+  try {
+    sweeps = (await getJson("/v1/sweeps")).body.sweeps.filter(w => !w.dryRun);
+  } catch (e) {
+    return;
+  }
+  if (!sweeps || sweeps.length === 0) return;
+  const tbody = document.querySelector("#sweeps tbody");
+  for (const w of sweeps.slice(0, 10)) {
+    tbody.append(el("tr", {}, el("td", { title: w.finishedAt }, ago(w.finishedAt)), el("td", {}, w.manifestsDeleted),
+      el("td", {}, w.blobsDeleted), el("td", {}, size(w.bytesReclaimed)),
+      el("td", {}, (w.durationMillis / 1000).toFixed(1) + " s"), el("td", {}, w.pages)));
+  }
+  document.getElementById("sweeps-section").hidden = false;
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("filter-form").addEventListener("submit", ev => {
     ev.preventDefault();
@@ -197,6 +215,7 @@ document.addEventListener("DOMContentLoaded", () => {
   loadUsage();
   loadImages(imagesUrl(), false);
   loadRules();
+  loadSweeps();
   // /ui/#REPO:TAG opens that tag's history (a link to share, and what the screenshot in docs/ shows)
   if (location.hash.length > 1) {
     const ref = decodeURIComponent(location.hash.slice(1));

@@ -336,7 +336,14 @@ class ViewCommandsTest {
                     .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
             assertThat(rule.statusCode()).as(rule.body()).isEqualTo(201);
 
+            // a sweep with the default grace deletes nothing here, and is shown all the same
+            HttpResponse<String> prune = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/prune"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).header("Content-Type", "application/json").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(prune.statusCode()).as(prune.body()).isEqualTo(200);
+
             String dom = chromium("--virtual-time-budget=8000", "--dump-dom", base + "/ui/#golftrack:1.5");
+            assertThat(dom).as("the sweeps section shows the sweep").doesNotContain("aria-labelledby=\"sweeps-title\" hidden");
             assertThat(dom).as("the sync rules section shows the stored rule").contains("<td>golf</td>")
                     .doesNotContain("aria-labelledby=\"rules-title\" hidden");
             assertThat(dom).contains("data-loaded=\"true\"");
