@@ -96,25 +96,7 @@ public final class ImageFormat {
     }
 
     private static List<Part> parse(String template) {
-        List<Part> out = new ArrayList<>();
-        int i = 0;
-        while (i < template.length()) {
-            int open = template.indexOf("{{", i);
-            if (open < 0) {
-                out.add(new Part(unescape(template.substring(i)), null, false));
-                break;
-            }
-            if (open > i) {
-                out.add(new Part(unescape(template.substring(i, open)), null, false));
-            }
-            int close = template.indexOf("}}", open + 2);
-            if (close < 0) {
-                throw new InvalidFilterException("bad format: unclosed action in \"" + EchoedInput.of(template) + "\"");
-            }
-            out.add(action(template.substring(open + 2, close).trim()));
-            i = close + 2;
-        }
-        return List.copyOf(out);
+        return TemplateText.split(template, t -> new Part(t, null, false), ImageFormat::action);
     }
 
     private static Part action(String action) {
@@ -139,10 +121,6 @@ public final class ImageFormat {
         }
         throw new InvalidFilterException("bad format: unknown field ." + EchoedInput.of(name)
                 + " (known: .Repository .Tag .Digest .ID .CreatedSince .CreatedAt .Size)");
-    }
-
-    private static String unescape(String text) {
-        return text.replace("\\t", "\t").replace("\\n", "\n");
     }
 
     /** A printer of rows to {@code out}; ages are measured against {@code clock}. */

@@ -2,7 +2,6 @@ package io.imagemirror.listing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imagemirror.oci.EchoedInput;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -28,25 +27,7 @@ public final class JsonTemplate {
      * @throws InvalidFilterException for an unclosed or unsupported action, naming it
      */
     public static JsonTemplate parse(String template) {
-        List<Part> out = new ArrayList<>();
-        int i = 0;
-        while (i < template.length()) {
-            int open = template.indexOf("{{", i);
-            if (open < 0) {
-                out.add(new Part(unescape(template.substring(i)), null, false));
-                break;
-            }
-            if (open > i) {
-                out.add(new Part(unescape(template.substring(i, open)), null, false));
-            }
-            int close = template.indexOf("}}", open + 2);
-            if (close < 0) {
-                throw new InvalidFilterException("bad format: unclosed action in \"" + EchoedInput.of(template) + "\"");
-            }
-            out.add(action(template.substring(open + 2, close).trim()));
-            i = close + 2;
-        }
-        return new JsonTemplate(List.copyOf(out));
+        return new JsonTemplate(TemplateText.split(template, t -> new Part(t, null, false), JsonTemplate::action));
     }
 
     private static Part action(String action) {
@@ -63,10 +44,6 @@ public final class JsonTemplate {
         }
         List<String> path = a.equals(".") ? List.of() : List.of(a.substring(1).split("\\."));
         return new Part(null, path, json);
-    }
-
-    private static String unescape(String text) {
-        return text.replace("\\t", "\t").replace("\\n", "\n");
     }
 
     /** The template applied to {@code doc}. */
