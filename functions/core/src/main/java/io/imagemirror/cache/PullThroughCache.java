@@ -121,7 +121,7 @@ public final class PullThroughCache {
     private final ManifestIndex manifestIndex;
     private final BlobStore blobs;
     private final BlobStore manifests;
-    private final Duration tagTtl;
+    private final TagTtls tagTtls;
     private final Executor background;
     private final Clock clock;
     private final Consumer<String> log;
@@ -163,7 +163,7 @@ public final class PullThroughCache {
         this.scope = new RepositoryScope(storage.manifestIndex(), storage.blobIndex(), log);
         this.recorder = recorder;
         this.coldBlobs = coldBlobs;
-        this.tagTtl = tagTtl;
+        this.tagTtls = new TagTtls(storage.rules(), tagTtl, clock, log);
         this.background = background;
         this.clock = clock;
         this.log = log;
@@ -271,7 +271,7 @@ public final class PullThroughCache {
         if (validated != null && validated.isAfter(checked)) {
             checked = validated;
         }
-        if (known != null && checked.plus(tagTtl).isAfter(now)) {
+        if (known != null && checked.plus(tagTtls.of(target.repositoryKey())).isAfter(now)) {
             Optional<ServedManifest> fresh = readStored(target, known);
             if (fresh.isPresent()) {
                 notePull(target, known, byTag(target, tag, known));

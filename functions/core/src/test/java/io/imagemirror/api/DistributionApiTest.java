@@ -110,6 +110,32 @@ class DistributionApiTest extends MirrorTestBase {
     }
 
     @Test
+    void aSyncRulesTagTtlRevalidatesItsRepositoryAndNoOther() throws Exception {
+        TestImage img = TestImage.builder(90).build();
+        upstream.pusher().pushImage("ttl/ruled", "1", img);
+        upstream.pusher().pushImage("ttl/free", "1", img);
+        io.imagemirror.sync.Rule rule = new io.imagemirror.sync.Rule("ruled", repoKey("ttl/ruled"),
+                io.imagemirror.sync.TagSelector.all(), List.of(), false, io.imagemirror.sync.Schedule.parse("rate(1 hour)"),
+                Duration.ZERO, io.imagemirror.sync.Rule.RemovedUpstream.KEEP);
+        metadata.putSyncRule(new io.imagemirror.store.SyncRule(rule.name(), rule.toTree().toString(), true));
+        for (String repo : List.of("ttl/ruled", "ttl/free")) {
+            assertThat(get("/v2/" + repo + "/manifests/1").status()).isEqualTo(200);
+        }
+        // the background recordings ask upstream too: count only once they are done
+        for (String repo : List.of("ttl/ruled", "ttl/free")) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> metadata.getTag(repoKey(repo), "1").isPresent());
+        }
+        requests.reset();
+        for (String repo : List.of("ttl/ruled", "ttl/free")) {
+            assertThat(body(get("/v2/" + repo + "/manifests/1"))).isEqualTo(img.manifest());
+        }
+        // tagTtl 0 for ttl/ruled: asked upstream again (a HEAD, no pull quota); ttl/free keeps the global 5 minutes
+        assertThat(requests.count("HEAD", r -> r.path().contains("/ttl/ruled/manifests/"))).isEqualTo(1);
+        assertThat(requests.count("HEAD", r -> r.path().contains("/ttl/free/"))).isZero();
+        assertThat(requests.count("GET", r -> r.isManifest())).isZero();
+    }
+
+    @Test
     void coldManifestAndBlobAreFetchedOnceThenServedFromTheStore() throws Exception {
         TestImage img = TestImage.builder(1).layer(400_000).build();
         upstream.pusher().pushImage("app/web", "1.0", img);

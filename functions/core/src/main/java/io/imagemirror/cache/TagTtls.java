@@ -1,0 +1,96 @@
+package io.imagemirror.cache;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imagemirror.config.ConfigException;
+import io.imagemirror.config.MirrorConfig;
+import io.imagemirror.store.Page;
+import io.imagemirror.store.RuleStore;
+import io.imagemirror.store.StoreException;
+import io.imagemirror.store.SyncRule;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * How long a tag of each repository is served before it is re-validated: the global
+ * {@code tagTtl}, unless a sync rule for that repository sets its own ({@code tagTtl:} in the rule;
+ * the shortest wins when several rules name one repository). The rules are read from the store at
+ * most every {@link #REFRESH}, so a rule put over {@code /v1/rules} or by another instance takes
+ * effect within that time; a store that cannot be read keeps the last answer. Thread-safe.
+ */
+final class TagTtls {
+    static final Duration REFRESH = Duration.ofSeconds(30);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private record Snapshot(Map<String, Duration> byRepository, Instant readAt) {
+    }
+
+    private final RuleStore rules;
+    private final Duration global;
+    private final Clock clock;
+    private final Consumer<String> log;
+    private volatile Snapshot snapshot;
+
+    TagTtls(RuleStore rules, Duration global, Clock clock, Consumer<String> log) {
+        this.rules = rules;
+        this.global = global;
+        this.clock = clock;
+        this.log = log;
+    }
+
+    /** The TTL of the tags of {@code repositoryKey}. */
+    Duration of(String repositoryKey) {
+        Snapshot s = snapshot;
+        Instant now = clock.instant();
+        if (s == null || !now.isBefore(s.readAt().plus(REFRESH))) {
+            s = read(now, s);
+        }
+        return s.byRepository().getOrDefault(repositoryKey, global);
+    }
+
+    private synchronized Snapshot read(Instant now, Snapshot seen) {
+        if (snapshot != seen) {
+            return snapshot; // another request read them meanwhile
+        }
+        Map<String, Duration> out = new HashMap<>();
+        try {
+            String token = null;
+            do {
+                Page<SyncRule> page = rules.listSyncRules(Page.MAX_LIMIT, token);
+                for (SyncRule r : page.items()) {
+                    note(r, out);
+                }
+                token = page.nextToken();
+            } while (token != null);
+        } catch (StoreException e) {
+            // Serving must not fail because the rules cannot be read: keep what was known.
+            log.accept("reading sync rules for tag TTLs failed, keeping the last ones: " + e.getMessage());
+            if (seen != null) {
+                out = seen.byRepository();
+            }
+        }
+        snapshot = new Snapshot(Map.copyOf(out), now);
+        return snapshot;
+    }
+
+    /** A stored rule's source and tagTtl (validated when it was stored); a rule without one changes nothing. */
+    private void note(SyncRule r, Map<String, Duration> out) {
+        try {
+            JsonNode tree = JSON.readTree(r.config());
+            JsonNode source = tree.get("source");
+            JsonNode ttl = tree.get("tagTtl");
+            if (source == null || !source.isTextual() || ttl == null || !ttl.isTextual()) {
+                return;
+            }
+            Duration d = MirrorConfig.parseDuration(ttl.asText(), "tagTtl");
+            out.merge(source.asText(), d, (a, b) -> a.compareTo(b) <= 0 ? a : b);
+        } catch (IOException | ConfigException e) {
+            log.accept("sync rule " + r.name() + " has an unreadable tagTtl, ignored: " + e.getMessage());
+        }
+    }
+}

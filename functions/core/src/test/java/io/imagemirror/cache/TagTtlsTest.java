@@ -1,0 +1,76 @@
+package io.imagemirror.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.imagemirror.store.InMemoryIndex;
+import io.imagemirror.store.SyncRule;
+import io.imagemirror.sync.Rule;
+import io.imagemirror.sync.Schedule;
+import io.imagemirror.sync.TagSelector;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A sync rule's tagTtl is the pull-through freshness of its repository; the global one elsewhere. */
+class TagTtlsTest {
+    static final String ALPINE = "docker.io/library/alpine";
+    /** A clock the test moves by hand. */
+    static final class HandClock extends Clock {
+        volatile Instant now = Instant.parse("2026-12-01T10:00:00Z");
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    final HandClock clock = new HandClock();
+    final InMemoryIndex index = new InMemoryIndex();
+    final List<String> log = new ArrayList<>();
+    final TagTtls ttls = new TagTtls(index, Duration.ofMinutes(5), clock, log::add);
+
+    static SyncRule stored(String name, String source, Duration tagTtl) {
+        Rule r = new Rule(name, source, TagSelector.all(), List.of(), false, Schedule.parse("rate(1 hour)"), tagTtl,
+                Rule.RemovedUpstream.KEEP);
+        return new SyncRule(r.name(), r.toTree().toString(), true);
+    }
+
+    @Test
+    void aRulesTagTtlOverridesTheGlobalOneForItsRepositoryOnly() {
+        index.putSyncRule(stored("alpine", ALPINE, Duration.ofSeconds(30)));
+        index.putSyncRule(stored("alpine-fast", ALPINE, Duration.ofSeconds(10)));
+        index.putSyncRule(stored("nginx", "docker.io/library/nginx", null));
+        assertThat(ttls.of(ALPINE)).as("the shortest of two rules").isEqualTo(Duration.ofSeconds(10));
+        assertThat(ttls.of("docker.io/library/nginx")).as("a rule without tagTtl").isEqualTo(Duration.ofMinutes(5));
+        assertThat(ttls.of("docker.io/library/busybox")).isEqualTo(Duration.ofMinutes(5));
+    }
+
+    @Test
+    void aNewRuleTakesEffectWithinTheRefreshTime() {
+        assertThat(ttls.of(ALPINE)).isEqualTo(Duration.ofMinutes(5));
+        index.putSyncRule(stored("alpine", ALPINE, Duration.ZERO));
+        assertThat(ttls.of(ALPINE)).as("read at most every %s", TagTtls.REFRESH).isEqualTo(Duration.ofMinutes(5));
+        clock.advance(TagTtls.REFRESH);
+        assertThat(ttls.of(ALPINE)).isEqualTo(Duration.ZERO);
+        assertThat(log).isEmpty();
+    }
+}
