@@ -7,11 +7,9 @@ import io.imagemirror.store.SyncRule;
 import io.imagemirror.sync.Rule;
 import io.imagemirror.sync.Schedule;
 import io.imagemirror.sync.TagSelector;
-import java.time.Clock;
+import io.imagemirror.upstream.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -19,31 +17,7 @@ import org.junit.jupiter.api.Test;
 /** A sync rule's tagTtl is the pull-through freshness of its repository; the global one elsewhere. */
 class TagTtlsTest {
     static final String ALPINE = "docker.io/library/alpine";
-    /** A clock the test moves by hand. */
-    static final class HandClock extends Clock {
-        volatile Instant now = Instant.parse("2026-12-01T10:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
-    final HandClock clock = new HandClock();
+    final MutableClock clock = new MutableClock(Instant.parse("2026-12-01T10:00:00Z"));
     final InMemoryIndex index = new InMemoryIndex();
     final List<String> log = new ArrayList<>();
     final TagTtls ttls = new TagTtls(index, Duration.ofMinutes(5), clock, log::add);

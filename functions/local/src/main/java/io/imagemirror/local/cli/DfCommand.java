@@ -30,11 +30,7 @@ final class DfCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        boolean json = "json".equals(format);
-        if (format != null && !json && !format.equals("table")) {
-            throw ViewOptions.usage(spec.commandLine(), "bad format \"" + ViewOptions.echo(format)
-                    + "\" for df (use table or json)");
-        }
+        boolean json = ViewOptions.jsonFormat(spec.commandLine(), format, "df");
         PrintWriter out = spec.commandLine().getOut();
         return ViewOptions.withViews(parent, spec.commandLine(), views -> {
             MirrorViews.Usage u = views.usage();

@@ -42,11 +42,7 @@ final class HistoryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        boolean json = "json".equals(format);
-        if (format != null && !json && !format.equals("table")) {
-            throw ViewOptions.usage(spec.commandLine(), "bad format \"" + ViewOptions.echo(format)
-                    + "\" for history (use table or json)");
-        }
+        boolean json = ViewOptions.jsonFormat(spec.commandLine(), format, "history");
         PrintWriter out = spec.commandLine().getOut();
         Instant now = Clock.systemUTC().instant();
         return ViewOptions.withViews(parent, spec.commandLine(), views -> {

@@ -34,6 +34,19 @@ final class ViewOptions {
         }
     }
 
+    /**
+     * Whether {@code --format} asks for JSON: it may be absent, {@code table} or {@code json}.
+     *
+     * @throws ParameterException (exit 2) for anything else, naming {@code command}
+     */
+    static boolean jsonFormat(CommandLine line, String format, String command) {
+        boolean json = "json".equals(format);
+        if (format != null && !json && !format.equals("table")) {
+            throw usage(line, "bad format \"" + echo(format) + "\" for " + command + " (use table or json)");
+        }
+        return json;
+    }
+
     static ParameterException usage(CommandLine line, String message) {
         return new ParameterException(line, message);
     }
