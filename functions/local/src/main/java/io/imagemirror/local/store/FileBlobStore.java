@@ -160,8 +160,10 @@ public final class FileBlobStore implements BlobStore {
     }
 
     /**
-     * An upload into a temp file written at offsets (with the disk flushed behind the writers),
-     * linked into place by {@link Upload#commit()}; see {@link #put} for what happens there.
+     * An upload into a temp file written at offsets, linked into place by {@link Upload#commit()}
+     * (see {@link #put}). Written with {@code O_DIRECT} where the file system allows it
+     * ({@link DirectWriter}: no page-cache copy, the disk busy during the transfer), else buffered
+     * with the disk flushed behind the writers ({@link WriteBehind}).
      */
     @Override
     public Optional<Upload> startUpload(Digest digest, long size) throws IOException {
@@ -170,23 +172,33 @@ public final class FileBlobStore implements BlobStore {
             return Optional.empty();
         }
         Path temp = Files.createTempFile(tmp, digest.hex().substring(0, 12) + "-", TEMP_SUFFIX);
-        FileChannel out;
-        try {
-            out = FileChannel.open(temp, StandardOpenOption.WRITE);
-        } catch (IOException e) {
-            Files.deleteIfExists(temp);
-            throw e;
+        DirectWriter direct = DirectWriter.open(temp, size);
+        FileChannel out = null;
+        WriteBehind buffered = null;
+        if (direct == null) {
+            try {
+                out = FileChannel.open(temp, StandardOpenOption.WRITE);
+            } catch (IOException e) {
+                Files.deleteIfExists(temp);
+                throw e;
+            }
+            buffered = new WriteBehind(out);
         }
-        WriteBehind disk = new WriteBehind(out);
+        FileChannel channel = out;
+        WriteBehind disk = buffered;
         return Optional.of(new Upload() {
             private boolean closed;
 
             @Override
             public void write(long offset, ByteBuffer bytes) throws IOException {
-                if (offset + bytes.remaining() > size) {
+                if (offset < 0 || offset + bytes.remaining() > size) {
                     throw new IOException("write past the end of " + digest + " (" + size + " bytes)");
                 }
-                disk.write(offset, bytes);
+                if (direct != null) {
+                    direct.write(offset, bytes);
+                } else {
+                    disk.write(offset, bytes);
+                }
             }
 
             @Override
@@ -194,11 +206,17 @@ public final class FileBlobStore implements BlobStore {
                 if (closed) {
                     throw new IllegalStateException("upload of " + digest + " is closed");
                 }
-                if (disk.size() != size) {
-                    throw new IOException("upload of " + digest + " has " + disk.size() + " bytes, not " + size);
+                long written = direct != null ? direct.end() : disk.size();
+                if (written != size) {
+                    throw new IOException("upload of " + digest + " has " + written + " bytes, not " + size);
                 }
-                disk.finish();
-                out.close();
+                if (direct != null) {
+                    direct.finish();
+                    direct.close();
+                } else {
+                    disk.finish();
+                    channel.close();
+                }
                 try {
                     return publish(temp, target);
                 } finally {
@@ -212,7 +230,11 @@ public final class FileBlobStore implements BlobStore {
                     return;
                 }
                 closed = true;
-                closeQuietly(out);
+                if (direct != null) {
+                    direct.close();
+                } else {
+                    closeQuietly(channel);
+                }
                 try {
                     Files.deleteIfExists(temp);
                 } catch (IOException e) {
