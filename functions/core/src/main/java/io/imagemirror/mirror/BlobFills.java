@@ -2,6 +2,7 @@ package io.imagemirror.mirror;
 
 import io.imagemirror.oci.BlobSink;
 import io.imagemirror.oci.Digest;
+import io.imagemirror.store.DirectWriter;
 import io.imagemirror.store.WriteBehind;
 import io.imagemirror.upstream.RegistryClient;
 import io.imagemirror.store.BlobStore;
@@ -327,13 +328,20 @@ public final class BlobFills {
 
         private void runSpooled(Source source) {
             try {
-                try (FileChannel out = FileChannel.open(spool, StandardOpenOption.WRITE)) {
-                    WriteBehind flusher = new WriteBehind(out);
+                // Written with O_DIRECT where possible: no copy into the page cache on the way in
+                // (clients read the spool back through it), and the disk is done when the blob is.
+                DirectWriter direct = DirectWriter.open(spool, size);
+                try (FileChannel out = direct == null ? FileChannel.open(spool, StandardOpenOption.WRITE) : null) {
+                    WriteBehind flusher = out == null ? null : new WriteBehind(out);
                     // Readers are woken once per hashed chunk or part (1 MiB or more), not per network read.
                     source.fetchInto(new BlobSink() {
                         @Override
                         public void write(long offset, ByteBuffer bytes) throws IOException {
-                            flusher.write(offset, bytes);
+                            if (direct != null) {
+                                direct.write(offset, bytes);
+                            } else {
+                                flusher.write(offset, bytes);
+                            }
                         }
 
                         @Override
@@ -344,13 +352,22 @@ public final class BlobFills {
                             }
                         }
                     });
+                    if (direct != null) {
+                        direct.finish(); // cuts the last block's padding off before readers get the end
+                    }
                     // The source verified digest and size at its end: readers may have the last byte
                     // now, before the spool is made durable for the store.
                     synchronized (this) {
                         verified = true;
                         notifyAll();
                     }
-                    flusher.finish();
+                    if (flusher != null) {
+                        flusher.finish();
+                    }
+                } finally {
+                    if (direct != null) {
+                        direct.close();
+                    }
                 }
                 blobs.putFile(digest, size, spool);
                 record();

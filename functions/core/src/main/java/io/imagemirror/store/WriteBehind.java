@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class WriteBehind {
 
     static final int STEP_MIB = 16;
+    private static final int SLICE = 1 << 20;
     private static final long STEP = (long) STEP_MIB << 20;
     private static final ExecutorService FLUSHER = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "write-behind");
@@ -39,8 +40,15 @@ public final class WriteBehind {
     public void write(long offset, ByteBuffer bytes) throws IOException {
         long position = offset;
         int n = bytes.remaining();
-        while (bytes.hasRemaining()) {
-            position += channel.write(bytes, position);
+        int limit = bytes.limit();
+        // At most 1 MiB per write: the JDK copies a heap buffer through a temporary direct buffer
+        // of the same size, cached per thread, and 8 MiB parts on 4 threads would keep 32 MiB of them.
+        while (bytes.position() < limit) {
+            bytes.limit(Math.min(limit, bytes.position() + SLICE));
+            while (bytes.hasRemaining()) {
+                position += channel.write(bytes, position);
+            }
+            bytes.limit(limit);
         }
         size.accumulateAndGet(position, Math::max);
         if (sinceFlush.addAndGet(n) >= STEP && flushing.compareAndSet(false, true)) {

@@ -8,6 +8,7 @@ import io.imagemirror.store.ByteRange;
 import io.imagemirror.store.Page;
 import io.imagemirror.store.RangeNotSatisfiableException;
 import io.imagemirror.store.StoreException;
+import io.imagemirror.store.DirectWriter;
 import io.imagemirror.store.WriteBehind;
 import java.io.IOException;
 import java.io.InputStream;

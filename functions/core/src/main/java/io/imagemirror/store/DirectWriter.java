@@ -1,4 +1,4 @@
-package io.imagemirror.local.store;
+package io.imagemirror.store;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Writes a blob file of known size with {@code O_DIRECT}: the bytes go from our buffer to the
- * disk without the page cache. A buffered write copies every byte into the page cache in the
+ * disk without the page cache (a local store's uploads, a pull-through spool). A buffered write copies every byte into the page cache in the
  * kernel (about 1.2 CPU-seconds per 512 MiB on this project's VM, as much as hashing and
  * receiving together) and leaves the disk write to the final fsync; a direct write costs neither,
  * and the disk works while the transfer goes on. The fetcher writes at offsets that are multiples
@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * and the file is cut to its size at {@link #finish()}. Writes that are not aligned (another
  * caller) go through a second, buffered channel. Thread-safe for writes to distinct ranges.
  */
-final class DirectWriter implements AutoCloseable {
+public final class DirectWriter implements AutoCloseable {
 
     /** Bytes per direct write, through an aligned buffer of ours. */
     private static final int SLICE = 1 << 20;
@@ -45,7 +45,7 @@ final class DirectWriter implements AutoCloseable {
     }
 
     /** Opens {@code file} for direct writes, or returns null where the file system does not allow them. */
-    static DirectWriter open(Path file, long size) {
+    public static DirectWriter open(Path file, long size) {
         FileChannel d = null;
         try {
             long bs = Files.getFileStore(file).getBlockSize();
@@ -67,7 +67,7 @@ final class DirectWriter implements AutoCloseable {
         }
     }
 
-    void write(long offset, ByteBuffer bytes) throws IOException {
+    public void write(long offset, ByteBuffer bytes) throws IOException {
         int n = bytes.remaining();
         end.accumulateAndGet(offset + n, Math::max);
         if (offset % block != 0) {
@@ -119,12 +119,12 @@ final class DirectWriter implements AutoCloseable {
     }
 
     /** The end of the furthest write so far. */
-    long end() {
+    public long end() {
         return end.get();
     }
 
     /** Cuts the padding off and makes the file durable. */
-    void finish() throws IOException {
+    public void finish() throws IOException {
         if (padded) {
             buffered.truncate(size);
         }
