@@ -467,6 +467,33 @@ public abstract class MetadataStoreContract {
     }
 
     @Test
+    void aMarkRacingTheDeleteOfItsIndexLeavesNoParentCountBehind() throws Exception {
+        for (int round = 0; round < 4; round++) {
+            ManifestRecord idx = index(repo, "raced mark " + round);
+            ChildManifest listed = idx.children().get(0);
+            ManifestRecord child = new ManifestRecord(repo, listed.digest(), MediaTypes.OCI_MANIFEST, listed.size(),
+                    digest("config raced " + round), List.of(new BlobRef(digest("config raced " + round), 1)),
+                    List.of(), null, null, null, Map.of(), clock.instant(), null, 0);
+            manifests.putManifest(child);
+            manifests.putManifest(idx);
+            Instant later = clock.instant().plus(Duration.ofHours(1));
+            Concurrently.run(2, i -> () -> i == 0 ? manifests.markChildMirrored(repo, idx.digest(), child.digest())
+                    : manifests.deleteManifestIfDangling(repo, idx.digest(), later));
+            Optional<ManifestRecord> kept = manifests.getManifest(repo, idx.digest());
+            ManifestReferences.Counts counts = manifests.referenceCounts(repo, child.digest()).orElseThrow();
+            if (kept.isPresent() && kept.get().mirroredChildDigests().contains(child.digest())) {
+                assertThat(counts).isEqualTo(new ManifestReferences.Counts(0, 0, 1));
+            } else {
+                assertThat(counts).as("round " + round).isEqualTo(ManifestReferences.Counts.NONE);
+            }
+            if (kept.isPresent()) {
+                assertThat(manifests.deleteManifestIfDangling(repo, idx.digest(), later)).isTrue();
+            }
+            assertThat(manifests.referenceCounts(repo, child.digest())).contains(ManifestReferences.Counts.NONE);
+        }
+    }
+
+    @Test
     void concurrentMarksOfOneIndexEachCountOnce() throws Exception {
         List<ChildManifest> children = new ArrayList<>();
         List<ManifestRecord> images = new ArrayList<>();

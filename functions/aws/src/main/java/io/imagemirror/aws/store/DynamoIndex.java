@@ -900,9 +900,11 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             // The index's doc compare-and-set with the child's raise: another mark of the same index
             // in between makes this one read again.
             NamedTransaction tx = transaction("mark child " + child + " of " + index);
+            // Recorded still: a release in steps follows the doc it began with.
             tx.add("index", TransactWriteItem.builder().update(Update.builder().tableName(table)
                     .key(keyOf(repoPk(repository), manifestSk(index))).updateExpression("SET doc = :new")
-                    .conditionExpression("doc = :old")
+                    .conditionExpression("doc = :old AND attribute_not_exists(#ws)")
+                    .expressionAttributeNames(Map.of("#ws", WRITE_STATE))
                     .expressionAttributeValues(Map.of(":new", s(ManifestRecordJson.encode(r.withChildMirrored(child))),
                             ":old", s(str(item.get(), "doc")))).build()).build());
             List<ManifestReferences.Change> changes = ManifestReferences.childMarked(child);
@@ -988,9 +990,9 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             // Too large for one transaction: it stops being recorded now (under the same condition as
             // below), then its references go in steps.
             if (!updateManifestItem(key, "SET #ws = :releasing, #done = :all", "attribute_not_exists(#ws) AND "
-                    + "refTags = :zero AND refPins = :zero AND refParents = :zero AND gsi1pk = :d AND gsi1sk < :cutoff",
-                    Map.of(":releasing", s(RELEASING), ":all", n(steps.total()), ":zero", n(0), ":d", s(DANGLING),
-                            ":cutoff", cutoff))) {
+                    + "refTags = :zero AND refPins = :zero AND refParents = :zero AND gsi1pk = :d AND gsi1sk < :cutoff "
+                    + "AND doc = :doc", Map.of(":releasing", s(RELEASING), ":all", n(steps.total()), ":zero", n(0),
+                            ":d", s(DANGLING), ":cutoff", cutoff, ":doc", found.get().get("doc")))) {
                 return false;
             }
             releaseFromStore(repository, digest);
@@ -1001,9 +1003,11 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         tx.add("manifest", TransactWriteItem.builder().delete(Delete.builder().tableName(table)
                 .key(key)
                 .conditionExpression("refTags = :zero AND refPins = :zero AND refParents = :zero "
-                        + "AND gsi1pk = :d AND gsi1sk < :cutoff AND attribute_not_exists(#ws)")
+                        + "AND gsi1pk = :d AND gsi1sk < :cutoff AND attribute_not_exists(#ws) AND doc = :doc")
                 .expressionAttributeNames(Map.of("#ws", WRITE_STATE))
-                .expressionAttributeValues(Map.of(":zero", n(0), ":d", s(DANGLING), ":cutoff", cutoff)).build())
+                // the record read: a child marked mirrored since (markChildMirrored) must be lowered too
+                .expressionAttributeValues(Map.of(":zero", n(0), ":d", s(DANGLING), ":cutoff", cutoff,
+                        ":doc", found.get().get("doc"))).build())
                 .build());
         List<ManifestReferences.Change> changes = ManifestReferences.deleted(m);
         addChanges(tx, repository, changes, now);
