@@ -123,6 +123,12 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     private static final String WRITE_STATE = "writeState";
     private static final String PENDING = "PENDING";
     private static final String RELEASING = "RELEASING";
+    /**
+     * A stepwise write that made no step for this long is taken for dead and may be released by a
+     * sweep (whatever its grace period: a zero-grace sweep must not undo a write in progress). Longer
+     * than a Lambda function runs; a step itself is one transaction.
+     */
+    static final java.time.Duration ABANDONED_AFTER = java.time.Duration.ofMinutes(15);
     /** How often a stepwise write starts over after another writer or a sweep took its item. */
     private static final int STEP_WRITE_ATTEMPTS = 10;
     private static final Map<String, String> STEP_NAMES = Map.of("#ws", WRITE_STATE, "#done", "refsDone");
@@ -733,7 +739,8 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
      * Writers of one manifest cooperate: each follows the item's own record and {@code refsDone}, so
      * whoever writes a step first advances it and the others go on from there. A crashed writer's
      * item is finished by the next writer, or released by a sweep once it is dangling past the grace
-     * period ({@link #deleteManifestIfDangling}), which removes exactly the references written.
+     * period ({@link #deleteManifestIfDangling}), which removes exactly the references written. A
+     * writer meeting a release turns it back into a write from where it stands.
      */
     private boolean putInSteps(ManifestRecord own, Map<String, AttributeValue> found) {
         String repo = own.repository();
@@ -747,6 +754,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
                 Map<String, AttributeValue> fresh = manifestItem(own, nowMicros());
                 fresh.put(WRITE_STATE, s(PENDING));
                 fresh.put("refsDone", n(0));
+                fresh.put("stepAt", n(nowMicros()));
                 try {
                     dynamo.putItem(b -> b.tableName(table).item(fresh).conditionExpression("attribute_not_exists(pk)"));
                 } catch (ConditionalCheckFailedException e) {
@@ -758,8 +766,14 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             } else if (recorded(item)) {
                 return false;
             } else if (RELEASING.equals(str(item, WRITE_STATE))) {
-                release(repo, own.digest(), item); // a sweep's leftover: finish it, then write anew
-                continue;
+                // Being released (or a sweep's leftover): the first refsDone references are in place
+                // either way, so writing goes on forward from there; the release's next step fails.
+                // (Writers need no DeleteItem: only the Sweeper may delete.)
+                if (!updateManifestItem(key, "SET #ws = :pending, stepAt = :now", "#ws = :releasing AND #done = :done",
+                        Map.of(":pending", s(PENDING), ":releasing", s(RELEASING), ":done", item.get("refsDone"),
+                                ":now", n(nowMicros())))) {
+                    continue;
+                }
             }
             if (writeSteps(repo, own.digest(), key, item)) {
                 return true;
@@ -778,9 +792,11 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             int next = steps.forward(done, NamedTransaction.MAX_ITEMS - 1);
             NamedTransaction tx = transaction("write references " + done + "-" + next + " of manifest " + digest);
             tx.add("fence", TransactWriteItem.builder().update(Update.builder().tableName(table).key(key)
-                    .updateExpression("SET #done = :next").conditionExpression("#ws = :pending AND #done = :done")
+                    .updateExpression("SET #done = :next, stepAt = :now")
+                    .conditionExpression("#ws = :pending AND #done = :done")
                     .expressionAttributeNames(Map.of("#ws", WRITE_STATE, "#done", "refsDone"))
-                    .expressionAttributeValues(Map.of(":next", n(next), ":pending", s(PENDING), ":done", n(done)))
+                    .expressionAttributeValues(Map.of(":next", n(next), ":pending", s(PENDING), ":done", n(done),
+                            ":now", n(nowMicros())))
                     .build()).build());
             List<ManifestReferences.Change> changes = new ArrayList<>();
             for (int i = done; i < next; i++) {
@@ -808,7 +824,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         long now = nowMicros();
         try {
             dynamo.updateItem(b -> b.tableName(table).key(key)
-                    .updateExpression("SET gsi1sk = :since REMOVE #ws, #done")
+                    .updateExpression("SET gsi1sk = :since REMOVE #ws, #done, stepAt")
                     .conditionExpression("#ws = :pending AND #done = :all")
                     .expressionAttributeNames(Map.of("#ws", WRITE_STATE, "#done", "refsDone"))
                     .expressionAttributeValues(Map.of(":since", s(danglingSortKey(now, repo, digest)),
@@ -976,9 +992,10 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         AttributeValue cutoff = s(pad(Timestamps.toMicros(danglingBefore)));
         if (!recorded(found.get())) {
             if (PENDING.equals(str(found.get(), WRITE_STATE))) {
-                // A stepwise write dangling past the cutoff (its writer died, or a zero-grace sweep): release it.
-                if (!updateManifestItem(key, "SET #ws = :releasing", "#ws = :pending AND gsi1sk < :cutoff",
-                        Map.of(":releasing", s(RELEASING), ":pending", s(PENDING), ":cutoff", cutoff))) {
+                // A stepwise write dangling past the cutoff whose writer made no step for long: released.
+                if (!updateManifestItem(key, "SET #ws = :releasing", "#ws = :pending AND gsi1sk < :cutoff "
+                        + "AND stepAt < :abandoned", Map.of(":releasing", s(RELEASING), ":pending", s(PENDING),
+                        ":cutoff", cutoff, ":abandoned", n(Timestamps.toMicros(clock.instant().minus(ABANDONED_AFTER)))))) {
                     return false;
                 }
             }

@@ -113,7 +113,11 @@ class DynamoIndexTest extends DynamoIndexContractSetup {
         assertThat(blobs.isReferenced(big.blobs().get(0).digest())).isTrue();
         assertThat(blobs.isReferenced(big.blobs().get(119).digest())).isFalse();
 
-        // a sweep past the grace period releases it: no reference left, its blobs candidates
+        // a sweep past the grace period releases it once its writer made no step for long (a live one
+        // is left alone even by a zero-grace sweep): no reference left, its blobs candidates
+        assertThat(manifests.deleteManifestIfDangling(repo, big.digest(), clock.instant().plusSeconds(1)))
+                .as("its writer may be alive").isFalse();
+        clock.advance(DynamoIndex.ABANDONED_AFTER.plusMinutes(1));
         Instant later = clock.instant().plus(Duration.ofHours(1));
         assertThat(manifests.deleteManifestIfDangling(repo, big.digest(), clock.instant().minus(Duration.ofHours(1))))
                 .as("within the grace period").isFalse();
@@ -137,5 +141,21 @@ class DynamoIndexTest extends DynamoIndexContractSetup {
         }
         assertThat(dynamo.getItem(b -> b.tableName(table).key(key).consistentRead(true)).item())
                 .doesNotContainKeys("writeState", "refsDone");
+
+        // a delete cut short (a sweep killed mid-release, which goes backwards): not recorded any more,
+        // and the next write takes it back from where it stands
+        DynamoIndex dyingDelete = new DynamoIndex(counting(new AtomicInteger(), 2), table, clock);
+        Instant muchLater = clock.instant().plus(Duration.ofHours(2));
+        assertThatThrownBy(() -> dyingDelete.deleteManifestIfDangling(repo, big.digest(), muchLater))
+                .hasMessageContaining("died");
+        assertThat(manifests.getManifest(repo, big.digest())).isEmpty();
+        assertThat(blobs.isReferenced(big.blobs().get(0).digest())).isTrue();
+        assertThat(blobs.isReferenced(big.blobs().get(119).digest())).isFalse();
+        assertThat(manifests.putManifest(big)).isTrue();
+        for (BlobRef b : big.blobs()) {
+            assertThat(blobs.referencingManifests(b.digest(), 10, null).items()).hasSize(1);
+        }
+        assertThat(manifests.deleteManifestIfDangling(repo, big.digest(), muchLater)).isTrue();
+        assertThat(blobs.isReferenced(big.blobs().get(0).digest())).isFalse();
     }
 }
