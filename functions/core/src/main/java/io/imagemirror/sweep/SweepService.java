@@ -19,17 +19,39 @@ public final class SweepService {
     private final SweepConfig config;
     private final ReentrantLock running = new ReentrantLock();
     private final ImageRemover remover;
+    private final Retention retention;
+    private final Clock clock;
+    private final Storage storage;
 
     public SweepService(Storage storage, SweepConfig config, Clock clock) {
-        this.sweeper = new Sweeper(storage, clock);
+        this(storage, config, Retention.NONE, clock);
+    }
+
+    /** @param retention the configured policies ({@link Retention#of}), run first in every sweep */
+    public SweepService(Storage storage, SweepConfig config, Retention retention, Clock clock) {
+        this.sweeper = new Sweeper(storage, clock, retention);
         this.records = new SweepRecords(storage.jobs(), clock);
         this.config = Objects.requireNonNull(config, "config");
         this.remover = new ImageRemover(storage, clock);
+        this.retention = retention;
+        this.clock = clock;
+        this.storage = storage;
     }
 
     /** What {@code DELETE /v1/images/<ref>} and {@code rm} do. */
     public ImageRemover remover() {
         return remover;
+    }
+
+    /** The sweeper's clock's now (what {@code until} filters count from). */
+    public java.time.Instant now() {
+        return clock.instant();
+    }
+
+    /** {@code rm ARG} / {@code DELETE /v1/images/ARG}: a reference or an image ID ({@link ImageRemover#remove(String, boolean, io.imagemirror.cache.NameRouter, io.imagemirror.listing.ImageListing)}). */
+    public ImageRemover.Outcome remove(String written, boolean force, io.imagemirror.cache.NameRouter names) {
+        return remover.remove(written, force, names, new io.imagemirror.listing.ImageListing(storage.tagIndex(),
+                storage.manifestIndex(), names));
     }
 
     public SweepConfig config() {
@@ -39,9 +61,19 @@ public final class SweepService {
     /** Runs one sweep ({@code grace} null: the configured one) and records it unless a dry run. */
     public SweepReport sweep(Duration grace, boolean dryRun, Predicate<io.imagemirror.store.ManifestRecord> filter,
                              Sweeper.Listener listener) {
+        return sweep(grace, dryRun, filter, null, listener);
+    }
+
+    /**
+     * Runs one sweep; {@code all} non-null makes it {@code prune --all}: the configured retention plus
+     * the tags {@code all} selects are untagged and what that leaves dangling goes at once.
+     */
+    public SweepReport sweep(Duration grace, boolean dryRun, Predicate<io.imagemirror.store.ManifestRecord> filter,
+                             PruneFilters all, Sweeper.Listener listener) {
         running.lock();
         try {
-            SweepReport r = sweeper.run(grace == null ? config.grace() : grace, dryRun, Sweeper.DEFAULT_PAGE_SIZE,
+            Sweeper s = all == null ? sweeper : sweeper.withRetention(retention.alsoUntagging(all.tagFilter()));
+            SweepReport r = s.run(grace == null ? config.grace() : grace, dryRun, Sweeper.DEFAULT_PAGE_SIZE,
                     filter, listener);
             records.record(r);
             return r;

@@ -206,6 +206,16 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
     }
 
     @Override
+    public synchronized boolean recordTagPull(String repository, String tag) {
+        TagRecord t = getTag(repository, tag).orElse(null);
+        if (t == null) {
+            return false;
+        }
+        tags.get(repository).put(tag, new TagRecord(repository, tag, t.digest(), t.updatedAt(), now()));
+        return true;
+    }
+
+    @Override
     public synchronized boolean replaceTag(String repository, String tag, Digest current, Digest next, String cause) {
         TagRecord now = getTag(repository, tag).orElse(null);
         if (!java.util.Objects.equals(now == null ? null : now.digest(), current)) {
@@ -214,7 +224,8 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
         Instant time = now();
         apply(repository, ManifestReferences.tagMove(current, next), time);
         if (next != null) {
-            tags.computeIfAbsent(repository, r -> new TreeMap<>()).put(tag, new TagRecord(repository, tag, next, time));
+            tags.computeIfAbsent(repository, r -> new TreeMap<>()).put(tag, new TagRecord(repository, tag, next, time,
+                    now == null ? null : now.lastPulled()));
         } else {
             tags.get(repository).remove(tag);
         }

@@ -86,7 +86,9 @@ public final class LocalRuntime implements AutoCloseable {
         this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), id -> background.execute(() -> runJob(id)), clock);
         this.cache = new PullThroughCache(mirror, upstreams, fills, storage, config.tagTtl(), background, clock,
                 LOG::warn);
-        this.sweeps = new io.imagemirror.sweep.SweepService(storage, config.sweep(), clock);
+        this.sweeps = new io.imagemirror.sweep.SweepService(storage, config.sweep(),
+                io.imagemirror.sweep.Retention.of(config.sweep().retention(),
+                        io.imagemirror.sweep.Retention.rules(syncRules(), config.rules())), clock);
     }
 
     public io.imagemirror.sweep.SweepService sweeps() {

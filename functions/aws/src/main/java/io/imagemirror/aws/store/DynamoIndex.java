@@ -697,7 +697,9 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
 
     private static TagRecord tagRecord(String repo, Map<String, AttributeValue> item) {
         Digest d = digestOf(item, "digest");
-        return d == null ? null : new TagRecord(repo, str(item, "sk").substring(4), d, time(item, "updatedAt"));
+        // Items written before pulls were noted have no lastPulled: never pulled since.
+        return d == null ? null : new TagRecord(repo, str(item, "sk").substring(4), d, time(item, "updatedAt"),
+                time(item, "lastPulled"));
     }
 
     @Override
@@ -709,6 +711,22 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     public Page<TagRecord> listTags(String repository, int limit, String pageToken) {
         // Deleted tags stay as items without a digest (they keep the history's sequence) and are skipped.
         return queryPrefix("tags", repoPk(repository), "TAG#", limit, pageToken, item -> tagRecord(repository, item));
+    }
+
+    @Override
+    public boolean recordTagPull(String repository, String tag) {
+        // One small conditional update; callers write it at most once per TagIndex.PULL_NOTE_INTERVAL.
+        try {
+            dynamo.updateItem(b -> b.tableName(table).key(keyOf(repoPk(repository), tagSk(tag)))
+                    .updateExpression("SET lastPulled = :now")
+                    .conditionExpression("attribute_exists(digest)")
+                    .expressionAttributeValues(Map.of(":now", n(nowMicros()))));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        } catch (SdkException e) {
+            throw translate("record pull of tag " + tag, e);
+        }
     }
 
     private TransactWriteItem historyPut(String repo, String tag, long seq, Digest old, Digest neu, long now,
@@ -738,6 +756,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
                 "seq", seq + 1);
         if (next != null) {
             tagItem.put("digest", s(next.toString()));
+            item.map(i -> i.get("lastPulled")).ifPresent(p -> tagItem.put("lastPulled", p)); // a move keeps it
         }
         NamedTransaction tx = transaction((next == null ? "delete" : "set") + " tag " + tag);
         tx.add("tag", put(tagItem, item.isPresent() ? "seq = :seq" : "attribute_not_exists(pk)",

@@ -115,6 +115,10 @@ class ReleasedDynamoStoreUpgradeTest {
             String repo = ReleasedStoreContent.REPOSITORY;
             assertThat(storage.manifestIndex().listManifests(repo, 10, null).items())
                     .containsExactlyInAnyOrder(content.tagged.record(), content.pinned.record());
+            // tags written before pulls were noted read as never pulled, and take a pull note
+            assertThat(storage.tagIndex().getTag(repo, ReleasedStoreContent.TAG).orElseThrow().lastPulled()).isNull();
+            assertThat(storage.tagIndex().recordTagPull(repo, ReleasedStoreContent.TAG)).isTrue();
+            assertThat(storage.tagIndex().getTag(repo, ReleasedStoreContent.TAG).orElseThrow().lastPulled()).isNotNull();
             assertThat(storage.tagIndex().getTag(repo, ReleasedStoreContent.TAG).orElseThrow().digest())
                     .isEqualTo(content.tagged.record().digest());
             assertThat(storage.tagIndex().tagHistory(repo, ReleasedStoreContent.TAG, 10, null).items())

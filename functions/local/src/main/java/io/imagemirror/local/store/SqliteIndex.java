@@ -114,6 +114,9 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         INSERT INTO blob_candidates (blob, since)
           SELECT b.digest, CAST(strftime('%s', 'now') AS INTEGER) * 1000000 FROM blobs b
           WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.blob = b.digest)""",
+    }, new String[] {
+        // 5: when a tag was last pulled (retention's "not pulled for N days"); NULL: not since recorded.
+        "ALTER TABLE tags ADD COLUMN last_pulled INTEGER",
     });
 
     /** The schema version this code writes. */
@@ -461,12 +464,14 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     // ---- tags ----
 
     private static TagRecord tag(ResultSet rs) throws SQLException {
+        long pulled = rs.getLong("last_pulled");
+        Instant lastPulled = rs.wasNull() ? null : Timestamps.fromMicros(pulled);
         return new TagRecord(rs.getString("repo"), rs.getString("tag"), Digest.parse(rs.getString("digest")),
-                Timestamps.fromMicros(rs.getLong("updated_at")));
+                Timestamps.fromMicros(rs.getLong("updated_at")), lastPulled);
     }
 
     private Optional<TagRecord> tagRow(String repository, String tag) throws SQLException {
-        return one("SELECT repo, tag, digest, updated_at FROM tags WHERE repo = ? AND tag = ?",
+        return one("SELECT repo, tag, digest, updated_at, last_pulled FROM tags WHERE repo = ? AND tag = ?",
                 SqliteIndex::tag, repository, tag);
     }
 
@@ -479,9 +484,15 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     public Page<TagRecord> listTags(String repository, int limit, String pageToken) {
         int max = Page.checkLimit(limit);
         String after = after("tags", pageToken);
-        return read(() -> page("tags", query("SELECT repo, tag, digest, updated_at FROM tags WHERE repo = ? "
+        return read(() -> page("tags", query("SELECT repo, tag, digest, updated_at, last_pulled FROM tags WHERE repo = ? "
                 + "AND tag > ? ORDER BY tag LIMIT ?", SqliteIndex::tag, repository, after, max + 1), max,
                 t -> List.of(t.tag())));
+    }
+
+    @Override
+    public boolean recordTagPull(String repository, String tag) {
+        return write(() -> update("UPDATE tags SET last_pulled = ? WHERE repo = ? AND tag = ?", now(), repository,
+                tag) > 0);
     }
 
     @Override
