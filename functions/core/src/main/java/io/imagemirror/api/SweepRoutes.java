@@ -134,6 +134,10 @@ final class SweepRoutes {
             }
         });
         o.put("truncated", r.manifestsDeleted() + r.blobsDeleted() > MAX_LISTED);
+        if (sweeps.deletesRecordsOnly()) {
+            // AWS MirrorApi: only the Sweeper function may delete objects; its next run takes the blobs.
+            o.put("blobs", "left to the next run of the Sweeper function");
+        }
         o.set("report", SweepRecords.toJson(r));
         return ApiResponse.json(200, o.toString());
     }

@@ -82,6 +82,26 @@ public final class SweepService {
         }
     }
 
+    /** The same service sweeping records only ({@link Sweeper#recordsOnly()}): the AWS MirrorApi's. */
+    public SweepService recordsOnly() {
+        return new SweepService(this, sweeper.recordsOnly());
+    }
+
+    /** Whether its sweeps leave byte deletions to a full sweep elsewhere (the Sweeper function). */
+    public boolean deletesRecordsOnly() {
+        return sweeper.deletesRecordsOnly();
+    }
+
+    private SweepService(SweepService base, Sweeper sweeper) {
+        this.sweeper = sweeper;
+        this.records = base.records;
+        this.config = base.config;
+        this.remover = base.remover;
+        this.retention = base.retention;
+        this.clock = base.clock;
+        this.storage = base.storage;
+    }
+
     /** The recorded sweeps, newest first. */
     public List<SweepReport> recent(int limit) {
         return records.recent(limit);

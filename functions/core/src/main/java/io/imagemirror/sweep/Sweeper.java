@@ -42,7 +42,9 @@ import java.util.function.Predicate;
  *       conditionally; an index's mirrored children go with it unless something else keeps them.</li>
  *   <li>{@link Phase#BLOBS}: sweep candidates (blobs whose last reference went, or recorded without
  *       one) not touched within the grace period: record first ({@link BlobIndex#beginBlobSweep}),
- *       references checked again, bytes deleted, then the sweep finished.</li>
+ *       references checked again, bytes deleted, then the sweep finished. A manifest's raw bytes are
+ *       such a blob: every record references its own digest, so they go with the last record of any
+ *       repository that names them.</li>
  * </ol>
  * Every delete is conditional and idempotent; a sweep killed anywhere leaves either records that
  * still read as before, or a blob "being swept" that the next sweep finishes. {@link #step} runs
@@ -110,8 +112,12 @@ public final class Sweeper {
     private final ManifestIndex manifests;
     private final BlobIndex blobIndex;
     private final BlobStore blobs;
+    /** Raw manifest bytes by digest: swept with the blobs, under the same record-before-bytes protocol. */
+    private final BlobStore manifestBytes;
     private final Clock clock;
     private final Retention retention;
+    /** Untags and deletes records only; blob and manifest bytes are left to a full sweep. */
+    private final boolean recordsOnly;
 
     /** A sweeper without retention: it deletes what already dangles. */
     public Sweeper(Storage storage, Clock clock) {
@@ -120,22 +126,40 @@ public final class Sweeper {
 
     /** A sweeper whose sweeps begin with a {@link Phase#RETENTION retention} phase when {@code retention} is active. */
     public Sweeper(Storage storage, Clock clock, Retention retention) {
-        this(storage.tagIndex(), storage.manifestIndex(), storage.blobIndex(), storage.blobs(), clock, retention);
+        this(storage.tagIndex(), storage.manifestIndex(), storage.blobIndex(), storage.blobs(), storage.manifests(),
+                clock, retention, false);
     }
 
-    private Sweeper(TagIndex tags, ManifestIndex manifests, BlobIndex blobIndex, BlobStore blobs, Clock clock,
-                    Retention retention) {
+    private Sweeper(TagIndex tags, ManifestIndex manifests, BlobIndex blobIndex, BlobStore blobs,
+                    BlobStore manifestBytes, Clock clock, Retention retention, boolean recordsOnly) {
         this.tags = Objects.requireNonNull(tags, "tags");
         this.manifests = Objects.requireNonNull(manifests, "manifests");
         this.blobIndex = Objects.requireNonNull(blobIndex, "blobIndex");
         this.blobs = Objects.requireNonNull(blobs, "blobs");
+        this.manifestBytes = Objects.requireNonNull(manifestBytes, "manifestBytes");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.retention = Objects.requireNonNull(retention, "retention");
+        this.recordsOnly = recordsOnly;
     }
 
     /** The same sweeper with another retention (e.g. {@code prune --all}'s). */
     public Sweeper withRetention(Retention r) {
-        return new Sweeper(tags, manifests, blobIndex, blobs, clock, r);
+        return new Sweeper(tags, manifests, blobIndex, blobs, manifestBytes, clock, r, recordsOnly);
+    }
+
+    /**
+     * The same sweeper deleting index records only: retention and the dangling manifests (their blobs
+     * become sweep candidates as always), no blob phases, so it never deletes stored bytes. What the AWS
+     * MirrorApi function runs for {@code POST /v1/prune}: only the Sweeper function may delete objects,
+     * and its next run takes the candidates this left (least privilege; {@code docs/deploy.md}).
+     */
+    public Sweeper recordsOnly() {
+        return new Sweeper(tags, manifests, blobIndex, blobs, manifestBytes, clock, retention, true);
+    }
+
+    /** Whether this sweeper leaves every byte deletion to a full sweep ({@link #recordsOnly()}). */
+    public boolean deletesRecordsOnly() {
+        return recordsOnly;
     }
 
     /** A new sweep starting now. */
@@ -144,8 +168,8 @@ public final class Sweeper {
             throw new IllegalArgumentException("the grace period cannot be negative: " + grace);
         }
         Instant now = clock.instant();
-        return new Checkpoint(now, now.minus(grace), retention.active() ? Phase.RETENTION : Phase.UNFINISHED, null,
-                0, 0, 0, 0);
+        Phase first = retention.active() ? Phase.RETENTION : recordsOnly ? Phase.MANIFESTS : Phase.UNFINISHED;
+        return new Checkpoint(now, now.minus(grace), first, null, 0, 0, 0, 0);
     }
 
     /** Runs a whole sweep (or a dry run) in this thread. */
@@ -211,7 +235,7 @@ public final class Sweeper {
                 for (String repository : p.items()) {
                     applyRetention(repository, rules, c.startedAt(), counting, dry);
                 }
-                yield advance(c, Phase.UNFINISHED, p.nextToken(), n);
+                yield advance(c, recordsOnly ? Phase.MANIFESTS : Phase.UNFINISHED, p.nextToken(), n);
             }
             case UNFINISHED -> {
                 Page<BlobCandidate> p = blobIndex.listBlobSweeps(pageSize, c.pageToken());
@@ -227,7 +251,7 @@ public final class Sweeper {
                         deleteManifest(m, c.cutoff(), counting, dry);
                     }
                 }
-                yield advance(c, Phase.BLOBS, p.nextToken(), n);
+                yield advance(c, recordsOnly ? Phase.DONE : Phase.BLOBS, p.nextToken(), n);
             }
             case BLOBS -> {
                 // Candidates marked up to now, including this sweep's own manifest deletes; the grace
@@ -326,7 +350,7 @@ public final class Sweeper {
             deleted = !dry.manifests.contains(Overlay.key(m.repository(), m.digest())) && wouldDangle(m, cutoff, dry);
             if (deleted) {
                 dry.manifests.add(Overlay.key(m.repository(), m.digest()));
-                dry.marked.addAll(m.blobDigests());
+                dry.marked.addAll(m.referencedContent());
             }
         }
         if (deleted) {
@@ -421,6 +445,11 @@ public final class Sweeper {
             return;
         }
         blobs.delete(d);
+        if (blobIndex.manifestReferencesComplete()) {
+            // The digest may name manifest bytes (every record references its own digest): no record
+            // of any repository names it now, and none can be written until the sweep ends.
+            manifestBytes.delete(d);
+        }
         if (blobIndex.finishBlobSweep(d)) {
             listener.blobDeleted(d, size);
         }

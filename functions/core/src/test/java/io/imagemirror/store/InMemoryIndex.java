@@ -75,20 +75,20 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
         if (repo.containsKey(record.digest())) {
             return false;
         }
-        for (Digest b : record.blobDigests()) {
+        for (Digest b : record.referencedContent()) {
             if (sweeping.containsKey(b) || tombstones.contains(b)) {
                 throw new SweptBlobException(b);
             }
         }
         Instant now = now();
         apply(record.repository(), ManifestReferences.recorded(record), now);
-        record.blobDigests().forEach(candidates::remove);
+        record.referencedContent().forEach(candidates::remove);
         ManifestEntry e = new ManifestEntry();
         e.record = record;
         e.danglingSince = now;
         repo.put(record.digest(), e);
         repositories.put(record.repository(), true);
-        for (Digest b : record.blobDigests()) {
+        for (Digest b : record.referencedContent()) {
             blobRefs.computeIfAbsent(b, x -> new TreeMap<>()).put(record.repository() + "\0" + record.digest(),
                     new BlobReference(b, record.repository(), record.digest()));
         }
@@ -168,7 +168,7 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
         apply(repository, ManifestReferences.deleted(e.record), now());
         manifests.get(repository).remove(digest);
         Instant now = now();
-        for (Digest b : e.record.blobDigests()) {
+        for (Digest b : e.record.referencedContent()) {
             if (!sweeping.containsKey(b)) {
                 candidates.put(b, now);
             }

@@ -692,7 +692,10 @@ public abstract class MetadataStoreContract {
         for (BlobRef b : child.blobs()) {
             assertThat(referencing(b.digest())).containsExactly(new BlobReference(b.digest(), repo, child.digest()));
         }
-        assertThat(blobs.isReferenced(idx.digest())).as("an index lists manifests, not blobs").isFalse();
+        // an index lists manifests, not blobs: it references only its own bytes, as every manifest does
+        assertThat(referencing(idx.digest())).containsExactly(new BlobReference(idx.digest(), repo, idx.digest()));
+        assertThat(referencing(child.digest())).containsExactly(new BlobReference(child.digest(), repo,
+                child.digest()));
     }
 
     @Test

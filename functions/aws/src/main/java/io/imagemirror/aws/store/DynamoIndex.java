@@ -93,8 +93,9 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
  * and its children's counts, and deleted the same way; every transaction's items are named
  * ({@link NamedTransaction}), and a cancellation is decoded by those names.
  *
- * <p>Item shapes: schema 1 (before blob references) had no {@code REF#} items; {@link #migrate}
- * brings a schema 1 table to schema 2 in place (see {@code docs/storage.md}). Both shapes read the same.
+ * <p>Item shapes: schema 1 (before blob references) had no {@code REF#} items; schema 2 had no
+ * reference of a manifest to its own digest (its bytes in the bucket); {@link #migrate} brings a
+ * table to schema 3 in place (see {@code docs/storage.md}). All shapes read the same.
  *
  * <p>Thread-safe. The client is the caller's. GSI reads ({@link #listDangling}, {@link #listJobs})
  * are eventually consistent on AWS; the conditional writes are what keep the invariants.
@@ -102,11 +103,14 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
 public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, PinIndex, JobStore, RuleStore {
 
     static final String GSI = "gsi1";
-    /** The item shape this code writes; 1 had no blob reference items. */
-    public static final int SCHEMA_VERSION = 2;
+    /** The item shape this code writes; 1 had no blob reference items, 2 no manifest self-references. */
+    public static final int SCHEMA_VERSION = 3;
+    /** The first schema whose blob (layer and config) references are complete. */
+    private static final int BLOB_REFERENCES = 2;
     /**
      * Transaction items of one manifest write besides the manifest's own: each mirrored child takes
-     * one, each blob two (its reference and its record's sweep check), so at most 49 blobs.
+     * one, each blob two (its reference and its record's sweep check), and so does the manifest's
+     * self-reference (its bytes), so at most 48 blobs.
      */
     public static final int MAX_MANIFEST_REFERENCES = NamedTransaction.MAX_ITEMS - 1;
     private static final String CANDIDATES = "BLOBCANDIDATE";
@@ -122,6 +126,8 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     private final Clock clock;
     /** Set once the table is known to be at {@link #SCHEMA_VERSION} (it never goes back). */
     private volatile boolean referencesComplete;
+    /** Set once every manifest item is known to reference its own digest (schema 3). */
+    private volatile boolean manifestReferencesComplete;
 
     public DynamoIndex(DynamoDbClient dynamo, String table, Clock clock) {
         this.dynamo = Objects.requireNonNull(dynamo, "dynamo");
@@ -200,13 +206,14 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         int version = refuseNewerSchema();
         if (version == SCHEMA_VERSION) {
             referencesComplete = true;
+            manifestReferencesComplete = true;
             return;
         }
         Map<String, AttributeValue> start = null;
         do {
             ScanRequest.Builder scan = ScanRequest.builder().tableName(table).consistentRead(true)
-                    .filterExpression("begins_with(sk, :m) AND attribute_not_exists(blobRefs)")
-                    .expressionAttributeValues(Map.of(":m", s("MANIFEST#")));
+                    .filterExpression("begins_with(sk, :m) AND (attribute_not_exists(blobRefs) OR blobRefs < :v)")
+                    .expressionAttributeValues(Map.of(":m", s("MANIFEST#"), ":v", n(SCHEMA_VERSION)));
             if (start != null) {
                 scan.exclusiveStartKey(start);
             }
@@ -229,6 +236,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             throw translate("record schema version", e);
         }
         referencesComplete = true;
+        manifestReferencesComplete = true;
     }
 
     /**
@@ -253,7 +261,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         if (referencesComplete) {
             return;
         }
-        if (schemaVersion() < SCHEMA_VERSION) {
+        if (schemaVersion() < BLOB_REFERENCES) {
             throw new StoreException("DynamoDB table " + table + " is at item schema " + schemaVersion()
                     + ": blob references are incomplete until it is migrated; run any image-mirror command with "
                     + "--store aws --table " + table + " once (it migrates in place, see docs/storage.md)", null,
@@ -263,13 +271,27 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     }
 
     /**
-     * Writes a schema 1 manifest's blob references. They go in transactions of at most 99 with the
-     * manifest's mark in the last; a manifest with more blobs than one transaction holds may, if it
+     * Whether manifest bytes may be swept: only once every manifest item references its own digest
+     * (schema 3, after {@link #migrate}); before, a manifest recorded by an earlier release would not
+     * keep its bytes. One read until it is true.
+     */
+    @Override
+    public boolean manifestReferencesComplete() {
+        if (!manifestReferencesComplete && schemaVersion() >= SCHEMA_VERSION) {
+            manifestReferencesComplete = true;
+        }
+        return manifestReferencesComplete;
+    }
+
+    /**
+     * Writes the blob references of a manifest of schema 1 or 2 (a schema 2 one's again: the puts are
+     * idempotent) and its self-reference. They go in transactions of at most 99 with the manifest's
+     * mark in the last; a manifest with more blobs than one transaction holds may, if it
      * is deleted midway, leave references that only keep blobs longer (never too short).
      */
     private void addBlobReferences(Map<String, AttributeValue> item) {
         ManifestRecord m = manifest(item);
-        List<Digest> blobs = m.blobDigests();
+        List<Digest> blobs = m.referencedContent();
         int chunk = NamedTransaction.MAX_ITEMS - 1;
         for (int from = 0; ; from += chunk) {
             List<Digest> part = blobs.subList(Math.min(from, blobs.size()), Math.min(from + chunk, blobs.size()));
@@ -278,7 +300,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             tx.add("manifest", TransactWriteItem.builder().update(Update.builder().tableName(table)
                     .key(keyOf(repoPk(m.repository()), manifestSk(m.digest())))
                     .updateExpression(last ? "SET blobRefs = :v" : "SET migrating = :v")
-                    .conditionExpression("attribute_exists(pk) AND attribute_not_exists(blobRefs)")
+                    .conditionExpression("attribute_exists(pk) AND (attribute_not_exists(blobRefs) OR blobRefs < :v)")
                     .expressionAttributeValues(Map.of(":v", n(SCHEMA_VERSION))).build()).build());
             for (Digest b : part) {
                 tx.add("blob " + b, putRef(b, m.repository(), m.digest()));
@@ -545,11 +567,12 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     public boolean putManifest(ManifestRecord r) {
         String repo = r.repository();
         List<Digest> children = r.mirroredChildDigests();
-        List<Digest> blobs = r.blobDigests();
+        List<Digest> blobs = r.referencedContent();
         if (children.size() + 2 * blobs.size() > MAX_MANIFEST_REFERENCES) {
-            throw new StoreException("manifest " + r.digest() + " lists " + blobs.size() + " blobs and "
+            throw new StoreException("manifest " + r.digest() + " lists " + r.blobDigests().size() + " blobs and "
                     + children.size() + " mirrored children; the DynamoDB index records at most "
-                    + MAX_MANIFEST_REFERENCES + " transaction items per manifest (a blob takes two, a child one)",
+                    + MAX_MANIFEST_REFERENCES + " transaction items per manifest (a blob takes two, as does the "
+                    + "manifest's own bytes, a child one)",
                     null, false);
         }
         if (get(repoPk(repo), manifestSk(r.digest())).isPresent()) {
@@ -658,7 +681,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
                         ":cutoff", s(pad(Timestamps.toMicros(danglingBefore))))).build()).build());
         List<ManifestReferences.Change> changes = ManifestReferences.deleted(m.get());
         addChanges(tx, repository, changes, now);
-        for (Digest b : m.get().blobDigests()) {
+        for (Digest b : m.get().referencedContent()) {
             tx.add("blob " + b, deleteRef(b, repository, digest));
             // A sweep candidate now (a blob being swept keeps its SWEEPING key: sweep = the partition name).
             tx.add("mark " + b, TransactWriteItem.builder().update(Update.builder().tableName(table)

@@ -54,14 +54,16 @@ class DynamoIndexTest extends DynamoIndexContractSetup {
 
     @Test
     void aManifestAndItsReferencesFillOneTransactionAndNoMore() {
-        // A blob takes two items (its reference and its record's sweep check): 49 blobs fill 99 items.
-        ManifestRecord full = withBlobs("full", DynamoIndex.MAX_MANIFEST_REFERENCES / 2);
+        // A blob takes two items (its reference and its record's sweep check), and so does the manifest's
+        // own digest (its bytes): 48 blobs fill 99 items.
+        ManifestRecord full = withBlobs("full", DynamoIndex.MAX_MANIFEST_REFERENCES / 2 - 1);
         assertThat(manifests.putManifest(full)).isTrue();
-        assertThat(blobs.isReferencedIn(full.blobs().get(48).digest(), repo)).isTrue();
+        assertThat(blobs.isReferencedIn(full.blobs().get(47).digest(), repo)).isTrue();
+        assertThat(blobs.isReferencedIn(full.digest(), repo)).isTrue();
         assertThat(manifests.deleteManifestIfDangling(repo, full.digest(), clock.instant())).isTrue();
-        ManifestRecord tooMany = withBlobs("too many", DynamoIndex.MAX_MANIFEST_REFERENCES / 2 + 1);
+        ManifestRecord tooMany = withBlobs("too many", DynamoIndex.MAX_MANIFEST_REFERENCES / 2);
         assertThatThrownBy(() -> manifests.putManifest(tooMany)).isInstanceOf(StoreException.class)
-                .hasMessageContaining("lists 50 blobs").hasMessageContaining("at most 99 transaction items");
+                .hasMessageContaining("lists 49 blobs").hasMessageContaining("at most 99 transaction items");
         assertThat(manifests.getManifest(repo, tooMany.digest())).isEmpty();
     }
 }

@@ -129,6 +129,9 @@ class ReleasedDynamoStoreUpgradeTest {
                 assertThat(storage.blobIndex().referencingManifests(i.layerDigest(), 10, null).items())
                         .containsExactly(new BlobReference(i.layerDigest(), repo, i.record().digest()));
                 assertThat(storage.blobIndex().isReferencedIn(i.record().configDigest(), repo)).isTrue();
+                // and every manifest references its own bytes (schema 6 / item schema 3)
+                assertThat(storage.blobIndex().referencingManifests(i.record().digest(), 10, null).items())
+                        .containsExactly(new BlobReference(i.record().digest(), repo, i.record().digest()));
             }
 
             DistributionApi api = wiring.registryApi();

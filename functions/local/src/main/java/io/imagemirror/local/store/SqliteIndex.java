@@ -117,6 +117,9 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     }, new String[] {
         // 5: when a tag was last pulled (retention's "not pulled for N days"); NULL: not since recorded.
         "ALTER TABLE tags ADD COLUMN last_pulled INTEGER",
+        // A manifest references its own digest (its bytes in the manifests store), so they are swept
+        // once no repository records it. Bytes of manifests recorded before have no blob record: kept.
+        "INSERT OR IGNORE INTO blob_refs (blob, repo, manifest) SELECT digest, repo, digest FROM manifests",
     });
 
     /** The schema version this code writes. */
@@ -352,7 +355,7 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             if (manifestExists(r.repository(), r.digest())) {
                 return false;
             }
-            for (Digest b : r.blobDigests()) {
+            for (Digest b : r.referencedContent()) {
                 if (one("SELECT 1 FROM blobs WHERE digest = ? AND state IS NOT NULL", rs -> true, b).isPresent()) {
                     throw new SweptBlobException(b);
                 }
@@ -363,7 +366,7 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
                             + "VALUES (?, ?, ?, ?, ?, ?)", r.repository(), r.digest(), ManifestRecordJson.encode(r),
                     r.lastPulled() == null ? null : Timestamps.toMicros(r.lastPulled()), r.pullCount(), now);
             update("INSERT OR IGNORE INTO repositories (repo) VALUES (?)", r.repository());
-            for (Digest b : r.blobDigests()) {
+            for (Digest b : r.referencedContent()) {
                 update("INSERT OR IGNORE INTO blob_refs (blob, repo, manifest) VALUES (?, ?, ?)", b, r.repository(),
                         r.digest());
                 update("DELETE FROM blob_candidates WHERE blob = ?", b);
@@ -438,7 +441,7 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             long now = now();
             apply(repository, ManifestReferences.deleted(m.get()), now);
             update("DELETE FROM manifests WHERE repo = ? AND digest = ?", repository, digest);
-            for (Digest b : m.get().blobDigests()) {
+            for (Digest b : m.get().referencedContent()) {
                 update("DELETE FROM blob_refs WHERE blob = ? AND repo = ? AND manifest = ?", b, repository, digest);
                 update("INSERT INTO blob_candidates (blob, since) VALUES (?, ?) ON CONFLICT (blob) "
                         + "DO UPDATE SET since = excluded.since", b, now);

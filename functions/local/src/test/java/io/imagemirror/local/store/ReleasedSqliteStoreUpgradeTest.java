@@ -135,6 +135,9 @@ class ReleasedSqliteStoreUpgradeTest {
                 assertThat(index.referencingManifests(i.layerDigest(), 10, null).items())
                         .containsExactly(new BlobReference(i.layerDigest(), repo, i.record().digest()));
                 assertThat(index.isReferencedIn(i.record().configDigest(), repo)).isTrue();
+                // and every manifest references its own bytes (schema 6 / item schema 3)
+                assertThat(index.referencingManifests(i.record().digest(), 10, null).items())
+                        .containsExactly(new BlobReference(i.record().digest(), repo, i.record().digest()));
             }
 
             ApiHandler routes = rt.routes(true);
