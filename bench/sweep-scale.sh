@@ -7,7 +7,8 @@
 #   SMALL=2000 LARGE=20000 BACKENDS="sqlite aws" bench/sweep-scale.sh
 #
 # aws = dynoxide (DynamoDB, 127.0.0.1:4568) + s3proxy (127.0.0.1:4561) of the test bed, started by
-# infra/testbed.sh; a table and a bucket of their own are made and dropped. Prints a Markdown table
+# infra/testbed.sh; a table and a bucket of their own are made and dropped (S3=file: blobs in a
+# directory instead of s3proxy). Prints a Markdown table
 # (sweep wall time, port calls, DynamoDB/S3 requests, and the LARGE/SMALL ratios) and writes it to
 # $OUT (default bench/results/sweep-scale.md). Compiles the reactor (no install) and the bench main.
 set -euo pipefail
@@ -41,7 +42,10 @@ run() { # backend size -> one result line
     java -cp "$WORK/classes:$CP" SweepScale sqlite "$WORK/data-$n" "$n" "$DANGLING"
     rm -rf "$WORK/data-$n"
   else
-    java -cp "$WORK/classes:$CP" SweepScale aws "$DYNAMO" "$S3" "$n" "$DANGLING"
+    local s3="$S3"
+    [ "$S3" = file ] && s3="file:$WORK/awsdata-$n"   # DynamoDB with the blobs in a directory
+    java -cp "$WORK/classes:$CP" SweepScale aws "$DYNAMO" "$s3" "$n" "$DANGLING"
+    rm -rf "$WORK/awsdata-$n"
   fi
 }
 
@@ -55,8 +59,8 @@ for backend in $BACKENDS; do
     line="$(run "$backend" "$n" | tail -1)"
     echo "$line" >> "$WORK/lines.txt"
     log "$line"
-    IFS='|' read -r b size dangl setup ms md bd pages calls dreq sreq _ <<< "$line"
-    echo "| $b | $size | $dangl | $setup | $ms | $md / $bd | $pages | $calls | $dreq | $sreq |" >> "$WORK/table.md"
+    awk -F'|' '{ printf "| %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8,
+        $9, $10, $11 }' <<< "$line" >> "$WORK/table.md"
   done
 done
 {

@@ -54,6 +54,7 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
  *
  *   java SweepScale sqlite DIR N D          # local: DIR/index.db + DIR/blobs
  *   java SweepScale aws DYNAMO_URL S3_URL N D
+ *   java SweepScale aws DYNAMO_URL file:DIR N D   # DynamoDB, blobs in a directory
  *
  * Prints one line: backend, N, dangling, setup seconds, sweep ms, manifests/blobs deleted, pages,
  * store calls, DynamoDB requests, S3 requests, and the calls by method.
@@ -114,24 +115,32 @@ public final class SweepScale {
             DynamoDbClient dynamo = DynamoDbClient.builder().httpClient(UrlConnectionHttpClient.create())
                     .region(Region.US_EAST_1).credentialsProvider(creds).endpointOverride(URI.create(args[1]))
                     .overrideConfiguration(o -> o.addExecutionInterceptor(dynamoRequests)).build();
-            S3Client s3 = S3Client.builder().httpClient(UrlConnectionHttpClient.create()).region(Region.US_EAST_1)
-                    .credentialsProvider(creds).endpointOverride(URI.create(args[2])).forcePathStyle(true)
-                    .overrideConfiguration(o -> o.addExecutionInterceptor(s3Requests)).build();
-            S3Presigner presigner = S3Presigner.builder().region(Region.US_EAST_1).credentialsProvider(creds)
-                    .endpointOverride(URI.create(args[2])).build();
             String name = "bench-sweep-" + Long.toHexString(System.nanoTime());
             DynamoIndex.createTable(dynamo, name);
-            s3.createBucket(b -> b.bucket(name));
             closing.add(() -> dynamo.deleteTable(b -> b.tableName(name)));
-            closing.add(() -> {
-                for (String prefix : List.of("blobs/", "manifests/")) {
-                    s3.listObjectsV2Paginator(b -> b.bucket(name).prefix(prefix)).contents()
-                            .forEach(o -> s3.deleteObject(b -> b.bucket(name).key(o.key())));
-                }
-                s3.deleteBucket(b -> b.bucket(name));
-            });
-            raw = Storage.of(new S3BlobStore(s3, presigner, name, "blobs"),
-                    new S3BlobStore(s3, presigner, name, "manifests"), new DynamoIndex(dynamo, name, clock), List.of());
+            if (args[2].startsWith("file:")) {
+                // DynamoDB with the blobs in a directory (when no S3 server is at hand)
+                Path dir = Path.of(args[2].substring(5));
+                raw = Storage.of(FileBlobStore.blobs(dir), FileBlobStore.manifests(dir),
+                        new DynamoIndex(dynamo, name, clock), List.of());
+            } else {
+                S3Client s3 = S3Client.builder().httpClient(UrlConnectionHttpClient.create()).region(Region.US_EAST_1)
+                        .credentialsProvider(creds).endpointOverride(URI.create(args[2])).forcePathStyle(true)
+                        .overrideConfiguration(o -> o.addExecutionInterceptor(s3Requests)).build();
+                S3Presigner presigner = S3Presigner.builder().region(Region.US_EAST_1).credentialsProvider(creds)
+                        .endpointOverride(URI.create(args[2])).build();
+                s3.createBucket(b -> b.bucket(name));
+                closing.add(() -> {
+                    for (String prefix : List.of("blobs/", "manifests/")) {
+                        s3.listObjectsV2Paginator(b -> b.bucket(name).prefix(prefix)).contents()
+                                .forEach(o -> s3.deleteObject(b -> b.bucket(name).key(o.key())));
+                    }
+                    s3.deleteBucket(b -> b.bucket(name));
+                });
+                raw = Storage.of(new S3BlobStore(s3, presigner, name, "blobs"),
+                        new S3BlobStore(s3, presigner, name, "manifests"), new DynamoIndex(dynamo, name, clock),
+                        List.of());
+            }
         }
         Object index = raw.tagIndex();
         Storage storage = new Storage(counted(BlobStore.class, "blobs", raw.blobs()),

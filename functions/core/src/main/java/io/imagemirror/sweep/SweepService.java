@@ -27,9 +27,12 @@ public final class SweepService {
         this(storage, config, Retention.NONE, clock);
     }
 
-    /** @param retention the configured policies ({@link Retention#of}), run first in every sweep */
+    /**
+     * @param retention the configured policies ({@link Retention#of}), run first in every scheduled
+     *     sweep ({@link #scheduledSweep}) and in {@code prune --all}; a plain prune deletes what dangles
+     */
     public SweepService(Storage storage, SweepConfig config, Retention retention, Clock clock) {
-        this.sweeper = new Sweeper(storage, clock, retention);
+        this.sweeper = new Sweeper(storage, clock);
         this.records = new SweepRecords(storage.jobs(), clock);
         this.config = Objects.requireNonNull(config, "config");
         this.remover = new ImageRemover(storage, clock);
@@ -62,6 +65,22 @@ public final class SweepService {
     public SweepReport sweep(Duration grace, boolean dryRun, Predicate<io.imagemirror.store.ManifestRecord> filter,
                              Sweeper.Listener listener) {
         return sweep(grace, dryRun, filter, null, listener);
+    }
+
+    /**
+     * The sweep of a schedule ({@code serve}'s timer): the configured retention first (its untagged
+     * manifests go after the grace period), then what dangles.
+     */
+    public SweepReport scheduledSweep(Sweeper.Listener listener) {
+        running.lock();
+        try {
+            SweepReport r = sweeper.withRetention(retention).run(config.grace(), false, Sweeper.DEFAULT_PAGE_SIZE,
+                    m -> true, listener);
+            records.record(r);
+            return r;
+        } finally {
+            running.unlock();
+        }
     }
 
     /**

@@ -116,6 +116,8 @@ public final class Sweeper {
     private final BlobStore manifestBytes;
     private final Clock clock;
     private final Retention retention;
+    /** Once the index says every record references its own digest (it never goes back), asked no more. */
+    private volatile boolean manifestBytesSweepable;
     /** Untags and deletes records only; blob and manifest bytes are left to a full sweep. */
     private final boolean recordsOnly;
 
@@ -445,7 +447,7 @@ public final class Sweeper {
             return;
         }
         blobs.delete(d);
-        if (blobIndex.manifestReferencesComplete()) {
+        if (manifestBytesSweepable || (manifestBytesSweepable = blobIndex.manifestReferencesComplete())) {
             // The digest may name manifest bytes (every record references its own digest): no record
             // of any repository names it now, and none can be written until the sweep ends.
             manifestBytes.delete(d);

@@ -110,8 +110,7 @@ public final class LocalRuntime implements AutoCloseable {
         long delay = Math.max(0, Duration.between(clock.instant(), at).toMillis());
         sweepTimer.schedule(() -> {
             try {
-                io.imagemirror.sweep.SweepReport r = sweeps.sweep(null, false, m -> true,
-                        io.imagemirror.sweep.Sweeper.Listener.NONE);
+                io.imagemirror.sweep.SweepReport r = sweeps.scheduledSweep(io.imagemirror.sweep.Sweeper.Listener.NONE);
                 LOG.info("sweep: {} manifests, {} blobs deleted, {} bytes reclaimed in {} ms", r.manifestsDeleted(),
                         r.blobsDeleted(), r.bytesReclaimed(), r.duration().toMillis());
             } catch (RuntimeException e) {

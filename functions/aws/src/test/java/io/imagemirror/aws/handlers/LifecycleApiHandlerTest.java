@@ -124,6 +124,7 @@ class LifecycleApiHandlerTest {
         // the sample event: dangling manifests now (grace 0s); records only, bytes left
         JsonNode pruned = call("prune-post.json", null);
         assertThat(listed(pruned, "manifest")).containsExactly(dangling.digest().toString());
+        assertThat(listed(pruned, "tag")).as("retention only with all (or on the schedule)").isEmpty();
         assertThat(listed(pruned, "blob")).isEmpty();
         assertThat(pruned.get("blobs").asText()).contains("Sweeper");
         assertThat(s.manifestIndex().getManifest(REPO, dangling.digest())).isEmpty();
