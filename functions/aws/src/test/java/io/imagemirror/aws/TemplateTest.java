@@ -44,7 +44,8 @@ class TemplateTest {
     /** Paths each HTTP handler serves in code, which the template must route to it. */
     static final Map<String, List<String>> SERVED = Map.of(MirrorApiHandler.class.getName(),
             List.of("/v1/mirror", "/v1/jobs/7f3c2a1e-5b6d-4e8f-9a0b-1c2d3e4f5a6b", "/v1/images",
-                    "/v1/images/golftrack:1.5", "/v1/images/golftrack:1.5/history", "/v1/search", "/v1/df"),
+                    "/v1/images/golftrack:1.5", "/v1/images/golftrack:1.5/history", "/v1/search", "/v1/df",
+                    "/v1/prune", "/v1/sweeps"),
             RegistryHandler.class.getName(), List.of("/v2/", "/v2/library/alpine/manifests/3.20", "/v2/_catalog"));
 
     final JsonNode template = CloudFormationYaml.template();
@@ -313,6 +314,17 @@ class TemplateTest {
                     .isEqualTo(r.getKey().equals("Sweeper"));
             assertThat(actions.contains("dynamodb:DeleteItem")).as(r.getKey() + " may delete items")
                     .isEqualTo(List.of("Sweeper", "MirrorApi", "SyncPlanner").contains(r.getKey()));
+            if (r.getKey().equals("MirrorApi")) {
+                // DELETE /v1/images and POST /v1/prune: untag and delete records in transactions, no bytes
+                assertThat(actions).contains("dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem");
+            }
+            if (r.getKey().equals("Sweeper")) {
+                List<String> deletable = new java.util.ArrayList<>();
+                statements.stream().filter(st -> st.path("Action").asText().equals("s3:DeleteObject"))
+                        .forEach(st -> st.path("Resource").forEach(x -> deletable.add(x.path("Fn::Sub").asText())));
+                assertThat(deletable).as("blobs and manifest bytes").containsExactlyInAnyOrder(
+                        "${MirrorBucket.Arn}/blobs/*", "${MirrorBucket.Arn}/manifests/*");
+            }
         });
     }
 

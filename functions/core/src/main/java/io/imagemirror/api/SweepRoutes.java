@@ -17,7 +17,8 @@ import java.time.Duration;
 
 /**
  * {@code GET /v1/sweeps}: the recorded sweeps, newest first. {@code POST /v1/prune} with
- * {@code {"dryRun": true, "grace": "24h"}} (both optional): runs one sweep now and answers what it
+ * {@code {"dryRun": true, "grace": "24h", "all": true, "filters": ["until=24h", "label=k=v"]}} (all
+ * optional; as {@code image-mirror prune [--all] [--filter ...]}): runs one sweep now and answers what it
  * deleted (or would delete) and its report; the list stops at {@value #MAX_LISTED} entries.
  * {@code DELETE /v1/images/<ref>[?force=true]}: {@code image-mirror rm} ({@link ImageRemover}), 409
  * with the reason when a tag or an index keeps it.
@@ -55,6 +56,8 @@ final class SweepRoutes {
             return e.response();
         }
         boolean dryRun;
+        boolean all;
+        io.imagemirror.sweep.PruneFilters filters;
         Duration grace = null;
         try {
             JsonNode n = body == null || body.isBlank() ? JSON.createObjectNode() : JSON.readTree(body);
@@ -63,8 +66,8 @@ final class SweepRoutes {
             }
             for (var it = n.fieldNames(); it.hasNext(); ) {
                 String k = it.next();
-                if (!k.equals("dryRun") && !k.equals("grace")) {
-                    throw new IllegalArgumentException("unknown field " + k + " (known: dryRun, grace)");
+                if (!java.util.Set.of("dryRun", "grace", "all", "filters").contains(k)) {
+                    throw new IllegalArgumentException("unknown field " + k + " (known: dryRun, grace, all, filters)");
                 }
             }
             JsonNode d = n.path("dryRun");
@@ -72,6 +75,20 @@ final class SweepRoutes {
                 throw new IllegalArgumentException("dryRun must be true or false");
             }
             dryRun = d.asBoolean(false);
+            JsonNode a = n.path("all");
+            if (!a.isMissingNode() && !a.isBoolean()) {
+                throw new IllegalArgumentException("all must be true or false");
+            }
+            all = a.asBoolean(false);
+            java.util.List<String> given = new java.util.ArrayList<>();
+            JsonNode f = n.path("filters");
+            if (!f.isMissingNode()) {
+                if (!f.isArray()) {
+                    throw new IllegalArgumentException("filters must be a list such as [\"until=24h\", \"label=k=v\"]");
+                }
+                f.forEach(x -> given.add(x.asText()));
+            }
+            filters = io.imagemirror.sweep.PruneFilters.parse(given, sweeps.now());
             if (n.hasNonNull("grace")) {
                 grace = MirrorConfig.parseDuration(n.get("grace").asText(), "grace");
                 if (grace.isNegative()) {
@@ -83,10 +100,22 @@ final class SweepRoutes {
         }
         ObjectNode o = JSON.createObjectNode();
         ArrayNode deleted = o.putArray(dryRun ? "wouldDelete" : "deleted");
-        SweepReport r = sweeps.sweep(grace, dryRun, m -> true, new Sweeper.Listener() {
+        Duration g = filters.grace(grace == null ? sweeps.config().grace() : grace);
+        SweepReport r = sweeps.sweep(g, dryRun, filters.manifests(), all ? filters : null, new Sweeper.Listener() {
             @Override
             public void manifestDeleted(String repository, Digest digest, long size) {
                 add("manifest", repository, digest, size);
+            }
+
+            @Override
+            public void tagUntagged(String repository, String tag, Digest digest) {
+                if (deleted.size() < MAX_LISTED) {
+                    ObjectNode e = deleted.addObject();
+                    e.put("kind", "tag");
+                    e.put("repository", repository);
+                    e.put("tag", tag);
+                    e.put("digest", digest.toString());
+                }
             }
 
             @Override
@@ -105,6 +134,10 @@ final class SweepRoutes {
             }
         });
         o.put("truncated", r.manifestsDeleted() + r.blobsDeleted() > MAX_LISTED);
+        if (sweeps.deletesRecordsOnly()) {
+            // AWS MirrorApi: only the Sweeper function may delete objects; its next run takes the blobs.
+            o.put("blobs", "left to the next run of the Sweeper function");
+        }
         o.set("report", SweepRecords.toJson(r));
         return ApiResponse.json(200, o.toString());
     }
@@ -118,7 +151,7 @@ final class SweepRoutes {
         String ref = request.path().substring("/v1/images/".length());
         boolean force = request.queryParam("force").map(v -> v.equals("true") || v.equals("1")).orElse(false);
         try {
-            ImageRemover.Outcome o = sweeps.remover().remove(names.resolve(ref), force);
+            ImageRemover.Outcome o = sweeps.remove(ref, force, names);
             ObjectNode out = JSON.createObjectNode();
             o.untagged().forEach(out.putArray("untagged")::add);
             o.deleted().forEach(out.putArray("deleted")::add);

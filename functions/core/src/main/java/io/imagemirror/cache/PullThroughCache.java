@@ -151,6 +151,8 @@ public final class PullThroughCache {
     private final Map<String, PendingTag> pendingTags = new ConcurrentHashMap<>();
     /** Manifests an index served here names, and that index. */
     private final Map<Digest, Digest> knownChildren = new ConcurrentHashMap<>();
+    /** When this process last wrote a pull of a tag, so concurrent pulls of one tag write it once. */
+    private final Map<String, Instant> tagPullsNoted = new ConcurrentHashMap<>();
     private final Recorder recorder;
     private final ColdBlobs coldBlobs;
     private final RepositoryScope scope;
@@ -299,6 +301,7 @@ public final class PullThroughCache {
         String key = target.repositoryKey() + ":" + tag;
         Instant now = clock.instant();
         Optional<TagRecord> recorded = tagIndex.getTag(target.repositoryKey(), tag);
+        recorded.ifPresent(r -> noteTagPull(key, r, now));
         PendingTag pending = pendingTags.get(key);
         Digest known = null;
         Instant checked = Instant.MIN;
@@ -350,6 +353,34 @@ public final class PullThroughCache {
             record(byTag(target, tag, head.digest()));
         }
         return served;
+    }
+
+    /**
+     * Notes a pull of a recorded tag for retention ({@link TagIndex#recordTagPull}), at most once per
+     * {@link TagIndex#PULL_NOTE_INTERVAL} per tag: the recorded time says whether it is due, and this
+     * process remembers its own recent notes so that concurrent pulls write once.
+     */
+    private void noteTagPull(String key, TagRecord recorded, Instant now) {
+        if (!recorded.pullNoteDue(now)) {
+            return;
+        }
+        Instant mine = tagPullsNoted.get(key);
+        if (mine != null && mine.plus(TagIndex.PULL_NOTE_INTERVAL).isAfter(now)) {
+            return;
+        }
+        if (tagPullsNoted.size() > MAX_REMEMBERED) {
+            tagPullsNoted.clear();
+        }
+        if (mine == null ? tagPullsNoted.putIfAbsent(key, now) != null : !tagPullsNoted.replace(key, mine, now)) {
+            return; // another pull of this tag is noting it
+        }
+        background.execute(() -> {
+            try {
+                tagIndex.recordTagPull(recorded.repository(), recorded.tag());
+            } catch (RuntimeException e) {
+                log.accept("recording a pull of " + key + " failed: " + e.getMessage());
+            }
+        });
     }
 
     /** The stored manifest, served under {@code target}: what it lists becomes known there. */

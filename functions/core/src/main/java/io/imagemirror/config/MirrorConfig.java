@@ -200,7 +200,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
      * parallelism: 4
      * serveToken: ${IMAGE_MIRROR_TOKEN}
      * dockerConfig: true    # read ~/.docker/config.json for credentials
-     * sweep: {grace: 24h, schedule: rate(1 day)}
+     * sweep: {grace: 24h, schedule: rate(1 day)}   # retention: see RetentionPolicy
      * largeBlobs: {threshold: 64MiB, partSize: 8MiB, parallelism: 4}   # ranged GETs; parallelism 1: off
      * upstreams:
      *   - name: docker.io
@@ -413,10 +413,11 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         if (!sw.isObject()) {
             throw new ConfigException("sweep must be a mapping");
         }
-        checkKeys(sw, "sweep.", Set.of("grace", "schedule"));
+        checkKeys(sw, "sweep.", Set.of("grace", "schedule", "retention"));
         String grace = string(sw, "grace", env, "sweep.");
         return io.imagemirror.sweep.SweepConfig.of(grace == null ? null : parseDuration(grace, "sweep.grace"),
-                string(sw, "schedule", env, "sweep."));
+                string(sw, "schedule", env, "sweep."),
+                io.imagemirror.sweep.RetentionPolicy.listFromTree(sw.get("retention")));
     }
 
     /** Parses {@code 300s}, {@code 5m}, {@code 2h}, {@code 1d}, a plain number of seconds, or ISO-8601 {@code PT5M}. */

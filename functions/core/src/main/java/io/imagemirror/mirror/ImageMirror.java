@@ -321,6 +321,12 @@ public final class ImageMirror {
             }
             current = digest;
             byte[] raw = m.raw();
+            // The manifest's own bytes are swept like a blob once no record names them: touch (or record)
+            // before the put, as for a reused blob (invariant 4); a sweep that took them meanwhile makes
+            // the record below fail with SweptBlobException, and the copy starts again.
+            if (!storage.blobIndex().touchBlob(digest)) {
+                storage.blobIndex().createBlobRecord(digest, raw.length);
+            }
             storage.manifests().put(digest, raw.length, new ByteArrayInputStream(raw));
             if (afterASweep && !m.isIndex()) {
                 // A sweep took something of an earlier attempt: touch the blobs again just before the

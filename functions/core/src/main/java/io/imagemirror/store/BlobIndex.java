@@ -5,7 +5,10 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * Blob records (size, last touched) and who references each blob. The references are written by
+ * Blob records (size, last touched) and who references each blob. "Blob" here is any content
+ * addressed by digest that the sweeper may delete: layers and configs, and the raw bytes of
+ * manifests, which every manifest record references by its own digest
+ * ({@link ManifestRecord#referencedContent}), so they go once no repository records the manifest. The references are written by
  * {@link ManifestIndex#putManifest} and removed by {@link ManifestIndex#deleteManifestIfDangling}
  * in the same atomic step as the manifest record, so they are exact at every moment: a blob is
  * referenced exactly while a recorded manifest lists it. Answering uses the blob's own key, never a
@@ -85,4 +88,13 @@ public interface BlobIndex {
      * @return whether this call ended it
      */
     boolean finishBlobSweep(Digest digest);
+
+    /**
+     * Whether every recorded manifest references its own digest, so that an unreferenced digest's
+     * manifest bytes may be deleted. False on a store written by an earlier release until it is
+     * migrated (DynamoDB); the sweeper then deletes only blob bytes.
+     */
+    default boolean manifestReferencesComplete() {
+        return true;
+    }
 }

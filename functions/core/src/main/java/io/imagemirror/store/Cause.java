@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
 /**
  * Why a tag moved, as tag history keeps it: {@code api} ({@code POST /v1/mirror}), {@code cli}
  * ({@code image-mirror mirror}), {@code pull-through} (recorded after a pull through the cache),
- * {@code sync rule <name>}, {@code sweep}, {@code rm}. Closed: only these values exist, and
+ * {@code sync rule <name>}, {@code sweep}, {@code rm}, {@code retention}. Closed: only these values exist, and
  * {@link #value()} is the text the stores persist and {@link #parse} reads back.
  *
  * <p>{@link #MIRROR} is what releases before typed causes recorded for every mirror, whatever asked
@@ -22,6 +22,8 @@ public final class Cause {
     public static final Cause PULL_THROUGH = new Cause("pull-through");
     public static final Cause SWEEP = new Cause("sweep");
     public static final Cause RM = new Cause("rm");
+    /** A retention policy (or {@code prune --all}) untagged it. */
+    public static final Cause RETENTION = new Cause("retention");
     /** Recorded by earlier releases for any mirror; not written any more. */
     public static final Cause MIRROR = new Cause("mirror");
 
@@ -61,7 +63,7 @@ public final class Cause {
     @JsonCreator
     public static Cause parse(String text) {
         Objects.requireNonNull(text, "cause");
-        for (Cause c : new Cause[] {API, CLI, PULL_THROUGH, SWEEP, RM, MIRROR}) {
+        for (Cause c : new Cause[] {API, CLI, PULL_THROUGH, SWEEP, RM, RETENTION, MIRROR}) {
             if (c.value.equals(text)) {
                 return c;
             }
@@ -70,7 +72,7 @@ public final class Cause {
             return syncRule(text.substring(SYNC_RULE.length()));
         }
         throw new IllegalArgumentException("unknown cause \"" + text + "\" (known: api, cli, pull-through, "
-                + "sync rule <name>, sweep, rm)");
+                + "sync rule <name>, sweep, rm, retention)");
     }
 
     /** The text tag history keeps. */

@@ -72,6 +72,17 @@ public record ManifestRecord(String repository, Digest digest, String mediaType,
                 artifactType, created, labels, recordedAt, lastPulled, pullCount);
     }
 
+    /**
+     * What the record references in the blob index ({@link BlobIndex}): its blobs, and its own digest,
+     * for its bytes in the manifests store are swept by the same protocol once no record of any
+     * repository names them.
+     */
+    public List<Digest> referencedContent() {
+        java.util.LinkedHashSet<Digest> out = new java.util.LinkedHashSet<>(blobDigests());
+        out.add(digest);
+        return List.copyOf(out);
+    }
+
     /** The same record with pull statistics replaced. */
     public ManifestRecord withPulls(Instant lastPulled, long pullCount) {
         return new ManifestRecord(repository, digest, mediaType, size, configDigest, blobs, children, subject,

@@ -18,6 +18,12 @@ public interface TagIndex {
     /** How often {@link #setTag}/{@link #deleteTag} re-read a tag that moved between their read and write. */
     int REPLACE_ATTEMPTS = 25;
 
+    /**
+     * How stale {@link TagRecord#lastPulled} may be: a pull by tag is written only when the recorded
+     * one is older than this, so a busy tag costs one write per interval, not one per pull.
+     */
+    java.time.Duration PULL_NOTE_INTERVAL = java.time.Duration.ofHours(1);
+
     Optional<TagRecord> getTag(String repository, String tag);
 
     /** The tags of a repository in lexical order, as {@code tags/list} returns them. */
@@ -25,6 +31,15 @@ public interface TagIndex {
 
     /** The moves of a tag, newest first. Kept after the tag is deleted. */
     Page<TagEvent> tagHistory(String repository, String tag, int limit, String pageToken);
+
+    /**
+     * Notes that {@code tag} was pulled: sets its {@link TagRecord#lastPulled} to the store's now if the
+     * tag exists, changing nothing else (no history event, no reference). Callers decide with
+     * {@link TagRecord#pullNoteDue} whether it is worth a write. Moving a tag keeps its last pull.
+     *
+     * @return whether the tag exists (and was noted)
+     */
+    boolean recordTagPull(String repository, String tag);
 
     /**
      * The one atomic tag write: if {@code tag} now points at {@code current} ({@code null}: the tag

@@ -1,5 +1,8 @@
 package io.imagemirror.sweep;
 
+import io.imagemirror.listing.ImageFilters;
+import io.imagemirror.listing.ImageListing;
+import io.imagemirror.listing.ImageRow;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.reference.ImageReference;
 import io.imagemirror.store.ManifestIndex;
@@ -65,6 +68,27 @@ public final class ImageRemover {
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
+    /**
+     * {@code rm ARG}: {@code ARG} as a reference when it is one that names a recorded image, else as an
+     * image ID prefix when it reads as one ({@link #removeById}), else as a reference (not found).
+     *
+     * @throws io.imagemirror.reference.InvalidReferenceException when it is neither
+     */
+    public Outcome remove(String written, boolean force, io.imagemirror.cache.NameRouter names, ImageListing listing) {
+        ImageReference ref = null;
+        try {
+            ref = names.resolve(written);
+        } catch (io.imagemirror.reference.InvalidReferenceException e) {
+            if (!isIdPrefix(written)) {
+                throw e;
+            }
+        }
+        if (ref != null && (!isIdPrefix(written) || listing.manifestOf(ref).isPresent())) {
+            return remove(ref, force);
+        }
+        return removeById(written, force, listing);
+    }
+
     public Outcome remove(ImageReference ref, boolean force) {
         String repo = ref.repositoryName().toString();
         if (ref.digest().isEmpty()) {
@@ -102,6 +126,70 @@ public final class ImageRemover {
             throw new RefusedException("conflict: " + repo + "@" + digest + " was tagged or listed again meanwhile");
         }
         return new Outcome(untagged, List.of(repo + "@" + digest));
+    }
+
+    /** A hex prefix of an image ID ({@code images} shows 12), with or without {@code sha256:}. */
+    private static final java.util.regex.Pattern ID_PREFIX = java.util.regex.Pattern.compile(
+            "(?:sha256:)?([0-9a-f]{4,64})");
+
+    /**
+     * Whether {@code text} can name an image by its ID ({@code images}' IMAGE ID, or a prefix of at
+     * least 4 hex digits). Callers try it as a reference first when it is also a valid name.
+     */
+    public static boolean isIdPrefix(String text) {
+        return ID_PREFIX.matcher(text).matches();
+    }
+
+    /**
+     * {@code rm SHORT-ID}, as {@code docker image rm 3fd9065eaf02}: the manifests whose image ID
+     * ({@link ImageListing}: the config digest, or an index's own digest) starts with the prefix.
+     * A prefix of two or more image IDs is refused, naming them; one ID recorded as several manifests
+     * (several repositories, or several tags) needs {@code force}, which untags and deletes each;
+     * an image with at most one tag is untagged and deleted without it. Reads the listing of all
+     * images (no index by ID is kept): its cost grows with the store.
+     *
+     * @throws NotFoundException when no image has such an ID
+     */
+    public Outcome removeById(String prefix, boolean force, ImageListing listing) {
+        java.util.regex.Matcher mt = ID_PREFIX.matcher(prefix);
+        if (!mt.matches()) {
+            throw new IllegalArgumentException("not an image ID: " + prefix);
+        }
+        String hex = mt.group(1);
+        java.util.Map<Digest, java.util.Set<String>> byId = new java.util.TreeMap<>(
+                java.util.Comparator.comparing(Digest::toString));
+        java.util.Map<String, ImageRow> manifestsOf = new java.util.LinkedHashMap<>();
+        ImageListing.Rows rows = listing.rows(new ImageListing.Query(null, null, true, ImageFilters.none()), null);
+        for (ImageRow r = rows.next(); r != null; r = rows.next()) {
+            if (r.id().hex().startsWith(hex)) {
+                byId.computeIfAbsent(r.id(), d -> new java.util.TreeSet<>()).add(r.familiarReference());
+                manifestsOf.putIfAbsent(r.repositoryKey() + "@" + r.digest(), r);
+            }
+        }
+        if (byId.isEmpty()) {
+            throw new NotFoundException("No such image: " + prefix);
+        }
+        if (byId.size() > 1) {
+            StringBuilder b = new StringBuilder("ambiguous image ID " + prefix + ": it starts " + byId.size()
+                    + " image IDs; give more of it:");
+            byId.forEach((id, refs) -> b.append("\n  ").append(id.hex(), 0, 12).append("  ")
+                    .append(String.join(", ", refs)));
+            throw new RefusedException(b.toString());
+        }
+        java.util.Set<String> refs = byId.values().iterator().next();
+        if (!force && (manifestsOf.size() > 1 || refs.size() > 1)) {
+            throw new RefusedException("conflict: unable to delete " + prefix + " (must be forced) - image is "
+                    + "referenced as " + String.join(", ", refs));
+        }
+        List<String> untagged = new ArrayList<>();
+        List<String> deleted = new ArrayList<>();
+        for (ImageRow r : manifestsOf.values()) {
+            Outcome o = remove(ImageReference.of(io.imagemirror.reference.RepositoryName.parse(r.repositoryKey()),
+                    null, r.digest()), true);
+            untagged.addAll(o.untagged());
+            deleted.addAll(o.deleted());
+        }
+        return new Outcome(untagged, deleted);
     }
 
     /** The tags of {@code repo} pointing at {@code digest} (one listing of the repository's tags, only when some do). */

@@ -19,17 +19,42 @@ public final class SweepService {
     private final SweepConfig config;
     private final ReentrantLock running = new ReentrantLock();
     private final ImageRemover remover;
+    private final Retention retention;
+    private final Clock clock;
+    private final Storage storage;
 
     public SweepService(Storage storage, SweepConfig config, Clock clock) {
+        this(storage, config, Retention.NONE, clock);
+    }
+
+    /**
+     * @param retention the configured policies ({@link Retention#of}), run first in every scheduled
+     *     sweep ({@link #scheduledSweep}) and in {@code prune --all}; a plain prune deletes what dangles
+     */
+    public SweepService(Storage storage, SweepConfig config, Retention retention, Clock clock) {
         this.sweeper = new Sweeper(storage, clock);
         this.records = new SweepRecords(storage.jobs(), clock);
         this.config = Objects.requireNonNull(config, "config");
         this.remover = new ImageRemover(storage, clock);
+        this.retention = retention;
+        this.clock = clock;
+        this.storage = storage;
     }
 
     /** What {@code DELETE /v1/images/<ref>} and {@code rm} do. */
     public ImageRemover remover() {
         return remover;
+    }
+
+    /** The sweeper's clock's now (what {@code until} filters count from). */
+    public java.time.Instant now() {
+        return clock.instant();
+    }
+
+    /** {@code rm ARG} / {@code DELETE /v1/images/ARG}: a reference or an image ID ({@link ImageRemover#remove(String, boolean, io.imagemirror.cache.NameRouter, io.imagemirror.listing.ImageListing)}). */
+    public ImageRemover.Outcome remove(String written, boolean force, io.imagemirror.cache.NameRouter names) {
+        return remover.remove(written, force, names, new io.imagemirror.listing.ImageListing(storage.tagIndex(),
+                storage.manifestIndex(), names));
     }
 
     public SweepConfig config() {
@@ -39,15 +64,61 @@ public final class SweepService {
     /** Runs one sweep ({@code grace} null: the configured one) and records it unless a dry run. */
     public SweepReport sweep(Duration grace, boolean dryRun, Predicate<io.imagemirror.store.ManifestRecord> filter,
                              Sweeper.Listener listener) {
+        return sweep(grace, dryRun, filter, null, listener);
+    }
+
+    /**
+     * The sweep of a schedule ({@code serve}'s timer): the configured retention first (its untagged
+     * manifests go after the grace period), then what dangles.
+     */
+    public SweepReport scheduledSweep(Sweeper.Listener listener) {
         running.lock();
         try {
-            SweepReport r = sweeper.run(grace == null ? config.grace() : grace, dryRun, Sweeper.DEFAULT_PAGE_SIZE,
+            SweepReport r = sweeper.withRetention(retention).run(config.grace(), false, Sweeper.DEFAULT_PAGE_SIZE,
+                    m -> true, listener);
+            records.record(r);
+            return r;
+        } finally {
+            running.unlock();
+        }
+    }
+
+    /**
+     * Runs one sweep; {@code all} non-null makes it {@code prune --all}: the configured retention plus
+     * the tags {@code all} selects are untagged and what that leaves dangling goes at once.
+     */
+    public SweepReport sweep(Duration grace, boolean dryRun, Predicate<io.imagemirror.store.ManifestRecord> filter,
+                             PruneFilters all, Sweeper.Listener listener) {
+        running.lock();
+        try {
+            Sweeper s = all == null ? sweeper : sweeper.withRetention(retention.alsoUntagging(all.tagFilter()));
+            SweepReport r = s.run(grace == null ? config.grace() : grace, dryRun, Sweeper.DEFAULT_PAGE_SIZE,
                     filter, listener);
             records.record(r);
             return r;
         } finally {
             running.unlock();
         }
+    }
+
+    /** The same service sweeping records only ({@link Sweeper#recordsOnly()}): the AWS MirrorApi's. */
+    public SweepService recordsOnly() {
+        return new SweepService(this, sweeper.recordsOnly());
+    }
+
+    /** Whether its sweeps leave byte deletions to a full sweep elsewhere (the Sweeper function). */
+    public boolean deletesRecordsOnly() {
+        return sweeper.deletesRecordsOnly();
+    }
+
+    private SweepService(SweepService base, Sweeper sweeper) {
+        this.sweeper = sweeper;
+        this.records = base.records;
+        this.config = base.config;
+        this.remover = base.remover;
+        this.retention = base.retention;
+        this.clock = base.clock;
+        this.storage = base.storage;
     }
 
     /** The recorded sweeps, newest first. */

@@ -10,6 +10,12 @@ import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.ManifestReferences;
 import io.imagemirror.store.Page;
 import io.imagemirror.store.Storage;
+import io.imagemirror.store.TagIndex;
+import io.imagemirror.store.TagRecord;
+import io.imagemirror.store.TagUpdate;
+import io.imagemirror.store.Cause;
+import java.util.HashMap;
+import java.util.Map;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,13 +33,18 @@ import java.util.function.Predicate;
  * pull-through fills run. A sweep has three phases, each read page by page through the index's
  * sparse lists, so its cost grows with what became unreferenced, never with the store:
  * <ol>
+ *   <li>{@link Phase#RETENTION} (only with retention policies, or {@code prune --all}): the tags
+ *       {@link Retention} selects in the repositories its policies cover are untagged (history kept);
+ *       their manifests dangle from now on. Its cost grows with the covered repositories' tags.</li>
  *   <li>{@link Phase#UNFINISHED}: blobs an earlier sweep began deleting and did not finish (it
  *       crashed): checked and finished.</li>
  *   <li>{@link Phase#MANIFESTS}: dangling manifests older than the grace period, each deleted
  *       conditionally; an index's mirrored children go with it unless something else keeps them.</li>
  *   <li>{@link Phase#BLOBS}: sweep candidates (blobs whose last reference went, or recorded without
  *       one) not touched within the grace period: record first ({@link BlobIndex#beginBlobSweep}),
- *       references checked again, bytes deleted, then the sweep finished.</li>
+ *       references checked again, bytes deleted, then the sweep finished. A manifest's raw bytes are
+ *       such a blob: every record references its own digest, so they go with the last record of any
+ *       repository that names them.</li>
  * </ol>
  * Every delete is conditional and idempotent; a sweep killed anywhere leaves either records that
  * still read as before, or a blob "being swept" that the next sweep finishes. {@link #step} runs
@@ -50,7 +61,7 @@ public final class Sweeper {
 
     /** The phases of a sweep, in order. */
     public enum Phase {
-        UNFINISHED, MANIFESTS, BLOBS, DONE
+        RETENTION, UNFINISHED, MANIFESTS, BLOBS, DONE
     }
 
     /** What a sweep deletes, as it deletes it. */
@@ -59,6 +70,10 @@ public final class Sweeper {
         };
 
         default void manifestDeleted(String repository, Digest digest, long size) {
+        }
+
+        /** Retention (or {@code prune --all}) untagged {@code repository:tag}, which pointed at {@code digest}. */
+        default void tagUntagged(String repository, String tag, Digest digest) {
         }
 
         default void blobDeleted(Digest digest, long size) {
@@ -93,20 +108,60 @@ public final class Sweeper {
         }
     }
 
+    private final TagIndex tags;
     private final ManifestIndex manifests;
     private final BlobIndex blobIndex;
     private final BlobStore blobs;
+    /** Raw manifest bytes by digest: swept with the blobs, under the same record-before-bytes protocol. */
+    private final BlobStore manifestBytes;
     private final Clock clock;
+    private final Retention retention;
+    /** Once the index says every record references its own digest (it never goes back), asked no more. */
+    private volatile boolean manifestBytesSweepable;
+    /** Untags and deletes records only; blob and manifest bytes are left to a full sweep. */
+    private final boolean recordsOnly;
 
+    /** A sweeper without retention: it deletes what already dangles. */
     public Sweeper(Storage storage, Clock clock) {
-        this(storage.manifestIndex(), storage.blobIndex(), storage.blobs(), clock);
+        this(storage, clock, Retention.NONE);
     }
 
-    public Sweeper(ManifestIndex manifests, BlobIndex blobIndex, BlobStore blobs, Clock clock) {
+    /** A sweeper whose sweeps begin with a {@link Phase#RETENTION retention} phase when {@code retention} is active. */
+    public Sweeper(Storage storage, Clock clock, Retention retention) {
+        this(storage.tagIndex(), storage.manifestIndex(), storage.blobIndex(), storage.blobs(), storage.manifests(),
+                clock, retention, false);
+    }
+
+    private Sweeper(TagIndex tags, ManifestIndex manifests, BlobIndex blobIndex, BlobStore blobs,
+                    BlobStore manifestBytes, Clock clock, Retention retention, boolean recordsOnly) {
+        this.tags = Objects.requireNonNull(tags, "tags");
         this.manifests = Objects.requireNonNull(manifests, "manifests");
         this.blobIndex = Objects.requireNonNull(blobIndex, "blobIndex");
         this.blobs = Objects.requireNonNull(blobs, "blobs");
+        this.manifestBytes = Objects.requireNonNull(manifestBytes, "manifestBytes");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.retention = Objects.requireNonNull(retention, "retention");
+        this.recordsOnly = recordsOnly;
+    }
+
+    /** The same sweeper with another retention (e.g. {@code prune --all}'s). */
+    public Sweeper withRetention(Retention r) {
+        return new Sweeper(tags, manifests, blobIndex, blobs, manifestBytes, clock, r, recordsOnly);
+    }
+
+    /**
+     * The same sweeper deleting index records only: retention and the dangling manifests (their blobs
+     * become sweep candidates as always), no blob phases, so it never deletes stored bytes. What the AWS
+     * MirrorApi function runs for {@code POST /v1/prune}: only the Sweeper function may delete objects,
+     * and its next run takes the candidates this left (least privilege; {@code docs/deploy.md}).
+     */
+    public Sweeper recordsOnly() {
+        return new Sweeper(tags, manifests, blobIndex, blobs, manifestBytes, clock, retention, true);
+    }
+
+    /** Whether this sweeper leaves every byte deletion to a full sweep ({@link #recordsOnly()}). */
+    public boolean deletesRecordsOnly() {
+        return recordsOnly;
     }
 
     /** A new sweep starting now. */
@@ -115,7 +170,8 @@ public final class Sweeper {
             throw new IllegalArgumentException("the grace period cannot be negative: " + grace);
         }
         Instant now = clock.instant();
-        return new Checkpoint(now, now.minus(grace), Phase.UNFINISHED, null, 0, 0, 0, 0);
+        Phase first = retention.active() ? Phase.RETENTION : recordsOnly ? Phase.MANIFESTS : Phase.UNFINISHED;
+        return new Checkpoint(now, now.minus(grace), first, null, 0, 0, 0, 0);
     }
 
     /** Runs a whole sweep (or a dry run) in this thread. */
@@ -168,8 +224,21 @@ public final class Sweeper {
             public void blobSweepBegun(Digest digest) {
                 listener.blobSweepBegun(digest);
             }
+
+            @Override
+            public void tagUntagged(String repository, String tag, Digest digest) {
+                listener.tagUntagged(repository, tag, digest);
+            }
         };
         return switch (c.phase()) {
+            case RETENTION -> {
+                Page<String> p = manifests.listRepositories(pageSize, c.pageToken());
+                List<io.imagemirror.sync.Rule> rules = retention.currentRules();
+                for (String repository : p.items()) {
+                    applyRetention(repository, rules, c.startedAt(), counting, dry);
+                }
+                yield advance(c, recordsOnly ? Phase.MANIFESTS : Phase.UNFINISHED, p.nextToken(), n);
+            }
             case UNFINISHED -> {
                 Page<BlobCandidate> p = blobIndex.listBlobSweeps(pageSize, c.pageToken());
                 for (BlobCandidate b : p.items()) {
@@ -184,7 +253,7 @@ public final class Sweeper {
                         deleteManifest(m, c.cutoff(), counting, dry);
                     }
                 }
-                yield advance(c, Phase.BLOBS, p.nextToken(), n);
+                yield advance(c, recordsOnly ? Phase.DONE : Phase.BLOBS, p.nextToken(), n);
             }
             case BLOBS -> {
                 // Candidates marked up to now, including this sweep's own manifest deletes; the grace
@@ -219,12 +288,38 @@ public final class Sweeper {
     /** What a dry run would have deleted so far; the checks consult it instead of the store changing. */
     private static final class Overlay {
         final Set<String> manifests = new HashSet<>();
+        /** Tags it would have untagged, per manifest key. */
+        final Map<String, Integer> untagged = new HashMap<>();
         final Set<Digest> blobs = new HashSet<>();
         /** Blobs of manifests it would delete, in order: the candidates a real run would have marked. */
         final Set<Digest> marked = new LinkedHashSet<>();
 
         static String key(String repository, Digest digest) {
             return repository + "@" + digest;
+        }
+    }
+
+    // ---- retention ----
+
+    private void applyRetention(String repository, List<io.imagemirror.sync.Rule> rules, Instant now,
+                                Listener listener, Overlay dry) {
+        for (TagRecord t : retention.select(repository, tags, manifests, rules, now)) {
+            boolean untagged;
+            if (dry == null) {
+                // A tag moved meanwhile was just set: it is in use, so a conflict leaves it.
+                untagged = tags.deleteTag(repository, t.tag(), t.digest(), Cause.RETENTION.value())
+                        == TagUpdate.UPDATED;
+            } else {
+                dry.untagged.merge(Overlay.key(repository, t.digest()), 1, Integer::sum);
+                untagged = true;
+            }
+            if (!untagged) {
+                continue;
+            }
+            listener.tagUntagged(repository, t.tag(), t.digest());
+            if (retention.immediate()) {
+                manifests.getManifest(repository, t.digest()).ifPresent(m -> deleteManifest(m, null, listener, dry));
+            }
         }
     }
 
@@ -257,7 +352,7 @@ public final class Sweeper {
             deleted = !dry.manifests.contains(Overlay.key(m.repository(), m.digest())) && wouldDangle(m, cutoff, dry);
             if (deleted) {
                 dry.manifests.add(Overlay.key(m.repository(), m.digest()));
-                dry.marked.addAll(m.blobDigests());
+                dry.marked.addAll(m.referencedContent());
             }
         }
         if (deleted) {
@@ -272,7 +367,8 @@ public final class Sweeper {
             return true; // listed by listDangling(cutoff): dangling before the cutoff
         }
         ManifestReferences.Counts counts = manifests.referenceCounts(m.repository(), m.digest()).orElse(null);
-        if (counts == null || counts.tags() > 0 || counts.pins() > 0) {
+        if (counts == null || counts.tags() - dry.untagged.getOrDefault(Overlay.key(m.repository(), m.digest()), 0) > 0
+                || counts.pins() > 0) {
             return false;
         }
         // Its parents are recorded indexes of its repository; it dangles once all of them would be gone.
@@ -351,6 +447,11 @@ public final class Sweeper {
             return;
         }
         blobs.delete(d);
+        if (manifestBytesSweepable || (manifestBytesSweepable = blobIndex.manifestReferencesComplete())) {
+            // The digest may name manifest bytes (every record references its own digest): no record
+            // of any repository names it now, and none can be written until the sweep ends.
+            manifestBytes.delete(d);
+        }
         if (blobIndex.finishBlobSweep(d)) {
             listener.blobDeleted(d, size);
         }

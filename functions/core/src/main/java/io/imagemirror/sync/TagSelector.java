@@ -134,7 +134,7 @@ public final class TagSelector {
     }
 
     /** The tag read as a version, or null when it is none. */
-    static Semver version(String tag) {
+    public static Semver version(String tag) {
         java.util.regex.Matcher m = VERSION.matcher(tag);
         if (!m.matches()) {
             return null;

@@ -54,7 +54,8 @@ class SweepRoutesTest extends MirrorTestBase {
         assertThat(dry.status()).isEqualTo(200);
         List<String> wouldDelete = new ArrayList<>();
         json(dry).get("wouldDelete").forEach(e -> wouldDelete.add(e.get("digest").asText()));
-        assertThat(wouldDelete).hasSize(3); // the old manifest, its config and its own layer
+        // the old manifest (its record, then its bytes, as a blob), its config and its own layer
+        assertThat(wouldDelete).hasSize(4);
         assertThat(json(dry).at("/report/dryRun").asBoolean()).isTrue();
 
         JsonNode real = json(call(api, "POST", "/v1/prune", "{\"grace\":\"0s\"}"));
@@ -66,7 +67,7 @@ class SweepRoutesTest extends MirrorTestBase {
         JsonNode sweeps = json(call(api, "GET", "/v1/sweeps", null));
         assertThat(sweeps.get("sweeps")).hasSize(2); // the two real ones, newest first
         assertThat(sweeps.at("/sweeps/0/manifestsDeleted").asLong()).isEqualTo(1);
-        assertThat(sweeps.at("/sweeps/0/blobsDeleted").asLong()).isEqualTo(2);
+        assertThat(sweeps.at("/sweeps/0/blobsDeleted").asLong()).isEqualTo(3);
     }
 
     @Test

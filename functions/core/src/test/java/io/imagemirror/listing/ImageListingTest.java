@@ -213,6 +213,11 @@ class ImageListingTest {
         public boolean replaceTag(String repository, String tag, Digest current, Digest next, String cause) {
             return inner.replaceTag(repository, tag, current, next, cause);
         }
+
+        @Override
+        public boolean recordTagPull(String repository, String tag) {
+            return inner.recordTagPull(repository, tag);
+        }
     }
 
     @Test

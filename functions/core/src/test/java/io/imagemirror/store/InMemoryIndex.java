@@ -75,20 +75,20 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
         if (repo.containsKey(record.digest())) {
             return false;
         }
-        for (Digest b : record.blobDigests()) {
+        for (Digest b : record.referencedContent()) {
             if (sweeping.containsKey(b) || tombstones.contains(b)) {
                 throw new SweptBlobException(b);
             }
         }
         Instant now = now();
         apply(record.repository(), ManifestReferences.recorded(record), now);
-        record.blobDigests().forEach(candidates::remove);
+        record.referencedContent().forEach(candidates::remove);
         ManifestEntry e = new ManifestEntry();
         e.record = record;
         e.danglingSince = now;
         repo.put(record.digest(), e);
         repositories.put(record.repository(), true);
-        for (Digest b : record.blobDigests()) {
+        for (Digest b : record.referencedContent()) {
             blobRefs.computeIfAbsent(b, x -> new TreeMap<>()).put(record.repository() + "\0" + record.digest(),
                     new BlobReference(b, record.repository(), record.digest()));
         }
@@ -179,7 +179,7 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
         apply(repository, ManifestReferences.deleted(e.record), now());
         manifests.get(repository).remove(digest);
         Instant now = now();
-        for (Digest b : e.record.blobDigests()) {
+        for (Digest b : e.record.referencedContent()) {
             if (!sweeping.containsKey(b)) {
                 candidates.put(b, now);
             }
@@ -217,6 +217,16 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
     }
 
     @Override
+    public synchronized boolean recordTagPull(String repository, String tag) {
+        TagRecord t = getTag(repository, tag).orElse(null);
+        if (t == null) {
+            return false;
+        }
+        tags.get(repository).put(tag, new TagRecord(repository, tag, t.digest(), t.updatedAt(), now()));
+        return true;
+    }
+
+    @Override
     public synchronized boolean replaceTag(String repository, String tag, Digest current, Digest next, String cause) {
         TagRecord now = getTag(repository, tag).orElse(null);
         if (!java.util.Objects.equals(now == null ? null : now.digest(), current)) {
@@ -225,7 +235,8 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
         Instant time = now();
         apply(repository, ManifestReferences.tagMove(current, next), time);
         if (next != null) {
-            tags.computeIfAbsent(repository, r -> new TreeMap<>()).put(tag, new TagRecord(repository, tag, next, time));
+            tags.computeIfAbsent(repository, r -> new TreeMap<>()).put(tag, new TagRecord(repository, tag, next, time,
+                    now == null ? null : now.lastPulled()));
         } else {
             tags.get(repository).remove(tag);
         }

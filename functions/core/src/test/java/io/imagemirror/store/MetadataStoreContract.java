@@ -194,6 +194,34 @@ public abstract class MetadataStoreContract {
     }
 
     @Test
+    void aTagPullIsNotedAndKeptWhenTheTagMoves() {
+        ManifestRecord a = image(repo, "pulled-a");
+        ManifestRecord b = image(repo, "pulled-b");
+        manifests.putManifest(a);
+        manifests.putManifest(b);
+        assertThat(tags.recordTagPull(repo, "t")).as("no such tag").isFalse();
+        tags.setTag(repo, "t", null, a.digest(), "cli");
+        TagRecord fresh = tags.getTag(repo, "t").orElseThrow();
+        assertThat(fresh.lastPulled()).isNull();
+        assertThat(fresh.lastUsed()).isEqualTo(fresh.updatedAt());
+        clock.advance(java.time.Duration.ofHours(2));
+        assertThat(tags.recordTagPull(repo, "t")).isTrue();
+        TagRecord pulled = tags.getTag(repo, "t").orElseThrow();
+        assertThat(pulled.lastPulled()).isAfter(fresh.updatedAt().plus(java.time.Duration.ofHours(2)).minusSeconds(1));
+        assertThat(pulled.updatedAt()).isEqualTo(fresh.updatedAt());
+        assertThat(pulled.lastUsed()).isEqualTo(pulled.lastPulled());
+        assertThat(pulled.pullNoteDue(clock.instant())).isFalse();
+        assertThat(pulled.pullNoteDue(clock.instant().plus(TagIndex.PULL_NOTE_INTERVAL))).isTrue();
+        assertThat(tags.tagHistory(repo, "t", 10, null).items()).as("a pull is no move").hasSize(1);
+        assertThat(all((n, t) -> tags.listTags(repo, n, t), 10)).extracting(TagRecord::lastPulled)
+                .containsExactly(pulled.lastPulled());
+        tags.setTag(repo, "t", a.digest(), b.digest(), "cli");
+        assertThat(tags.getTag(repo, "t").orElseThrow().lastPulled()).isEqualTo(pulled.lastPulled());
+        tags.deleteTag(repo, "t", b.digest(), "rm");
+        assertThat(tags.recordTagPull(repo, "t")).as("deleted").isFalse();
+    }
+
+    @Test
     void pullsAreCounted() {
         ManifestRecord m = image(repo, "pulled");
         manifests.putManifest(m);
@@ -862,7 +890,10 @@ public abstract class MetadataStoreContract {
         for (BlobRef b : child.blobs()) {
             assertThat(referencing(b.digest())).containsExactly(new BlobReference(b.digest(), repo, child.digest()));
         }
-        assertThat(blobs.isReferenced(idx.digest())).as("an index lists manifests, not blobs").isFalse();
+        // an index lists manifests, not blobs: it references only its own bytes, as every manifest does
+        assertThat(referencing(idx.digest())).containsExactly(new BlobReference(idx.digest(), repo, idx.digest()));
+        assertThat(referencing(child.digest())).containsExactly(new BlobReference(child.digest(), repo,
+                child.digest()));
     }
 
     @Test

@@ -56,7 +56,8 @@ class ImageRemoverTest extends MirrorTestBase {
         // Its blobs are now sweep candidates: the next sweep takes them.
         SweepReport swept = new Sweeper(storage, Clock.systemUTC()).run(Duration.ZERO, false, 10,
                 Sweeper.Listener.NONE);
-        assertThat(swept.blobsDeleted()).isEqualTo(img.blobs().size());
+        assertThat(swept.blobsDeleted()).isEqualTo(img.blobs().size() + 1); // and the manifest's own bytes
+        assertThat(manifests.exists(Digest.parse(img.digest()))).isFalse();
 
         assertThatThrownBy(() -> remover().remove(ref("rm/app:1"), false))
                 .isInstanceOf(ImageRemover.NotFoundException.class).hasMessageContaining("No such image");

@@ -1,6 +1,7 @@
 package io.imagemirror.sweep;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.mirror.MirrorListener;
@@ -99,7 +100,12 @@ class SweeperTest extends MirrorTestBase {
         assertThat(after.manifests).containsExactlyInAnyOrder(repo + "@" + v1.digest(), repo + "@" + v2.digest());
         Set<String> gone = digests(v1, v2);
         gone.removeAll(digests(v3));
+        gone.add(v1.digest()); // the manifests' own bytes go with their last record
+        gone.add(v2.digest());
         assertThat(after.blobs).isEqualTo(gone);
+        assertThat(manifests.exists(Digest.parse(v1.digest()))).isFalse();
+        assertThat(manifests.exists(Digest.parse(v2.digest()))).isFalse();
+        assertThat(manifests.exists(Digest.parse(v3.digest()))).isTrue();
         assertThat(swept.manifestsDeleted()).isEqualTo(2);
         assertThat(swept.blobsDeleted()).isEqualTo(gone.size());
         assertThat(swept.bytesReclaimed()).isEqualTo(after.bytes).isPositive();
@@ -170,10 +176,53 @@ class SweeperTest extends MirrorTestBase {
 
         Recorded next = new Recorded();
         sweeper.run(Sweeper.DEFAULT_GRACE, false, 100, next);
-        assertThat(next.blobs).containsExactlyInAnyOrderElementsOf(digests(v1));
+        Set<String> v1Content = digests(v1);
+        v1Content.add(v1.digest());
+        assertThat(next.blobs).containsExactlyInAnyOrderElementsOf(v1Content);
         assertThat(blobs.exists(layer)).isFalse();
         assertThat(metadata.listBlobSweeps(10, null).items()).isEmpty();
         assertThatAllTagsAreWhole(repo, "1");
+    }
+
+    @Test
+    void manifestBytesStayWhileAnyRepositoryRecordsThemAndAReMirrorDuringTheirSweepRecordsThemAgain()
+            throws Exception {
+        TestImage img = TestImage.builder(45).layer(6_500).build();
+        Digest d = Digest.parse(img.digest());
+        upstream.pusher().pushImage("share-a", "1", img);
+        upstream.pusher().pushImage("share-b", "1", img);
+        mirrorTag("share-a:1");
+        mirrorTag("share-b:1");
+        String a = repoKey("share-a");
+        String b = repoKey("share-b");
+        metadata.deleteTag(a, "1", d, "rm");
+        clock.advance(Duration.ofHours(25));
+        Recorded first = new Recorded();
+        sweeper.run(Sweeper.DEFAULT_GRACE, false, 10, first);
+        assertThat(first.manifests).containsExactly(a + "@" + d);
+        assertThat(first.blobs).isEmpty(); // share-b still records the manifest and its blobs
+        assertThat(manifests.exists(d)).isTrue();
+
+        // share-b's record goes too, and a sweep begins on the bytes (then stops: a crash)
+        metadata.deleteTag(b, "1", d, "rm");
+        assertThat(metadata.deleteManifestIfDangling(b, d, clock.instant().plusSeconds(1))).isTrue();
+        clock.advance(Duration.ofHours(25));
+        assertThat(metadata.beginBlobSweep(d, clock.instant())).isTrue();
+        // a mirror now cannot record it while it is being swept (retryable), and loses nothing
+        assertThatThrownBy(() -> mirrorTag("share-b:1")).isInstanceOf(io.imagemirror.mirror.MirrorException.class)
+                .hasRootCauseInstanceOf(io.imagemirror.store.SweptBlobException.class);
+        assertThat(metadata.getManifest(b, d)).isEmpty();
+        Recorded next = new Recorded();
+        sweeper.run(Sweeper.DEFAULT_GRACE, false, 10, next);
+        assertThat(next.blobs).contains(d.toString());
+        assertThat(manifests.exists(d)).isFalse();
+        // the mirror after the sweep records the bytes anew (the tombstone refused only the racing write)
+        mirrorTag("share-b:1");
+        assertThatAllTagsAreWhole(b, "1");
+        Recorded after = new Recorded();
+        sweeper.run(Duration.ZERO, false, 10, after);
+        assertThat(after.blobs).doesNotContain(d.toString());
+        assertThatAllTagsAreWhole(b, "1");
     }
 
     @Test

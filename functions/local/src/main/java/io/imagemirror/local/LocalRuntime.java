@@ -86,7 +86,9 @@ public final class LocalRuntime implements AutoCloseable {
         this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), id -> background.execute(() -> runJob(id)), clock);
         this.cache = new PullThroughCache(mirror, upstreams, fills, storage, config.tagTtl(), background, clock,
                 LOG::warn);
-        this.sweeps = new io.imagemirror.sweep.SweepService(storage, config.sweep(), clock);
+        this.sweeps = new io.imagemirror.sweep.SweepService(storage, config.sweep(),
+                io.imagemirror.sweep.Retention.of(config.sweep().retention(),
+                        io.imagemirror.sweep.Retention.rules(syncRules(), config.rules())), clock);
     }
 
     public io.imagemirror.sweep.SweepService sweeps() {
@@ -108,8 +110,7 @@ public final class LocalRuntime implements AutoCloseable {
         long delay = Math.max(0, Duration.between(clock.instant(), at).toMillis());
         sweepTimer.schedule(() -> {
             try {
-                io.imagemirror.sweep.SweepReport r = sweeps.sweep(null, false, m -> true,
-                        io.imagemirror.sweep.Sweeper.Listener.NONE);
+                io.imagemirror.sweep.SweepReport r = sweeps.scheduledSweep(io.imagemirror.sweep.Sweeper.Listener.NONE);
                 LOG.info("sweep: {} manifests, {} blobs deleted, {} bytes reclaimed in {} ms", r.manifestsDeleted(),
                         r.blobsDeleted(), r.bytesReclaimed(), r.duration().toMillis());
             } catch (RuntimeException e) {

@@ -10,14 +10,19 @@ import io.imagemirror.cache.NameRouter;
 import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.listing.MirrorViews;
 import io.imagemirror.store.Storage;
+import io.imagemirror.sweep.Retention;
+import io.imagemirror.sweep.SweepConfig;
+import io.imagemirror.sweep.SweepService;
 import io.imagemirror.sync.SyncRules;
 
 /**
  * The {@code /v1} API behind API Gateway ({@code POST /v1/mirror}, {@code GET /v1/jobs/<id>},
  * {@code /v1/rules}): records a job and sends it to the copy queue, manages the sync rules, and
  * answers the read-only views of what is mirrored ({@code GET /v1/images},
- * {@code /v1/images/<ref>[/history]}, {@code /v1/search}, {@code /v1/df}). Who may call it is IAM's decision (the route is
- * IAM-authorized in template.yaml).
+ * {@code /v1/images/<ref>[/history]}, {@code /v1/search}, {@code /v1/df}), and {@code GET /v1/sweeps},
+ * {@code POST /v1/prune}, {@code DELETE /v1/images/<ref>}: those untag and delete index records only
+ * and leave the bytes to the Sweeper function's next run. Who may call it is IAM's decision (the
+ * route is IAM-authorized in template.yaml).
  */
 public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
 
@@ -26,7 +31,7 @@ public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEv
     /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public MirrorApiHandler() {
         this(AwsWiring.shared().jobs(), AwsWiring.shared().names(), AwsWiring.shared().rules(),
-                AwsWiring.shared().storage());
+                AwsWiring.shared().storage(), AwsWiring.shared().config().sweep());
         SnapStartPriming.forMirrorApi(this).register();
     }
 
@@ -35,7 +40,19 @@ public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEv
      * @param storage what the read-only views ({@code /v1/images}, {@code /v1/search}, {@code /v1/df}) show
      */
     public MirrorApiHandler(MirrorJobs jobs, NameRouter names, SyncRules rules, Storage storage) {
-        this.api = new MirrorApi(jobs, names, rules, new MirrorViews(storage, names));
+        this(jobs, names, rules, storage, SweepConfig.DEFAULTS);
+    }
+
+    /**
+     * @param sweep the configured grace period and retention policies: {@code POST /v1/prune} and
+     *     {@code DELETE /v1/images/<ref>} untag and delete index records here, and leave the byte
+     *     deletions to the Sweeper function (the only role allowed to delete objects)
+     */
+    public MirrorApiHandler(MirrorJobs jobs, NameRouter names, SyncRules rules, Storage storage, SweepConfig sweep) {
+        java.time.Clock clock = java.time.Clock.systemUTC();
+        SweepService sweeps = new SweepService(storage, sweep, Retention.of(sweep.retention(),
+                Retention.rules(rules, java.util.List.of())), clock).recordsOnly();
+        this.api = new MirrorApi(jobs, names, rules, new MirrorViews(storage, names)).withSweeps(sweeps);
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.ScheduledEvent;
 import io.imagemirror.aws.AwsWiring;
+import io.imagemirror.sweep.Retention;
 import io.imagemirror.sweep.SweepRecords;
 import io.imagemirror.sweep.SweepReport;
 import io.imagemirror.sweep.Sweeper;
@@ -37,7 +38,9 @@ public final class SweeperHandler implements RequestHandler<ScheduledEvent, Stri
 
     public SweeperHandler(AwsWiring wiring, int pageSize) {
         this.clock = Clock.systemUTC();
-        this.sweeper = new Sweeper(wiring.storage(), clock);
+        // Retention first (sweep.retention of the configuration), protecting what sync rules select.
+        this.sweeper = new Sweeper(wiring.storage(), clock, Retention.of(wiring.config().sweep().retention(),
+                Retention.rules(wiring.rules(), wiring.config().rules())));
         this.records = new SweepRecords(wiring.storage().jobs(), clock);
         this.grace = wiring.config().sweep().grace();
         this.pageSize = pageSize;

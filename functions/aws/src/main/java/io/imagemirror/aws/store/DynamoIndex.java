@@ -94,8 +94,9 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
  * ({@link NamedTransaction}), and a cancellation is decoded by those names.
  *
  * <p>Item shapes: schema 1 (before blob references) had no {@code REF#} items; schema 2 tables from
- * before the sweeper have unreferenced blobs that are no sweep candidates; {@link #migrate} brings
- * either to schema 3 in place (see {@code docs/storage.md}). All shapes read the same.
+ * before the sweeper have unreferenced blobs that are no sweep candidates; schema 3 had no reference
+ * of a manifest to its own digest (its bytes in the bucket); {@link #migrate} brings any of them to
+ * schema 4 in place (see {@code docs/storage.md}). All shapes read the same.
  *
  * <p>Thread-safe. The client is the caller's. GSI reads ({@link #listDangling}, {@link #listJobs})
  * are eventually consistent on AWS; the conditional writes are what keep the invariants.
@@ -105,15 +106,19 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     static final String GSI = "gsi1";
     /**
      * The item shape this code writes; 1 had no blob reference items; at 2 blobs already
-     * unreferenced when the sweeper came were not marked as sweep candidates (3 has them marked).
+     * unreferenced when the sweeper came were not marked as sweep candidates; 3 had no manifest
+     * self-references (4 has them: a manifest item's {@code blobRefs} is the shape of its references).
      */
-    public static final int SCHEMA_VERSION = 3;
-    /** The first item shape with every manifest's blob references. */
+    public static final int SCHEMA_VERSION = 4;
+    /** The first item shape with every manifest's blob (layer and config) references. */
     static final int REFERENCES_SCHEMA = 2;
+    /** The first item shape whose blob records unreferenced since before the sweeper are candidates. */
+    static final int CANDIDATES_SCHEMA = 3;
     /**
      * Transaction items of a manifest written in one transaction besides the manifest's own: each
-     * mirrored child takes one, each blob two (its reference and its record's sweep check), so up to
-     * 49 blobs. A larger manifest is written in steps ({@link #putInSteps}).
+     * mirrored child takes one, each blob two (its reference and its record's sweep check), and so
+     * does the manifest's self-reference (its bytes), so up to 48 blobs. A larger manifest is written
+     * in steps ({@link #putInSteps}).
      */
     public static final int MAX_MANIFEST_REFERENCES = NamedTransaction.MAX_ITEMS - 1;
     /**
@@ -147,6 +152,8 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     private final Clock clock;
     /** Set once the table is known to be at {@link #SCHEMA_VERSION} (it never goes back). */
     private volatile boolean referencesComplete;
+    /** Set once every manifest item is known to reference its own digest (schema 3). */
+    private volatile boolean manifestReferencesComplete;
 
     public DynamoIndex(DynamoDbClient dynamo, String table, Clock clock) {
         this.dynamo = Objects.requireNonNull(dynamo, "dynamo");
@@ -225,18 +232,23 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
      */
     public void migrate() {
         int version = refuseNewerSchema();
-        if (version < REFERENCES_SCHEMA) {
-            scan("scan for schema " + version + " manifests", "begins_with(sk, :m) AND attribute_not_exists(blobRefs)",
-                    Map.of(), Map.of(":m", s("MANIFEST#")), this::addBlobReferences);
-            recordSchema(REFERENCES_SCHEMA);
+        if (version == SCHEMA_VERSION) {
+            referencesComplete = true;
+            manifestReferencesComplete = true;
+            return;
         }
+        // Every manifest item references its blobs and its own bytes; blobRefs says which shape it has.
+        scan("scan for schema " + version + " manifests",
+                "begins_with(sk, :m) AND (attribute_not_exists(blobRefs) OR blobRefs < :v)",
+                Map.of(), Map.of(":m", s("MANIFEST#"), ":v", n(SCHEMA_VERSION)), this::addBlobReferences);
         referencesComplete = true;
-        if (version < SCHEMA_VERSION) {
+        if (version < CANDIDATES_SCHEMA) {
             scan("scan for unmarked blob records", "sk = :blob AND attribute_exists(lastTouched) "
                     + "AND attribute_not_exists(#sweep) AND attribute_not_exists(gsi1pk)", Map.of("#sweep", "sweep"),
                     Map.of(":blob", s("BLOB")), this::markIfUnreferenced);
-            recordSchema(SCHEMA_VERSION);
         }
+        recordSchema(SCHEMA_VERSION);
+        manifestReferencesComplete = true;
     }
 
     /** Runs {@code each} on every item a consistent scan with {@code filter} returns, page by page. */
@@ -323,13 +335,27 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     }
 
     /**
-     * Writes a schema 1 manifest's blob references. They go in transactions of at most 99 with the
-     * manifest's mark in the last; a manifest with more blobs than one transaction holds may, if it
+     * Whether manifest bytes may be swept: only once every manifest item references its own digest
+     * (schema 4, after {@link #migrate}); before, a manifest recorded by an earlier release would not
+     * keep its bytes. One read until it is true.
+     */
+    @Override
+    public boolean manifestReferencesComplete() {
+        if (!manifestReferencesComplete && schemaVersion() >= SCHEMA_VERSION) {
+            manifestReferencesComplete = true;
+        }
+        return manifestReferencesComplete;
+    }
+
+    /**
+     * Writes the blob references of a manifest of schema 1 or 2 (a schema 2 one's again: the puts are
+     * idempotent) and its self-reference. They go in transactions of at most 99 with the manifest's
+     * mark in the last; a manifest with more blobs than one transaction holds may, if it
      * is deleted midway, leave references that only keep blobs longer (never too short).
      */
     private void addBlobReferences(Map<String, AttributeValue> item) {
         ManifestRecord m = manifest(item);
-        List<Digest> blobs = m.blobDigests();
+        List<Digest> blobs = m.referencedContent();
         int chunk = NamedTransaction.MAX_ITEMS - 1;
         for (int from = 0; ; from += chunk) {
             List<Digest> part = blobs.subList(Math.min(from, blobs.size()), Math.min(from + chunk, blobs.size()));
@@ -338,8 +364,8 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             tx.add("manifest", TransactWriteItem.builder().update(Update.builder().tableName(table)
                     .key(keyOf(repoPk(m.repository()), manifestSk(m.digest())))
                     .updateExpression(last ? "SET blobRefs = :v" : "SET migrating = :v")
-                    .conditionExpression("attribute_exists(pk) AND attribute_not_exists(blobRefs)")
-                    .expressionAttributeValues(Map.of(":v", n(REFERENCES_SCHEMA))).build()).build());
+                    .conditionExpression("attribute_exists(pk) AND (attribute_not_exists(blobRefs) OR blobRefs < :v)")
+                    .expressionAttributeValues(Map.of(":v", n(SCHEMA_VERSION))).build()).build());
             for (Digest b : part) {
                 tx.add("blob " + b, putRef(b, m.repository(), m.digest()));
             }
@@ -625,7 +651,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         tx.add("manifest", put(manifestItem(r, now), "attribute_not_exists(pk)", null));
         List<ManifestReferences.Change> changes = ManifestReferences.recorded(r);
         addChanges(tx, repo, changes, now);
-        for (Digest b : r.blobDigests()) {
+        for (Digest b : r.referencedContent()) {
             tx.add("blob " + b, putRef(b, repo, r.digest()));
             tx.add("sweep " + b, sweepCheck(b));
         }
@@ -634,7 +660,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             return false;
         }
         failIfAChangeFailed(failed, repo, changes);
-        for (Digest b : r.blobDigests()) {
+        for (Digest b : r.referencedContent()) {
             if (failed.contains("sweep " + b)) {
                 throw new SweptBlobException(b);
             }
@@ -647,7 +673,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         Map<String, AttributeValue> item = values("pk", repoPk(r.repository()), "sk", manifestSk(r.digest()),
                 "doc", ManifestRecordJson.encode(r), "pullCount", r.pullCount(), "refTags", 0, "refPins", 0,
                 "refParents", 0, "gsi1pk", DANGLING, "gsi1sk", danglingSortKey(now, r.repository(), r.digest()),
-                "blobRefs", REFERENCES_SCHEMA);
+                "blobRefs", SCHEMA_VERSION);
         if (r.lastPulled() != null) {
             item.put("lastPulled", n(Timestamps.toMicros(r.lastPulled())));
         }
@@ -684,7 +710,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
      */
     private record Steps(List<Digest> blobs, List<Digest> children) {
         static Steps of(ManifestRecord r) {
-            return new Steps(r.blobDigests(), r.mirroredChildDigests());
+            return new Steps(r.referencedContent(), r.mirroredChildDigests());
         }
 
         int total() {
@@ -1028,7 +1054,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
                 .build());
         List<ManifestReferences.Change> changes = ManifestReferences.deleted(m);
         addChanges(tx, repository, changes, now);
-        for (Digest b : m.blobDigests()) {
+        for (Digest b : m.referencedContent()) {
             tx.add("blob " + b, deleteRef(b, repository, digest));
             tx.add("mark " + b, markCandidate(b, now));
         }
@@ -1089,7 +1115,9 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
 
     private static TagRecord tagRecord(String repo, Map<String, AttributeValue> item) {
         Digest d = digestOf(item, "digest");
-        return d == null ? null : new TagRecord(repo, str(item, "sk").substring(4), d, time(item, "updatedAt"));
+        // Items written before pulls were noted have no lastPulled: never pulled since.
+        return d == null ? null : new TagRecord(repo, str(item, "sk").substring(4), d, time(item, "updatedAt"),
+                time(item, "lastPulled"));
     }
 
     @Override
@@ -1101,6 +1129,22 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     public Page<TagRecord> listTags(String repository, int limit, String pageToken) {
         // Deleted tags stay as items without a digest (they keep the history's sequence) and are skipped.
         return queryPrefix("tags", repoPk(repository), "TAG#", limit, pageToken, item -> tagRecord(repository, item));
+    }
+
+    @Override
+    public boolean recordTagPull(String repository, String tag) {
+        // One small conditional update; callers write it at most once per TagIndex.PULL_NOTE_INTERVAL.
+        try {
+            dynamo.updateItem(b -> b.tableName(table).key(keyOf(repoPk(repository), tagSk(tag)))
+                    .updateExpression("SET lastPulled = :now")
+                    .conditionExpression("attribute_exists(digest)")
+                    .expressionAttributeValues(Map.of(":now", n(nowMicros()))));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        } catch (SdkException e) {
+            throw translate("record pull of tag " + tag, e);
+        }
     }
 
     private TransactWriteItem historyPut(String repo, String tag, long seq, Digest old, Digest neu, long now,
@@ -1130,6 +1174,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
                 "seq", seq + 1);
         if (next != null) {
             tagItem.put("digest", s(next.toString()));
+            item.map(i -> i.get("lastPulled")).ifPresent(p -> tagItem.put("lastPulled", p)); // a move keeps it
         }
         NamedTransaction tx = transaction((next == null ? "delete" : "set") + " tag " + tag);
         tx.add("tag", put(tagItem, item.isPresent() ? "seq = :seq" : "attribute_not_exists(pk)",

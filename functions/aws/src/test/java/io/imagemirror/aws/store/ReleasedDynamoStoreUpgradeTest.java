@@ -119,6 +119,10 @@ class ReleasedDynamoStoreUpgradeTest {
             String repo = ReleasedStoreContent.REPOSITORY;
             assertThat(storage.manifestIndex().listManifests(repo, 10, null).items())
                     .containsExactlyInAnyOrder(content.tagged.record(), content.pinned.record());
+            // tags written before pulls were noted read as never pulled, and take a pull note
+            assertThat(storage.tagIndex().getTag(repo, ReleasedStoreContent.TAG).orElseThrow().lastPulled()).isNull();
+            assertThat(storage.tagIndex().recordTagPull(repo, ReleasedStoreContent.TAG)).isTrue();
+            assertThat(storage.tagIndex().getTag(repo, ReleasedStoreContent.TAG).orElseThrow().lastPulled()).isNotNull();
             assertThat(storage.tagIndex().getTag(repo, ReleasedStoreContent.TAG).orElseThrow().digest())
                     .isEqualTo(content.tagged.record().digest());
             assertThat(storage.tagIndex().tagHistory(repo, ReleasedStoreContent.TAG, 10, null).items())
@@ -129,6 +133,9 @@ class ReleasedDynamoStoreUpgradeTest {
                 assertThat(storage.blobIndex().referencingManifests(i.layerDigest(), 10, null).items())
                         .containsExactly(new BlobReference(i.layerDigest(), repo, i.record().digest()));
                 assertThat(storage.blobIndex().isReferencedIn(i.record().configDigest(), repo)).isTrue();
+                // and every manifest references its own bytes (SQLite schema 6 / item schema 4)
+                assertThat(storage.blobIndex().referencingManifests(i.record().digest(), 10, null).items())
+                        .containsExactly(new BlobReference(i.record().digest(), repo, i.record().digest()));
             }
 
             DistributionApi api = wiring.registryApi();

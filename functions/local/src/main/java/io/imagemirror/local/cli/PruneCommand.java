@@ -6,6 +6,10 @@ import io.imagemirror.listing.HumanUnits;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.Storage;
+import io.imagemirror.cache.NameRouter;
+import io.imagemirror.sweep.PruneFilters;
+import io.imagemirror.sweep.Retention;
+import io.imagemirror.sync.SyncRules;
 import io.imagemirror.sweep.SweepRecords;
 import io.imagemirror.sweep.SweepReport;
 import io.imagemirror.sweep.Sweeper;
@@ -32,6 +36,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "prune", mixinStandardHelpOptions = true,
         description = {"Remove dangling manifests (no tag, no pin, no kept index) older than the grace period, "
                 + "and the blobs no manifest references any more.",
+            "With --all, also untag what the retention policies or the filters select (docker image prune -a).",
             "Ends with the total reclaimed space, in docker's units."})
 final class PruneCommand implements Callable<Integer> {
 
@@ -50,6 +55,11 @@ final class PruneCommand implements Callable<Integer> {
             description = "until=DURATION (only what has been dangling at least that long), label=KEY or "
                     + "label=KEY=VALUE (only manifests with that label). Repeatable.")
     List<String> filters = new ArrayList<>();
+
+    @Option(names = {"-a", "--all"}, description = "Also untag what the retention policies (sweep.retention) or the "
+            + "filters select, and remove what that leaves dangling now. Pinned tags, pinned digests and tags a sync "
+            + "rule selects stay.")
+    boolean all;
 
     @Option(names = "--dry-run", description = "List what would be removed (repository, digest, size); remove nothing.")
     boolean dryRun;
@@ -73,30 +83,14 @@ final class PruneCommand implements Callable<Integer> {
         if (grace != null) {
             g = duration(grace, "--grace");
         }
-        Predicate<ManifestRecord> selected = m -> true;
-        for (String f : filters) {
-            int eq = f.indexOf('=');
-            String key = eq < 0 ? f : f.substring(0, eq);
-            String value = eq < 0 ? "" : f.substring(eq + 1);
-            switch (key) {
-                case "until" -> {
-                    Duration until = duration(value, "--filter until");
-                    if (until.compareTo(g) > 0) {
-                        g = until;
-                    }
-                }
-                case "label" -> {
-                    if (value.isEmpty()) {
-                        throw usage("--filter label needs KEY or KEY=VALUE");
-                    }
-                    int e = value.indexOf('=');
-                    String k = e < 0 ? value : value.substring(0, e);
-                    String v = e < 0 ? null : value.substring(e + 1);
-                    selected = selected.and(m -> m.labels().containsKey(k) && (v == null || v.equals(m.labels().get(k))));
-                }
-                default -> throw usage("--filter " + key + " is not supported (until=DURATION, label=KEY[=VALUE])");
-            }
+        PruneFilters parsed;
+        try {
+            parsed = PruneFilters.parse(filters, Clock.systemUTC().instant());
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
         }
+        g = parsed.grace(g);
+        Predicate<ManifestRecord> selected = parsed.manifests();
         if (pageSize < 1) {
             throw usage("--page-size must be at least 1");
         }
@@ -108,6 +102,12 @@ final class PruneCommand implements Callable<Integer> {
                 return 0;
             }
             Sweeper sweeper = new Sweeper(storage, Clock.systemUTC());
+            if (all) {
+                // docker's prune -a: retention and the filters untag, and what that leaves dangling goes now
+                Retention retention = Retention.of(config.sweep().retention(), Retention.rules(
+                        new SyncRules(storage.rules(), storage.jobs(), new NameRouter(config)), config.rules()));
+                sweeper = sweeper.withRetention(retention.alsoUntagging(parsed.tagFilter()));
+            }
             Printer printer = new Printer(out, dryRun, stallAfter);
             SweepReport report = sweeper.run(g, dryRun, pageSize, selected, printer);
             records.record(report);
@@ -171,6 +171,17 @@ final class PruneCommand implements Callable<Integer> {
                 out.println(String.format("%-50s %-71s %s", repository, digest, HumanUnits.size(size)));
             } else {
                 out.println("deleted: " + repository + "@" + digest);
+            }
+            out.flush();
+        }
+
+        @Override
+        public void tagUntagged(String repository, String tag, Digest digest) {
+            header();
+            if (dryRun) {
+                out.println(String.format("%-50s %-71s %s", repository + ":" + tag, "(untag) " + digest, "-"));
+            } else {
+                out.println("untagged: " + repository + ":" + tag);
             }
             out.flush();
         }

@@ -114,6 +114,12 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         INSERT INTO blob_candidates (blob, since)
           SELECT b.digest, CAST(strftime('%s', 'now') AS INTEGER) * 1000000 FROM blobs b
           WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.blob = b.digest)""",
+    }, new String[] {
+        // 5: when a tag was last pulled (retention's "not pulled for N days"); NULL: not since recorded.
+        "ALTER TABLE tags ADD COLUMN last_pulled INTEGER",
+        // A manifest references its own digest (its bytes in the manifests store), so they are swept
+        // once no repository records it. Bytes of manifests recorded before have no blob record: kept.
+        "INSERT OR IGNORE INTO blob_refs (blob, repo, manifest) SELECT digest, repo, digest FROM manifests",
     });
 
     /** The schema version this code writes. */
@@ -349,7 +355,7 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             if (manifestExists(r.repository(), r.digest())) {
                 return false;
             }
-            for (Digest b : r.blobDigests()) {
+            for (Digest b : r.referencedContent()) {
                 if (one("SELECT 1 FROM blobs WHERE digest = ? AND state IS NOT NULL", rs -> true, b).isPresent()) {
                     throw new SweptBlobException(b);
                 }
@@ -360,7 +366,7 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
                             + "VALUES (?, ?, ?, ?, ?, ?)", r.repository(), r.digest(), ManifestRecordJson.encode(r),
                     r.lastPulled() == null ? null : Timestamps.toMicros(r.lastPulled()), r.pullCount(), now);
             update("INSERT OR IGNORE INTO repositories (repo) VALUES (?)", r.repository());
-            for (Digest b : r.blobDigests()) {
+            for (Digest b : r.referencedContent()) {
                 update("INSERT OR IGNORE INTO blob_refs (blob, repo, manifest) VALUES (?, ?, ?)", b, r.repository(),
                         r.digest());
                 update("DELETE FROM blob_candidates WHERE blob = ?", b);
@@ -450,7 +456,7 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             long now = now();
             apply(repository, ManifestReferences.deleted(m.get()), now);
             update("DELETE FROM manifests WHERE repo = ? AND digest = ?", repository, digest);
-            for (Digest b : m.get().blobDigests()) {
+            for (Digest b : m.get().referencedContent()) {
                 update("DELETE FROM blob_refs WHERE blob = ? AND repo = ? AND manifest = ?", b, repository, digest);
                 update("INSERT INTO blob_candidates (blob, since) VALUES (?, ?) ON CONFLICT (blob) "
                         + "DO UPDATE SET since = excluded.since", b, now);
@@ -476,12 +482,14 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     // ---- tags ----
 
     private static TagRecord tag(ResultSet rs) throws SQLException {
+        long pulled = rs.getLong("last_pulled");
+        Instant lastPulled = rs.wasNull() ? null : Timestamps.fromMicros(pulled);
         return new TagRecord(rs.getString("repo"), rs.getString("tag"), Digest.parse(rs.getString("digest")),
-                Timestamps.fromMicros(rs.getLong("updated_at")));
+                Timestamps.fromMicros(rs.getLong("updated_at")), lastPulled);
     }
 
     private Optional<TagRecord> tagRow(String repository, String tag) throws SQLException {
-        return one("SELECT repo, tag, digest, updated_at FROM tags WHERE repo = ? AND tag = ?",
+        return one("SELECT repo, tag, digest, updated_at, last_pulled FROM tags WHERE repo = ? AND tag = ?",
                 SqliteIndex::tag, repository, tag);
     }
 
@@ -494,9 +502,15 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     public Page<TagRecord> listTags(String repository, int limit, String pageToken) {
         int max = Page.checkLimit(limit);
         String after = after("tags", pageToken);
-        return read(() -> page("tags", query("SELECT repo, tag, digest, updated_at FROM tags WHERE repo = ? "
+        return read(() -> page("tags", query("SELECT repo, tag, digest, updated_at, last_pulled FROM tags WHERE repo = ? "
                 + "AND tag > ? ORDER BY tag LIMIT ?", SqliteIndex::tag, repository, after, max + 1), max,
                 t -> List.of(t.tag())));
+    }
+
+    @Override
+    public boolean recordTagPull(String repository, String tag) {
+        return write(() -> update("UPDATE tags SET last_pulled = ? WHERE repo = ? AND tag = ?", now(), repository,
+                tag) > 0);
     }
 
     @Override

@@ -60,7 +60,8 @@ class PruneCommandTest {
         assertThat(wouldGo).contains(versions.get(0).digest(), versions.get(1).digest(),
                 versions.get(0).layers().get(1).digest(), versions.get(1).config().digest())
                 .doesNotContain(versions.get(2).digest(), base.digest());
-        assertThat(dry.out()).contains("Would delete 2 manifest(s) and 4 blob(s).");
+        // 4 blobs and the 2 manifests' own bytes (swept like blobs once no record names them)
+        assertThat(dry.out()).contains("Would delete 2 manifest(s) and 6 blob(s).");
         String total = dry.out().lines().filter(l -> l.startsWith("Total reclaimed space: ")).findFirst().orElseThrow();
 
         RefCommandTest.Run real = cli("prune", "--grace", "0");
@@ -75,10 +76,50 @@ class PruneCommandTest {
         assertThat(again.out()).contains("Would delete 0 manifest(s) and 0 blob(s).");
         RefCommandTest.Run status = cli("prune", "--status");
         assertThat(status.out().lines()).hasSize(3); // header, the real sweep, the first one (nothing deleted)
-        assertThat(status.out().lines().skip(1).findFirst().orElseThrow()).contains(" 2 ").contains(" 4 ");
+        assertThat(status.out().lines().skip(1).findFirst().orElseThrow()).contains(" 2 ").contains(" 6 ");
         // The tag still mirrors as up to date: everything it needs is there.
         RefCommandTest.Run up = cli("mirror", ref);
         assertThat(up.status()).as(up.err()).isZero();
+    }
+
+    @Test
+    void pruneAllAppliesRetentionItsDryRunMatchesAndRmTakesAnImageId() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            upstream.pusher().pushImage("golftrack", "1." + i, TestImage.builder(20 + i).layer(3_000 + i).build());
+            assertThat(cli("mirror", upstream.hostPort() + "/golftrack:1." + i).status()).isZero();
+        }
+        Path config = tmp.resolve("mirror.json");
+        java.nio.file.Files.writeString(config, "{\"sweep\": {\"retention\": [{\"repositories\": \""
+                + upstream.hostPort() + "/*\", \"keepLatest\": 1, \"order\": \"semver\"}]}}");
+        String repo = upstream.hostPort() + "/golftrack";
+
+        RefCommandTest.Run plain = cli("--config", config.toString(), "prune", "--dry-run");
+        assertThat(plain.out()).as("without --all no tag goes").doesNotContain("(untag)");
+        RefCommandTest.Run dry = cli("--config", config.toString(), "prune", "--all", "--dry-run");
+        assertThat(dry.status()).as(dry.err()).isZero();
+        List<String> wouldUntag = dry.out().lines().filter(l -> l.contains("(untag)")).map(l -> l.split("\\s+")[0])
+                .toList();
+        assertThat(wouldUntag).containsExactlyInAnyOrder(repo + ":1.0", repo + ":1.1");
+        String wouldTotal = dry.out().lines().filter(l -> l.startsWith("Would delete")).findFirst().orElseThrow();
+        assertThat(wouldTotal).startsWith("Would delete 2 manifest(s)");
+
+        RefCommandTest.Run real = cli("--config", config.toString(), "prune", "--all");
+        assertThat(real.status()).as(real.err()).isZero();
+        assertThat(real.out().lines().filter(l -> l.startsWith("untagged: ")).map(l -> l.substring(10)))
+                .containsExactlyInAnyOrderElementsOf(wouldUntag);
+        assertThat(real.out().lines().filter(l -> l.startsWith("deleted: ") && !l.contains("blob"))).hasSize(2);
+        RefCommandTest.Run history = cli("history", repo + ":1.0");
+        assertThat(history.out()).contains("retention");
+
+        RefCommandTest.Run ids = cli("images", "-q");
+        assertThat(ids.out().lines().toList()).singleElement().satisfies(id -> assertThat(id).hasSize(12));
+        String id = ids.out().lines().findFirst().orElseThrow();
+        RefCommandTest.Run rm = cli("rm", id);
+        assertThat(rm.status()).as(rm.err()).isZero();
+        assertThat(rm.out()).contains("Untagged: " + repo + ":1.2").contains("Deleted: " + repo + "@sha256:");
+        RefCommandTest.Run unknown = cli("rm", "abcdef012345");
+        assertThat(unknown.status()).isEqualTo(1);
+        assertThat(unknown.err()).contains("No such image: abcdef012345");
     }
 
     @Test

@@ -119,6 +119,10 @@ class ReleasedSqliteStoreUpgradeTest {
             assertThat(index.listManifests(repo, 10, null).items())
                     .containsExactlyInAnyOrder(c.tagged.record(), c.pinned.record());
             assertThat(index.listRepositories(10, null).items()).containsExactly(repo);
+            // tags written before pulls were noted read as never pulled, and take a pull note
+            assertThat(index.getTag(repo, ReleasedStoreContent.TAG).orElseThrow().lastPulled()).isNull();
+            assertThat(index.recordTagPull(repo, ReleasedStoreContent.TAG)).isTrue();
+            assertThat(index.getTag(repo, ReleasedStoreContent.TAG).orElseThrow().lastPulled()).isNotNull();
             assertThat(index.getTag(repo, ReleasedStoreContent.TAG).orElseThrow().digest())
                     .isEqualTo(c.tagged.record().digest());
             assertThat(index.tagHistory(repo, ReleasedStoreContent.TAG, 10, null).items())
@@ -131,6 +135,9 @@ class ReleasedSqliteStoreUpgradeTest {
                 assertThat(index.referencingManifests(i.layerDigest(), 10, null).items())
                         .containsExactly(new BlobReference(i.layerDigest(), repo, i.record().digest()));
                 assertThat(index.isReferencedIn(i.record().configDigest(), repo)).isTrue();
+                // and every manifest references its own bytes (schema 6 / item schema 3)
+                assertThat(index.referencingManifests(i.record().digest(), 10, null).items())
+                        .containsExactly(new BlobReference(i.record().digest(), repo, i.record().digest()));
             }
 
             ApiHandler routes = rt.routes(true);
