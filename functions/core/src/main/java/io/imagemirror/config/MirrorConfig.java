@@ -38,10 +38,12 @@ import java.util.function.Function;
  * @param syncQuotaFloor below this Docker Hub {@code ratelimit-remaining} the sync planner creates no
  *     more copy jobs (pulls through the cache keep the rest of the quota)
  * @param sweep the sweeper's grace period and schedule ({@code sweep:})
+ * @param fills the cross-instance fill leases ({@code fills: {leaseTtl: 30s, leaseWait: 20s}})
  */
 public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
                            int parallelism, String serveToken, boolean dockerConfig, List<Rule> rules,
-                           int syncQuotaFloor, io.imagemirror.sweep.SweepConfig sweep) {
+                           int syncQuotaFloor, io.imagemirror.sweep.SweepConfig sweep,
+                           io.imagemirror.mirror.FillLeases.Config fills) {
 
     private static final String DOCKER_HUB = ReferenceGrammar.DOCKER_HUB;
     public static final Duration DEFAULT_TAG_TTL = Duration.ofMinutes(5);
@@ -90,9 +92,24 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         }
         rules = rules == null ? List.of() : List.copyOf(rules);
         sweep = sweep == null ? io.imagemirror.sweep.SweepConfig.DEFAULTS : sweep;
+        fills = fills == null ? io.imagemirror.mirror.FillLeases.Config.DEFAULTS : fills;
         if (syncQuotaFloor < 0) {
             throw new ConfigException("syncQuotaFloor must not be negative, got " + syncQuotaFloor);
         }
+    }
+
+    /** A configuration with the default {@code fills:} section. */
+    public MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
+                        int parallelism, String serveToken, boolean dockerConfig, List<Rule> rules,
+                        int syncQuotaFloor, io.imagemirror.sweep.SweepConfig sweep) {
+        this(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep,
+                null);
+    }
+
+    /** A copy with this {@code fills:} section. */
+    public MirrorConfig withFills(io.imagemirror.mirror.FillLeases.Config f) {
+        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules,
+                syncQuotaFloor, sweep, f);
     }
 
     /** A configuration with the default {@code sweep:} section. */
@@ -112,7 +129,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
     /** A copy with these sync rules. */
     public MirrorConfig withRules(List<Rule> r) {
         return new MirrorConfig(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, r,
-                syncQuotaFloor, sweep);
+                syncQuotaFloor, sweep, fills);
     }
 
     /** Docker Hub only, anonymous: what image-mirror does with no configuration. */
@@ -139,15 +156,15 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
     public MirrorConfig withUpstream(UpstreamConfig u) {
         Map<String, UpstreamConfig> m = new LinkedHashMap<>(upstreams);
         m.put(Upstream.canonicalName(u.name()), u);
-        return new MirrorConfig(m, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep);
+        return new MirrorConfig(m, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep, fills);
     }
 
     public MirrorConfig withDefaultUpstream(String registry) {
-        return new MirrorConfig(upstreams, Upstream.canonicalName(registry), tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep);
+        return new MirrorConfig(upstreams, Upstream.canonicalName(registry), tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep, fills);
     }
 
     public MirrorConfig withParallelism(int n) {
-        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig, rules, syncQuotaFloor, sweep);
+        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig, rules, syncQuotaFloor, sweep, fills);
     }
 
     /** The configured upstreams as the upstream client takes them (credentials included). */
@@ -180,6 +197,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
      * serveToken: ${IMAGE_MIRROR_TOKEN}
      * dockerConfig: true    # read ~/.docker/config.json for credentials
      * sweep: {grace: 24h, schedule: rate(1 day)}
+     * fills: {leaseTtl: 30s, leaseWait: 20s}   # cold fills shared by instances (aws store)
      * upstreams:
      *   - name: docker.io
      *     username: me
@@ -199,7 +217,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
             throw new ConfigException("configuration must be a mapping");
         }
         checkKeys(root, "", Set.of("defaultUpstream", "tagTtl", "parallelism", "serveToken", "dockerConfig",
-                "upstreams", "rules", "syncQuotaFloor", "sweep"));
+                "upstreams", "rules", "syncQuotaFloor", "sweep", "fills"));
         Map<String, UpstreamConfig> ups = new LinkedHashMap<>();
         JsonNode list = root.get("upstreams");
         if (list != null && !list.isNull()) {
@@ -288,7 +306,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         int quotaFloor = floor == null || floor.isNull() ? DEFAULT_SYNC_QUOTA_FLOOR : floor.asInt(-1);
         MirrorConfig config = new MirrorConfig(ups, dflt, ttl == null ? DEFAULT_TAG_TTL : parseDuration(ttl, "tagTtl"),
                 parallelism, string(root, "serveToken", env, ""), bool(root, "dockerConfig", true, ""), List.of(),
-                quotaFloor, sweepSection(root, env));
+                quotaFloor, sweepSection(root, env), fillsSection(root, env));
         return config.withRules(rules(root.get("rules"), config));
     }
 
@@ -321,6 +339,24 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
             out.add(r);
         }
         return out;
+    }
+
+    /** The {@code fills:} section: {@code leaseTtl} and {@code leaseWait} (durations). */
+    private static io.imagemirror.mirror.FillLeases.Config fillsSection(JsonNode root, Function<String, String> env) {
+        JsonNode f = root.get("fills");
+        if (f == null || f.isNull()) {
+            return io.imagemirror.mirror.FillLeases.Config.DEFAULTS;
+        }
+        if (!f.isObject()) {
+            throw new ConfigException("fills must be a mapping");
+        }
+        checkKeys(f, "fills.", Set.of("leaseTtl", "leaseWait"));
+        io.imagemirror.mirror.FillLeases.Config d = io.imagemirror.mirror.FillLeases.Config.DEFAULTS;
+        String ttl = string(f, "leaseTtl", env, "fills");
+        String wait = string(f, "leaseWait", env, "fills");
+        return new io.imagemirror.mirror.FillLeases.Config(
+                ttl == null ? d.ttl() : parseDuration(ttl, "fills.leaseTtl"),
+                wait == null ? d.maxWait() : parseDuration(wait, "fills.leaseWait"));
     }
 
     /** The {@code sweep:} section: {@code grace} (a duration) and {@code schedule} (rate()/cron()). */

@@ -16,7 +16,8 @@ import io.imagemirror.sync.SyncRules;
  * The {@code /v1} API behind API Gateway ({@code POST /v1/mirror}, {@code GET /v1/jobs/<id>},
  * {@code /v1/rules}): records a job and sends it to the copy queue, manages the sync rules, and
  * answers the read-only views of what is mirrored ({@code GET /v1/images},
- * {@code /v1/images/<ref>[/history]}, {@code /v1/search}, {@code /v1/df}). Who may call it is IAM's decision (the route is
+ * {@code /v1/images/<ref>[/history]}, {@code /v1/search}, {@code /v1/df}) and each upstream's quota
+ * ({@code GET /v1/upstreams}). Who may call it is IAM's decision (the route is
  * IAM-authorized in template.yaml).
  */
 public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
@@ -25,8 +26,9 @@ public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEv
 
     /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public MirrorApiHandler() {
-        this(AwsWiring.shared().jobs(), AwsWiring.shared().names(), AwsWiring.shared().rules(),
-                AwsWiring.shared().storage());
+        this(new MirrorApiHandler(AwsWiring.shared().jobs(), AwsWiring.shared().names(), AwsWiring.shared().rules(),
+                AwsWiring.shared().storage()).api.withUpstreams(AwsWiring.shared().upstreams(),
+                AwsWiring.shared().config().syncQuotaFloor(), java.time.Clock.systemUTC()));
         SnapStartPriming.forMirrorApi(this).register();
     }
 
@@ -35,7 +37,12 @@ public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEv
      * @param storage what the read-only views ({@code /v1/images}, {@code /v1/search}, {@code /v1/df}) show
      */
     public MirrorApiHandler(MirrorJobs jobs, NameRouter names, SyncRules rules, Storage storage) {
-        this.api = new MirrorApi(jobs, names, rules, new MirrorViews(storage, names));
+        this(new MirrorApi(jobs, names, rules, new MirrorViews(storage, names)));
+    }
+
+    /** Over given routes (e.g. with {@link MirrorApi#withUpstreams} for {@code GET /v1/upstreams}). */
+    public MirrorApiHandler(MirrorApi api) {
+        this.api = api;
     }
 
     @Override
