@@ -106,15 +106,8 @@ public final class FillLeases implements AutoCloseable {
         public void close() {
             heartbeat.cancel(false);
             synchronized (this) {
-                if (lost) {
-                    return;
-                }
-                try {
-                    // Released = expired now: the next request looks at the store, finds it, and serves it.
-                    index.replaceLease(lease.next(holder, Instant.EPOCH));
-                } catch (StoreException e) {
-                    log.accept("releasing the lease on " + lease.key() + " failed (it expires by itself): "
-                            + e.getMessage());
+                if (!lost) {
+                    release(lease);
                 }
             }
         }
@@ -191,17 +184,18 @@ public final class FillLeases implements AutoCloseable {
                 Lease mine = current.map(l -> l.next(holder, now.plus(config.ttl())))
                         .orElseGet(() -> new Lease(key, holder, now.plus(config.ttl()), 1));
                 if (index.replaceLease(mine)) {
+                    // It may have been stored (and the lease released) between the look above and
+                    // the lease: look once more before fetching.
+                    if (present.getAsBoolean()) {
+                        release(mine);
+                        return new Present();
+                    }
                     taken.incrementAndGet();
                     if (current.isPresent() && current.get().expiresAt().isAfter(Instant.EPOCH)) {
                         // it expired while held (not released): its holder died or stalled
                         takenOver.incrementAndGet();
                         log.accept("took over the lease on " + key + " from " + current.get().holder()
                                 + ", which let it expire");
-                    }
-                    // It may have been stored between the look above and the lease: look once more.
-                    if (present.getAsBoolean()) {
-                        new Held(mine).close();
-                        return new Present();
                     }
                     return new Held(mine);
                 }
@@ -226,7 +220,16 @@ public final class FillLeases implements AutoCloseable {
         }
     }
 
-    /** Leases this instance took (each one an upstream fetch). */
+    /** Released = expired now: the next request looks at the store, finds the content, and serves it. */
+    private void release(Lease held) {
+        try {
+            index.replaceLease(held.next(holder, Instant.EPOCH));
+        } catch (StoreException e) {
+            log.accept("releasing the lease on " + held.key() + " failed (it expires by itself): " + e.getMessage());
+        }
+    }
+
+    /** Leases this instance took to fetch (each one an upstream fetch). */
     public long taken() {
         return taken.get();
     }
