@@ -20,6 +20,8 @@ import io.imagemirror.jobs.JobQueue;
 import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.jobs.PullThroughRecording;
 import io.imagemirror.mirror.BlobFills;
+import io.imagemirror.mirror.FillLeases;
+import io.imagemirror.upstream.QuotaLedger;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.store.Storage;
 import io.imagemirror.upstream.CredentialStore;
@@ -80,6 +82,7 @@ public final class AwsWiring implements AutoCloseable {
     private final ExecutorService blobPool;
     private final ImageMirror mirror;
     private final BlobFills fills;
+    private final FillLeases leases;
     private final MirrorJobs jobs;
     private final List<AutoCloseable> resources;
     private final Clock clock;
@@ -97,12 +100,15 @@ public final class AwsWiring implements AutoCloseable {
         this.storage = Objects.requireNonNull(storage, "storage");
         this.resources = List.copyOf(resources);
         this.clock = Objects.requireNonNull(clock, "clock");
+        // The quota ledger and the fill leases live in the table: every instance shares them.
         this.upstreams = new Upstreams(config.toUpstreamList(), credentials, http, clock, RetryPolicy.defaults(),
-                config.largeBlobs());
+                config.largeBlobs(), new QuotaLedger(storage.upstreamLedger(), clock, QuotaLedger.DEFAULT_FLUSH_EVERY,
+                LOG::warn));
         this.blobPool = Executors.newFixedThreadPool(config.parallelism(), daemonThreads());
-        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), null, blobPool);
+        this.leases = new FillLeases(storage.leases(), config.fills(), clock, LOG::info);
+        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), null, blobPool, leases);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
-        this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), queue, clock);
+        this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), queue, clock, config.syncQuotaFloor());
     }
 
     /** The wiring of this execution environment, built from the process environment on first use. */
@@ -204,6 +210,11 @@ public final class AwsWiring implements AutoCloseable {
         return jobs;
     }
 
+    /** The fill leases this wiring takes (one holder id per wiring). */
+    public FillLeases leases() {
+        return leases;
+    }
+
     /** What a name means on this mirror, for {@code /v1} and {@code /v2} alike. */
     public NameRouter names() {
         return names;
@@ -242,6 +253,7 @@ public final class AwsWiring implements AutoCloseable {
     @Override
     public void close() {
         blobPool.shutdownNow();
+        leases.close();
         try {
             storage.close();
         } finally {

@@ -37,6 +37,8 @@ public final class MirrorApi implements ApiHandler {
     private final RulesApi rules;
     /** The sweeper behind {@code /v1/sweeps}, {@code /v1/prune} and {@code DELETE /v1/images}, or null. */
     private final io.imagemirror.sweep.SweepService sweeps;
+    /** {@code GET /v1/upstreams}, or null. */
+    private final UpstreamsRoute upstreams;
 
     /**
      * @param names resolves the requested image as {@code /v2} and the CLI do
@@ -49,19 +51,31 @@ public final class MirrorApi implements ApiHandler {
         this.rules = rules == null ? null : new RulesApi(rules);
         this.views = views == null ? null : new ImagesApi(views);
         this.sweeps = null;
+        this.upstreams = null;
     }
 
-    private MirrorApi(MirrorApi base, io.imagemirror.sweep.SweepService sweeps) {
+    private MirrorApi(MirrorApi base, io.imagemirror.sweep.SweepService sweeps, UpstreamsRoute upstreams) {
         this.jobs = base.jobs;
         this.names = base.names;
         this.rules = base.rules;
         this.views = base.views;
         this.sweeps = sweeps;
+        this.upstreams = upstreams;
     }
 
     /** The same routes plus {@code GET /v1/sweeps}, {@code POST /v1/prune} and {@code DELETE /v1/images/<ref>}. */
     public MirrorApi withSweeps(io.imagemirror.sweep.SweepService sweeps) {
-        return new MirrorApi(this, sweeps);
+        return new MirrorApi(this, sweeps, upstreams);
+    }
+
+    /**
+     * The same routes plus {@code GET /v1/upstreams}: each upstream's quota (from the shared ledger),
+     * request counts and last error.
+     *
+     * @param syncQuotaFloor the floor below which the quota shows as {@code low}
+     */
+    public MirrorApi withUpstreams(io.imagemirror.upstream.Upstreams all, int syncQuotaFloor, java.time.Clock clock) {
+        return new MirrorApi(this, sweeps, new UpstreamsRoute(all, syncQuotaFloor, clock));
     }
 
     /** The job and rule routes, without the views. */
@@ -109,6 +123,9 @@ public final class MirrorApi implements ApiHandler {
                 return ApiErrors.of(404, ErrorCode.UNKNOWN, "no job " + id + " (unknown or expired)");
             }
             return ApiResponse.json(200, jobJson(job.get()));
+        }
+        if (upstreams != null && path.equals("/v1/upstreams")) {
+            return upstreams.handle(request);
         }
         if (sweeps != null && (path.equals("/v1/sweeps") || path.equals("/v1/prune")
                 || (path.startsWith("/v1/images/") && request.method().equals("DELETE")))) {

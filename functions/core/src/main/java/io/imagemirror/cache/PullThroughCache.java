@@ -1,6 +1,8 @@
 package io.imagemirror.cache;
 
 import io.imagemirror.mirror.BlobFills;
+import io.imagemirror.mirror.FetchedElsewhereException;
+import io.imagemirror.mirror.FillLeases;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.mirror.MirrorException;
 import io.imagemirror.mirror.MirrorListener;
@@ -46,7 +48,11 @@ import java.util.function.Consumer;
  * The pull-through cache behind the {@code /v2} read API: what is stored is served without asking
  * upstream (a digest forever, a tag while younger than its TTL); what is missing is fetched once,
  * verified, stored and served; a tag older than its TTL is re-validated with a HEAD (no pull
- * quota), and when upstream is down or errs the stored tag is served stale and the event logged.
+ * quota), and when upstream is down or errs, or its pull quota is exhausted (the shared
+ * {@link io.imagemirror.upstream.QuotaLedger}), the stored tag is served stale and the event logged.
+ * A cold manifest or blob is fetched once across the instances sharing the store: under the fill
+ * lease of {@link FillLeases} (through {@link BlobFills} for blobs), the other instances waiting
+ * for it to be stored.
  *
  * <p>A manifest fetched for a client is stored (as verified bytes) and served at once; recording
  * it in the index, with its tag, is left to a background {@link Recording} that goes through the
@@ -324,6 +330,12 @@ public final class PullThroughCache {
                 return fresh.get();
             }
         }
+        if (known != null) {
+            Optional<ServedManifest> spared = servedWithoutQuota(target, tag, known, now);
+            if (spared.isPresent()) {
+                return spared.get();
+            }
+        }
         RegistryClient client;
         ManifestDescriptor head;
         try {
@@ -383,6 +395,31 @@ public final class PullThroughCache {
         });
     }
 
+    /**
+     * The stored manifest of a tag due for re-validation, served stale without asking upstream while
+     * the upstream's pull quota is exhausted (as the shared ledger knows it): a client gets what is
+     * stored instead of an error, and the staleness is logged.
+     */
+    private Optional<ServedManifest> servedWithoutQuota(Target target, String tag, Digest known, Instant now)
+            throws IOException {
+        Optional<io.imagemirror.upstream.Upstream> upstream = upstreams.upstream(target.registry());
+        if (upstream.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<io.imagemirror.upstream.RateLimit> quota = upstreams.quota().quota(upstream.get().name());
+        if (quota.isEmpty() || !quota.get().exhaustedAt(now)) {
+            return Optional.empty();
+        }
+        Optional<ServedManifest> stale = readStored(target, known);
+        if (stale.isPresent()) {
+            Instant reset = quota.get().resetsBy();
+            log.accept("serving " + target.repositoryKey() + ":" + tag + " stale at " + known + ": the pull quota of "
+                    + upstream.get().name() + " is exhausted" + (reset == null ? "" : " until " + reset));
+            notePull(target, known, byTag(target, tag, known));
+        }
+        return stale;
+    }
+
     /** The stored manifest, served under {@code target}: what it lists becomes known there. */
     private Optional<ServedManifest> readStored(Target target, Digest digest) throws IOException {
         Optional<BlobStore.Content> c = manifests.open(digest);
@@ -399,7 +436,29 @@ public final class PullThroughCache {
         return Optional.of(new ServedManifest(bytes, m.mediaType(), digest));
     }
 
+    /**
+     * Fetches a cold manifest once across the instances sharing the store: under its fill lease, or
+     * after waiting for the instance that holds it to store it (then read from the store). When the
+     * wait elapses this instance fetches it too.
+     */
     private ServedManifest fetchAndStore(RegistryClient client, Target target, Digest digest) throws IOException {
+        Optional<FillLeases> leases = fills.leases();
+        if (leases.isEmpty()) {
+            return fetchAndStoreNow(client, target, digest);
+        }
+        try (FillLeases.Outcome lease = leases.get().acquire("manifest " + digest,
+                () -> manifests.stat(digest).isPresent())) {
+            if (lease instanceof FillLeases.Present) {
+                Optional<ServedManifest> stored = readStored(target, digest);
+                if (stored.isPresent()) {
+                    return stored.get();
+                }
+            }
+            return fetchAndStoreNow(client, target, digest);
+        }
+    }
+
+    private ServedManifest fetchAndStoreNow(RegistryClient client, Target target, Digest digest) throws IOException {
         RawManifest raw = client.getManifest(target.repository(), digest);
         Manifest m;
         try {
@@ -500,11 +559,24 @@ public final class PullThroughCache {
         }
         RegistryClient source = client;
         long expected = size;
-        BlobFills.Fill fill = fills.fill(digest, size, BlobFills.Source.upstream(source, target.repository(), digest, expected));
-        if (fills.spooled()) {
-            return new Filling(fill);
+        BlobFills.Source upstream = BlobFills.Source.upstream(source, target.repository(), digest, expected);
+        BlobFills.Fill fill;
+        try {
+            // Where cold blobs may be redirected, one that another instance fetches beyond the lease
+            // wait is redirected too, rather than fetched a second time.
+            fill = fills.fill(digest, size, upstream, !fills.spooled() && coldBlobs.redirectLarger());
+            if (fills.spooled()) {
+                return new Filling(fill);
+            }
+            fill.await();
+        } catch (FetchedElsewhereException busy) {
+            Optional<java.net.URI> location = client.blobLocation(target.repository(), digest);
+            if (location.isPresent()) {
+                log.accept("redirecting " + target.repositoryKey() + "@" + digest + " to upstream: " + busy.getMessage());
+                return new Redirect(size, location.get());
+            }
+            fills.fill(digest, size, upstream, false).await(); // upstream serves it itself: fetch it here too
         }
-        fill.await();
         return new Stored(size);
     }
 

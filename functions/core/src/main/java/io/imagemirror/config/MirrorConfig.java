@@ -41,11 +41,13 @@ import java.util.function.Function;
  * @param sweep the sweeper's grace period and schedule ({@code sweep:})
  * @param largeBlobs which blobs are fetched with parallel ranged GETs, in parts of what size, how
  *     many at once ({@code largeBlobs: {threshold: 64MiB, partSize: 8MiB, parallelism: 4}})
+ * @param fills the cross-instance fill leases ({@code fills: {leaseTtl: 30s, leaseWait: 20s}})
  */
 public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
                            int parallelism, String serveToken, boolean dockerConfig, List<Rule> rules,
                            int syncQuotaFloor, io.imagemirror.sweep.SweepConfig sweep,
-                           io.imagemirror.upstream.RangedFetch largeBlobs) {
+                           io.imagemirror.upstream.RangedFetch largeBlobs,
+                           io.imagemirror.mirror.FillLeases.Config fills) {
 
     private static final String DOCKER_HUB = ReferenceGrammar.DOCKER_HUB;
     public static final Duration DEFAULT_TAG_TTL = Duration.ofMinutes(5);
@@ -103,17 +105,25 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         rules = rules == null ? List.of() : List.copyOf(rules);
         sweep = sweep == null ? io.imagemirror.sweep.SweepConfig.DEFAULTS : sweep;
         largeBlobs = largeBlobs == null ? io.imagemirror.upstream.RangedFetch.DEFAULTS : largeBlobs;
+        fills = fills == null ? io.imagemirror.mirror.FillLeases.Config.DEFAULTS : fills;
         if (syncQuotaFloor < 0) {
             throw new ConfigException("syncQuotaFloor must not be negative, got " + syncQuotaFloor);
         }
     }
 
-    /** A configuration with the default {@code largeBlobs:} section. */
+    /** A configuration with the default {@code largeBlobs:} and {@code fills:} sections. */
     public MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
                         int parallelism, String serveToken, boolean dockerConfig, List<Rule> rules,
                         int syncQuotaFloor, io.imagemirror.sweep.SweepConfig sweep) {
         this(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep,
-                io.imagemirror.upstream.RangedFetch.DEFAULTS);
+                io.imagemirror.upstream.RangedFetch.DEFAULTS,
+                null);
+    }
+
+    /** A copy with this {@code fills:} section. */
+    public MirrorConfig withFills(io.imagemirror.mirror.FillLeases.Config f) {
+        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules,
+                syncQuotaFloor, sweep, largeBlobs, f);
     }
 
     /** A configuration with the default {@code sweep:} section. */
@@ -133,7 +143,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
     /** A copy with these sync rules. */
     public MirrorConfig withRules(List<Rule> r) {
         return new MirrorConfig(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, r,
-                syncQuotaFloor, sweep, largeBlobs);
+                syncQuotaFloor, sweep, largeBlobs, fills);
     }
 
     /** Docker Hub only, anonymous: what image-mirror does with no configuration. */
@@ -160,15 +170,15 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
     public MirrorConfig withUpstream(UpstreamConfig u) {
         Map<String, UpstreamConfig> m = new LinkedHashMap<>(upstreams);
         m.put(Upstream.canonicalName(u.name()), u);
-        return new MirrorConfig(m, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep, largeBlobs);
+        return new MirrorConfig(m, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep, largeBlobs, fills);
     }
 
     public MirrorConfig withDefaultUpstream(String registry) {
-        return new MirrorConfig(upstreams, Upstream.canonicalName(registry), tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep, largeBlobs);
+        return new MirrorConfig(upstreams, Upstream.canonicalName(registry), tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep, largeBlobs, fills);
     }
 
     public MirrorConfig withParallelism(int n) {
-        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig, rules, syncQuotaFloor, sweep, largeBlobs);
+        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig, rules, syncQuotaFloor, sweep, largeBlobs, fills);
     }
 
     /** The configured upstreams as the upstream client takes them (credentials included). */
@@ -202,6 +212,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
      * dockerConfig: true    # read ~/.docker/config.json for credentials
      * sweep: {grace: 24h, schedule: rate(1 day)}   # retention: see RetentionPolicy
      * largeBlobs: {threshold: 64MiB, partSize: 8MiB, parallelism: 4}   # ranged GETs; parallelism 1: off
+     * fills: {leaseTtl: 30s, leaseWait: 20s}   # cold fills shared by instances (aws store)
      * upstreams:
      *   - name: docker.io
      *     username: me
@@ -222,7 +233,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
             throw new ConfigException("configuration must be a mapping");
         }
         checkKeys(root, "", Set.of("defaultUpstream", "tagTtl", "parallelism", "serveToken", "dockerConfig",
-                "upstreams", "rules", "syncQuotaFloor", "sweep", "largeBlobs"));
+                "upstreams", "rules", "syncQuotaFloor", "sweep", "largeBlobs", "fills"));
         Map<String, UpstreamConfig> ups = new LinkedHashMap<>();
         JsonNode list = root.get("upstreams");
         if (list != null && !list.isNull()) {
@@ -318,7 +329,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         int quotaFloor = floor == null || floor.isNull() ? DEFAULT_SYNC_QUOTA_FLOOR : floor.asInt(-1);
         MirrorConfig config = new MirrorConfig(ups, dflt, ttl == null ? DEFAULT_TAG_TTL : parseDuration(ttl, "tagTtl"),
                 parallelism, string(root, "serveToken", env, ""), bool(root, "dockerConfig", true, ""), List.of(),
-                quotaFloor, sweepSection(root, env), largeBlobsSection(root));
+                quotaFloor, sweepSection(root, env), largeBlobsSection(root), fillsSection(root, env));
         return config.withRules(rules(root.get("rules"), config));
     }
 
@@ -402,6 +413,24 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
             throw new ConfigException(field + " is too large: " + n.asText());
         }
         return v << shift;
+    }
+
+    /** The {@code fills:} section: {@code leaseTtl} and {@code leaseWait} (durations). */
+    private static io.imagemirror.mirror.FillLeases.Config fillsSection(JsonNode root, Function<String, String> env) {
+        JsonNode f = root.get("fills");
+        if (f == null || f.isNull()) {
+            return io.imagemirror.mirror.FillLeases.Config.DEFAULTS;
+        }
+        if (!f.isObject()) {
+            throw new ConfigException("fills must be a mapping");
+        }
+        checkKeys(f, "fills.", Set.of("leaseTtl", "leaseWait"));
+        io.imagemirror.mirror.FillLeases.Config d = io.imagemirror.mirror.FillLeases.Config.DEFAULTS;
+        String ttl = string(f, "leaseTtl", env, "fills");
+        String wait = string(f, "leaseWait", env, "fills");
+        return new io.imagemirror.mirror.FillLeases.Config(
+                ttl == null ? d.ttl() : parseDuration(ttl, "fills.leaseTtl"),
+                wait == null ? d.maxWait() : parseDuration(wait, "fills.leaseWait"));
     }
 
     /** The {@code sweep:} section: {@code grace} (a duration) and {@code schedule} (rate()/cron()). */

@@ -10,4 +10,13 @@ import java.io.IOException;
 public interface JobQueue {
     /** Hands a recorded job to a worker. */
     void send(String jobId) throws IOException;
+
+    /**
+     * Hands a recorded job to a worker after {@code delay} (a copy deferred until the upstream's
+     * quota window resets). Queues that cannot delay send it now; the worker defers it again if it
+     * is still early, so they should delay.
+     */
+    default void sendLater(String jobId, java.time.Duration delay) throws IOException {
+        send(jobId);
+    }
 }

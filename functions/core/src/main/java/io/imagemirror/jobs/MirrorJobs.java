@@ -48,21 +48,41 @@ public final class MirrorJobs {
         /** No such job (expired or never recorded): nothing to do. */
         UNKNOWN_JOB,
         /** The job's kind is unknown here or its payload unreadable: recorded FAILED with the reason, not retried. */
-        REJECTED
+        REJECTED,
+        /**
+         * A copy (sync or mirror job) while the upstream's quota is below the floor: left queued and
+         * sent again for when the quota window resets; pull-through recordings are never deferred.
+         */
+        DEFERRED
     }
+
+    /** How long a deferred job waits when the upstream stated no quota window. */
+    static final Duration DEFER_WITHOUT_WINDOW = Duration.ofMinutes(5);
 
     private final ImageMirror mirror;
     private final Upstreams upstreams;
     private final JobStore metadata;
     private final JobQueue queue;
     private final Clock clock;
+    private final int quotaFloor;
 
+    /** Jobs that never wait for the upstream's quota. */
     public MirrorJobs(ImageMirror mirror, Upstreams upstreams, JobStore jobs, JobQueue queue, Clock clock) {
+        this(mirror, upstreams, jobs, queue, clock, 0);
+    }
+
+    /**
+     * @param quotaFloor copies (sync and mirror jobs) are deferred while the upstream's quota, as the
+     *     shared ledger ({@link Upstreams#quota()}) knows it, is below this
+     */
+    public MirrorJobs(ImageMirror mirror, Upstreams upstreams, JobStore jobs, JobQueue queue, Clock clock,
+                      int quotaFloor) {
         this.mirror = mirror;
         this.upstreams = upstreams;
         this.metadata = jobs;
         this.queue = queue;
         this.clock = clock;
+        this.quotaFloor = quotaFloor;
     }
 
     /**
@@ -113,6 +133,16 @@ public final class MirrorJobs {
             metadata.updateJob(job.failed(e.getMessage(), now), job.status());
             return Outcome.REJECTED;
         }
+        Optional<Duration> wait = quotaWait(request, now);
+        if (wait.isPresent()) {
+            try {
+                queue.sendLater(jobId, wait.get());
+            } catch (IOException e) {
+                throw new MirrorException("job " + jobId + " waits for the upstream's quota, and queueing it again "
+                        + "failed: " + e.getMessage(), null, e);
+            }
+            return Outcome.DEFERRED;
+        }
         Job running = job.withStatus(JobStatus.RUNNING, now);
         if (!metadata.updateJob(running, job.status())) {
             return Outcome.DUPLICATE;
@@ -129,6 +159,28 @@ public final class MirrorJobs {
             metadata.updateJob(progress.latest().failed("internal error: " + e, clock.instant()), JobStatus.RUNNING);
             throw e;
         }
+    }
+
+    /**
+     * How long a copy must wait for the upstream's quota: until the window resets, when the shared
+     * ledger says fewer than the floor remain; empty when it may run now. Pull-through recordings
+     * keep priority (their client was served already; the recording needs no more pulls than the
+     * client made).
+     */
+    private Optional<Duration> quotaWait(JobRequest request, Instant now) {
+        if (quotaFloor <= 0 || request instanceof PullThroughRecording) {
+            return Optional.empty();
+        }
+        Optional<io.imagemirror.upstream.Upstream> upstream = upstreams.upstream(registryOf(request));
+        if (upstream.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<io.imagemirror.upstream.RateLimit> quota = upstreams.quota().quota(upstream.get().name());
+        if (quota.isEmpty() || !quota.get().belowAt(quotaFloor, now)) {
+            return Optional.empty();
+        }
+        Instant reset = quota.get().resetsBy();
+        return Optional.of(reset == null ? DEFER_WITHOUT_WINDOW : Duration.between(now, reset));
     }
 
     /** The dispatch on the kind: what the engine does for each. */

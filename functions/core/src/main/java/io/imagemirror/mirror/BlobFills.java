@@ -29,7 +29,14 @@ import java.util.concurrent.Executor;
  * readers can follow while it grows ({@link Fill#open}), so the pull-through cache streams a cold
  * blob to its clients while it is being stored; when the last byte has been verified the spool is
  * put into the store and removed. Without one (the CLI, Lambda) the bytes stream straight into the
- * store and only completion can be awaited. Thread-safe.
+ * store and only completion can be awaited.
+ *
+ * <p>With {@link FillLeases}, the fill that owns a digest in this process also takes the
+ * cross-instance lease on it before fetching, so instances sharing the store fetch it once: an
+ * owner that finds another instance fetching waits for the blob to be stored and then serves it
+ * from the store; when the wait elapses it fetches too, or, if its caller asked so
+ * ({@code giveUpWhenBusy}), fails with {@link FetchedElsewhereException} (the Lambda then redirects
+ * the client to upstream). Thread-safe.
  */
 public final class BlobFills {
 
@@ -83,6 +90,8 @@ public final class BlobFills {
     private final Path spoolDir;
     private final Executor executor;
     private final Map<Digest, Fill> inFlight = new ConcurrentHashMap<>();
+    /** Cross-instance leases, or null when this process is the only one filling this store. */
+    private final FillLeases leases;
     private static final int SPOOL_CHUNK = 1 << 20;
 
     /**
@@ -90,10 +99,29 @@ public final class BlobFills {
      * @param executor runs spooled fills (they outlive the request that started them)
      */
     public BlobFills(BlobStore blobs, BlobIndex metadata, Path spoolDir, Executor executor) {
+        this(blobs, metadata, spoolDir, executor, null);
+    }
+
+    /**
+     * @param leases coalesces fills across the instances sharing {@code blobs}, or null when only
+     *     this process fills them
+     */
+    public BlobFills(BlobStore blobs, BlobIndex metadata, Path spoolDir, Executor executor, FillLeases leases) {
         this.blobs = blobs;
         this.metadata = metadata;
         this.spoolDir = spoolDir;
         this.executor = executor;
+        this.leases = leases;
+    }
+
+    /** The key of a blob's lease. */
+    static String leaseKey(Digest digest) {
+        return "blob " + digest;
+    }
+
+    /** The cross-instance leases fills take, if this store is shared by several instances. */
+    public Optional<FillLeases> leases() {
+        return Optional.ofNullable(leases);
     }
 
     /** Whether readers can follow a fill while it runs. */
@@ -107,13 +135,25 @@ public final class BlobFills {
     }
 
     /**
-     * Starts the fill of {@code digest} or joins the one in flight. Spooled fills run on the
-     * executor; direct ones run in the calling thread (so a joiner just waits).
+     * Starts the fill of {@code digest} or joins the one in flight; when another instance holds the
+     * blob's lease beyond the wait, fetches it too. Spooled fills run on the executor; direct ones run
+     * in the calling thread (so a joiner just waits).
      *
      * @param size the exact size (needed to follow a spooled fill)
      * @return the fill; {@link Fill#owned()} tells whether this call started it
      */
     public Fill fill(Digest digest, long size, Source source) throws IOException {
+        return fill(digest, size, source, false);
+    }
+
+    /**
+     * {@link #fill(Digest, long, Source)}, choosing what happens when another instance still fetches
+     * the blob after the lease wait.
+     *
+     * @param giveUpWhenBusy fail with {@link FetchedElsewhereException} instead of fetching as well
+     *     (direct fills only: a spooled fill has clients following it and always fetches)
+     */
+    public Fill fill(Digest digest, long size, Source source, boolean giveUpWhenBusy) throws IOException {
         Fill running = inFlight.get(digest);
         if (running != null) {
             return running.joined();
@@ -134,34 +174,72 @@ public final class BlobFills {
         // Won the slot. Another fill of this digest may have stored, recorded and retired between
         // the caller's look at the store and the look at the fills in flight: look again before
         // fetching, now that no other fill can start, so a blob is fetched once.
-        boolean stored;
-        try {
-            stored = blobs.exists(digest);
-        } catch (RuntimeException e) {
-            stored = false; // the store cannot say: fetch, and let its put report what is wrong
-        }
-        if (stored) {
+        if (storedNow(digest)) {
             mine.foundStored();
             return mine;
         }
         mine.owned = true;
-        mine.decide(false);
         if (spoolDir == null) {
-            try {
+            try (FillLeases.Outcome lease = lease(digest, mine, giveUpWhenBusy)) {
+                if (lease instanceof FillLeases.Present) {
+                    return mine; // stored by another instance while this one waited
+                }
+                mine.decide(false);
                 mine.runDirect(source);
             } finally {
                 inFlight.remove(digest, mine);
             }
         } else {
             executor.execute(() -> {
-                try {
-                    mine.runSpooled(source);
+                try (FillLeases.Outcome lease = lease(digest, mine, false)) {
+                    if (!(lease instanceof FillLeases.Present)) {
+                        mine.decide(false);
+                        mine.runSpooled(source);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    mine.failBeforeFetch(e);
                 } finally {
                     inFlight.remove(digest, mine);
                 }
             });
         }
         return mine;
+    }
+
+    private boolean storedNow(Digest digest) {
+        try {
+            return blobs.exists(digest);
+        } catch (RuntimeException e) {
+            return false; // the store cannot say: fetch, and let its put report what is wrong
+        }
+    }
+
+    /**
+     * Takes the cross-instance lease for the fill this process owns, or waits for another instance's
+     * fetch: {@link FillLeases.Present} when that one stored it (the fill then ends as found stored),
+     * {@link FillLeases.Held} or an elapsed wait (then the caller fetches) otherwise.
+     *
+     * @throws FetchedElsewhereException when the wait elapsed and {@code giveUpWhenBusy}
+     */
+    private FillLeases.Outcome lease(Digest digest, Fill mine, boolean giveUpWhenBusy) throws IOException {
+        if (leases == null) {
+            return new FillLeases.WaitElapsed("");
+        }
+        FillLeases.Outcome o;
+        try {
+            o = leases.acquire(leaseKey(digest), () -> storedNow(digest));
+        } catch (IOException | RuntimeException e) {
+            mine.failBeforeFetch(e);
+            throw e;
+        }
+        if (o instanceof FillLeases.Present) {
+            mine.foundStored();
+        } else if (o instanceof FillLeases.WaitElapsed w && giveUpWhenBusy) {
+            FetchedElsewhereException busy = new FetchedElsewhereException(digest, w.holder());
+            mine.failBeforeFetch(busy);
+            throw busy;
+        }
+        return o;
     }
 
     /** One blob being fetched. */
@@ -265,6 +343,23 @@ public final class BlobFills {
                 decide(true);
                 done.complete(0L);
             }
+        }
+
+        /** The fill ended before fetching anything (its lease wait failed or gave up): joiners get the failure. */
+        private void failBeforeFetch(Exception e) {
+            if (done.isDone()) {
+                return;
+            }
+            retire();
+            if (spool != null) {
+                removeSpool();
+            }
+            synchronized (this) {
+                failure = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+                notifyAll();
+            }
+            decide(false);
+            done.completeExceptionally(e);
         }
 
         /**

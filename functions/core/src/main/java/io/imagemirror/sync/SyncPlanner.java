@@ -40,7 +40,8 @@ import java.util.concurrent.Future;
  * page), select, {@code HEAD} each selected tag (eight at a time), and queue one copy job per tag whose upstream digest
  * is not the one mirrored, cause {@code sync rule <name>}. An unchanged tag costs one {@code HEAD},
  * which Docker Hub does not count against the pull quota. Below {@code quotaFloor} of the upstream's
- * {@code ratelimit-remaining} no more jobs are queued: the rest of the changed tags are recorded as
+ * {@code ratelimit-remaining}, as the shared {@link io.imagemirror.upstream.QuotaLedger} knows it
+ * (until its window resets), no more jobs are queued: the rest of the changed tags are recorded as
  * deferred and, as their digests still differ, the next run picks them up. A mirrored tag the rule
  * selects that the upstream no longer lists is reported, and untagged when the rule says
  * {@code removedUpstream: untag} (its history stays). Every run is recorded ({@link SyncRun}).
@@ -244,8 +245,10 @@ public final class SyncPlanner {
             listener.tagChecked(rule, tag, upstream.digest(), "changed", "would copy");
             return;
         }
-        Optional<RateLimit> quota = client.rateLimit();
-        if (quota.isPresent() && quota.get().remaining() < quotaFloor) {
+        // The ledger every instance shares, not this client's last answer: pulls through the cache
+        // spend the same quota, and take priority over copies.
+        Optional<RateLimit> quota = upstreams.quota().quota(client.upstream().name());
+        if (quota.isPresent() && quota.get().belowAt(quotaFloor, clock.instant())) {
             r.deferred.add(tag);
             listener.tagChecked(rule, tag, upstream.digest(), "deferred", "pull quota at "
                     + quota.get().remaining() + " (floor " + quotaFloor + ")");

@@ -15,6 +15,30 @@ import java.util.Optional;
  */
 public record RateLimit(long limit, long remaining, Duration window, Instant observedAt) {
 
+    /**
+     * When the quota stated at {@link #observedAt()} is sure to have been renewed: the observation plus
+     * one window (Docker Hub's window rolls, so this is the latest it can take); null without a window.
+     */
+    public Instant resetsBy() {
+        return window == null || observedAt == null ? null : observedAt.plus(window);
+    }
+
+    /** Whether the observation still speaks for {@code now}: no window stated, or not yet reset. */
+    public boolean currentAt(Instant now) {
+        Instant reset = resetsBy();
+        return reset == null || now.isBefore(reset);
+    }
+
+    /** No pulls left at {@code now} (until the window resets). */
+    public boolean exhaustedAt(Instant now) {
+        return remaining <= 0 && currentAt(now);
+    }
+
+    /** Fewer than {@code floor} pulls left at {@code now} (until the window resets). */
+    public boolean belowAt(long floor, Instant now) {
+        return remaining < floor && currentAt(now);
+    }
+
     /** Parses the two header values; empty when either is missing or malformed. */
     public static Optional<RateLimit> parse(String limitHeader, String remainingHeader, Instant observedAt) {
         if (limitHeader == null || remainingHeader == null) {

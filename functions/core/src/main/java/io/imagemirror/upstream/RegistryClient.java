@@ -92,6 +92,7 @@ public final class RegistryClient {
     private final RegistryAuthenticator auth;
     private final AddressPolicy addresses;
     private final AtomicReference<RateLimit> rateLimit = new AtomicReference<>();
+    private final UpstreamObserver observer;
 
     /**
      * @param upstream the registry to talk to (with its credentials, if any)
@@ -100,7 +101,14 @@ public final class RegistryClient {
      * @param retry how 429s, 5xx and transport failures are retried
      */
     public RegistryClient(Upstream upstream, OkHttpClient shared, Clock clock, RetryPolicy retry) {
-        this(upstream, shared, clock, retry, RangedFetch.DEFAULTS, RangedBlobFetch.defaultHelpers());
+        this(upstream, shared, clock, retry, RangedFetch.DEFAULTS, RangedBlobFetch.defaultHelpers(),
+                UpstreamObserver.NONE);
+    }
+
+    /** @param observer hears every answer and every failure (the shared quota ledger) */
+    public RegistryClient(Upstream upstream, OkHttpClient shared, Clock clock, RetryPolicy retry,
+                          UpstreamObserver observer) {
+        this(upstream, shared, clock, retry, RangedFetch.DEFAULTS, RangedBlobFetch.defaultHelpers(), observer);
     }
 
     /**
@@ -109,8 +117,20 @@ public final class RegistryClient {
      */
     public RegistryClient(Upstream upstream, OkHttpClient shared, Clock clock, RetryPolicy retry,
                           RangedFetch rangedFetch, java.util.concurrent.Executor partHelpers) {
+        this(upstream, shared, clock, retry, rangedFetch, partHelpers, UpstreamObserver.NONE);
+    }
+
+    /**
+     * @param rangedFetch when and how blobs are fetched with parallel ranged GETs ({@link #fetchBlob})
+     * @param partHelpers runs the extra part fetches of a ranged fetch (the caller's thread fetches too)
+     * @param observer hears every answer and every failure (the shared quota ledger)
+     */
+    public RegistryClient(Upstream upstream, OkHttpClient shared, Clock clock, RetryPolicy retry,
+                          RangedFetch rangedFetch, java.util.concurrent.Executor partHelpers,
+                          UpstreamObserver observer) {
         this.rangedFetch = Objects.requireNonNull(rangedFetch, "rangedFetch");
         this.partHelpers = Objects.requireNonNull(partHelpers, "partHelpers");
+        this.observer = Objects.requireNonNull(observer, "observer");
         this.upstream = Objects.requireNonNull(upstream, "upstream");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.retry = Objects.requireNonNull(retry, "retry");
@@ -246,6 +266,7 @@ public final class RegistryClient {
         Request req = request(checkRepository(repository), "blobs", digest.toString()).get()
                 .header("Accept-Encoding", "identity").build();
         try (Response r = http.newCall(req).execute()) {
+            noteRateLimit(r);
             int code = r.code();
             if (code == 301 || code == 302 || code == 303 || code == 307 || code == 308) {
                 String location = r.header("Location");
@@ -517,11 +538,11 @@ public final class RegistryClient {
                 failure = RegistryException.transport(describe(request) + ": " + summary(e), e);
             }
             if (!failure.isRetryable() || attempt >= retry.maxAttempts()) {
-                throw failure;
+                throw noteFailure(failure);
             }
             Duration delay = retry.delayAfter(attempt, failure.retryAfter().orElse(null));
             if (waited.plus(delay).compareTo(retry.maxTotalWait()) > 0) {
-                throw failure; // the registry wants a longer pause than we may spend here
+                throw noteFailure(failure); // the registry wants a longer pause than we may spend here
             }
             sleep(delay);
             waited = waited.plus(delay);
@@ -646,8 +667,38 @@ public final class RegistryClient {
     }
 
     private void noteRateLimit(Response r) {
-        RateLimit.parse(r.header("ratelimit-limit"), r.header("ratelimit-remaining"), clock.instant())
-                .ifPresent(rateLimit::set);
+        Optional<RateLimit> quota = RateLimit.parse(r.header("ratelimit-limit"), r.header("ratelimit-remaining"),
+                clock.instant());
+        quota.ifPresent(rateLimit::set);
+        observer.answered(upstream.name(), r.request().method(), kindOf(r.request().url()), r.code(), quota);
+    }
+
+    /** What a request to the upstream asked for, from its path ({@code /v2/<name>/manifests/<ref>}, ...). */
+    private static UpstreamObserver.Kind kindOf(HttpUrl url) {
+        List<String> segments = url.pathSegments();
+        if (segments.size() >= 3) {
+            String kind = segments.get(segments.size() - 2);
+            switch (kind) {
+                case "manifests":
+                    return UpstreamObserver.Kind.MANIFEST;
+                case "blobs":
+                    return UpstreamObserver.Kind.BLOB;
+                case "tags":
+                    return UpstreamObserver.Kind.TAGS;
+                default:
+                    break;
+            }
+        }
+        return UpstreamObserver.Kind.OTHER;
+    }
+
+    /** Reports a request that failed for good when the failure is worth reporting (not a 404). */
+    private RegistryException noteFailure(RegistryException failure) {
+        int status = failure.status();
+        if ((status == 0 && failure.isRetryable()) || status == 401 || status == 403 || status == 429 || status >= 500) {
+            observer.failed(upstream.name(), failure);
+        }
+        return failure;
     }
 
     // ---- reading answers -------------------------------------------------------------------

@@ -2,6 +2,7 @@ package io.imagemirror.upstream;
 
 import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.oci.RegistryException;
+import io.imagemirror.store.InProcessCoordination;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -16,7 +17,8 @@ import okhttp3.OkHttpClient;
  * may contact at all. A reference naming any other registry gets a {@code DENIED}
  * {@link RegistryException} and no request is made. Clients are created on first use, one per
  * upstream, over the shared {@link OkHttpClient}, with credentials from the upstream's own
- * configuration or else from {@code credentials}. Thread-safe.
+ * configuration or else from {@code credentials}. Every client reports its answers to the
+ * {@link QuotaLedger} the instances share ({@link #quota()}). Thread-safe.
  */
 public final class Upstreams {
     private final Map<String, Upstream> configured;
@@ -26,7 +28,9 @@ public final class Upstreams {
     private final RetryPolicy retry;
     private final RangedFetch rangedFetch;
     private final Map<String, RegistryClient> clients = new ConcurrentHashMap<>();
+    private final QuotaLedger quota;
 
+    /** Upstreams whose quota ledger lives in this process only. */
     public Upstreams(Collection<Upstream> upstreams, CredentialStore credentials, OkHttpClient http, Clock clock,
                      RetryPolicy retry) {
         this(upstreams, credentials, http, clock, retry, RangedFetch.DEFAULTS);
@@ -35,7 +39,24 @@ public final class Upstreams {
     /** @param rangedFetch when large blobs are fetched with parallel ranged GETs (config {@code largeBlobs:}) */
     public Upstreams(Collection<Upstream> upstreams, CredentialStore credentials, OkHttpClient http, Clock clock,
                      RetryPolicy retry, RangedFetch rangedFetch) {
+        this(upstreams, credentials, http, clock, retry, rangedFetch, new QuotaLedger(new InProcessCoordination(),
+                clock, QuotaLedger.DEFAULT_FLUSH_EVERY, line -> { }));
+    }
+
+    /** @param quota the ledger every client reports to (over the storage's {@code upstreamLedger}) */
+    public Upstreams(Collection<Upstream> upstreams, CredentialStore credentials, OkHttpClient http, Clock clock,
+                     RetryPolicy retry, QuotaLedger quota) {
+        this(upstreams, credentials, http, clock, retry, RangedFetch.DEFAULTS, quota);
+    }
+
+    /**
+     * @param rangedFetch when large blobs are fetched with parallel ranged GETs (config {@code largeBlobs:})
+     * @param quota the ledger every client reports to (over the storage's {@code upstreamLedger})
+     */
+    public Upstreams(Collection<Upstream> upstreams, CredentialStore credentials, OkHttpClient http, Clock clock,
+                     RetryPolicy retry, RangedFetch rangedFetch, QuotaLedger quota) {
         this.rangedFetch = Objects.requireNonNull(rangedFetch, "rangedFetch");
+        this.quota = Objects.requireNonNull(quota, "quota");
         Map<String, Upstream> byName = new LinkedHashMap<>();
         for (Upstream u : upstreams) {
             if (byName.put(u.name(), u) != null) {
@@ -47,6 +68,16 @@ public final class Upstreams {
         this.http = Objects.requireNonNull(http, "http");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.retry = Objects.requireNonNull(retry, "retry");
+    }
+
+    /** The quota ledger the clients report to. */
+    public QuotaLedger quota() {
+        return quota;
+    }
+
+    /** The configured upstream named {@code registry}, if configured. */
+    public java.util.Optional<Upstream> upstream(String registry) {
+        return java.util.Optional.ofNullable(configured.get(Upstream.canonicalName(registry)));
     }
 
     /** The canonical names of the configured registries. */
@@ -78,6 +109,6 @@ public final class Upstreams {
         }
         return clients.computeIfAbsent(name,
                 n -> new RegistryClient(upstream.withCredentialsFrom(credentials), http, clock, retry, rangedFetch,
-                        RangedBlobFetch.defaultHelpers()));
+                        RangedBlobFetch.defaultHelpers(), quota));
     }
 }

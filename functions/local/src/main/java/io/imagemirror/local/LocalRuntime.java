@@ -15,7 +15,10 @@ import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.listing.MirrorViews;
 import io.imagemirror.local.http.UiPages;
+import io.imagemirror.jobs.JobQueue;
 import io.imagemirror.mirror.BlobFills;
+import io.imagemirror.mirror.FillLeases;
+import io.imagemirror.upstream.QuotaLedger;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.store.Storage;
@@ -58,6 +61,7 @@ public final class LocalRuntime implements AutoCloseable {
     private final ExecutorService blobPool;
     private final ExecutorService background;
     private final BlobFills fills;
+    private final FillLeases leases;
     private final ImageMirror mirror;
     private final MirrorJobs jobs;
     private final java.util.concurrent.ScheduledExecutorService sweepTimer =
@@ -78,12 +82,26 @@ public final class LocalRuntime implements AutoCloseable {
         this.clock = clock;
         this.blobPool = Executors.newFixedThreadPool(config.parallelism(), named("copy"));
         this.background = Executors.newFixedThreadPool(Math.max(4, config.parallelism()), named("background"));
+        // On the local store the ledger and leases live in this process (it holds the data directory);
+        // on the aws store they are the table's, shared with the Lambdas and other serve replicas.
         this.upstreams = new Upstreams(config.toUpstreamList(), credentials(config), RegistryClient.defaultHttpClient(),
-                clock, RetryPolicy.defaults(), config.largeBlobs());
+                clock, RetryPolicy.defaults(), config.largeBlobs(), new QuotaLedger(storage.upstreamLedger(), clock,
+                        QuotaLedger.DEFAULT_FLUSH_EVERY, LOG::warn));
         this.syncTimer = Executors.newSingleThreadScheduledExecutor(named("sync"));
-        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), spoolDir, background);
+        this.leases = new FillLeases(storage.leases(), config.fills(), clock, LOG::info);
+        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), spoolDir, background, leases);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
-        this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), id -> background.execute(() -> runJob(id)), clock);
+        this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), new JobQueue() {
+            @Override
+            public void send(String id) {
+                background.execute(() -> runJob(id));
+            }
+
+            @Override
+            public void sendLater(String id, Duration delay) {
+                syncTimer.schedule(() -> send(id), delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+        }, clock, config.syncQuotaFloor());
         this.cache = new PullThroughCache(mirror, upstreams, fills, storage, config.tagTtl(), background, clock,
                 LOG::warn);
         this.sweeps = new io.imagemirror.sweep.SweepService(storage, config.sweep(),
@@ -252,7 +270,8 @@ public final class LocalRuntime implements AutoCloseable {
         NameRouter names = new NameRouter(config);
         DistributionApi registry = new DistributionApi(cache, storage.blobs(), names, false, Duration.ofMinutes(15));
         MirrorApi mirrorApi = new MirrorApi(jobs, names, new SyncRules(storage.rules(), storage.jobs(), names),
-                new MirrorViews(storage, names)).withSweeps(sweeps);
+                new MirrorViews(storage, names)).withSweeps(sweeps)
+                .withUpstreams(upstreams, config.syncQuotaFloor(), clock);
         String token = config.serveToken();
         UiPages ui = new UiPages();
         return request -> {
@@ -294,6 +313,7 @@ public final class LocalRuntime implements AutoCloseable {
     public void close() {
         sweepTimer.shutdownNow();
         syncTimer.shutdownNow();
+        leases.close();
         blobPool.shutdownNow();
         background.shutdownNow();
         // Copies cancelled by a failed mirror are interrupted, not ended: let them reach the finally

@@ -19,10 +19,11 @@ import io.imagemirror.sync.SyncRules;
  * The {@code /v1} API behind API Gateway ({@code POST /v1/mirror}, {@code GET /v1/jobs/<id>},
  * {@code /v1/rules}): records a job and sends it to the copy queue, manages the sync rules, and
  * answers the read-only views of what is mirrored ({@code GET /v1/images},
- * {@code /v1/images/<ref>[/history]}, {@code /v1/search}, {@code /v1/df}), and {@code GET /v1/sweeps},
- * {@code POST /v1/prune}, {@code DELETE /v1/images/<ref>}: those untag and delete index records only
- * and leave the bytes to the Sweeper function's next run. Who may call it is IAM's decision (the
- * route is IAM-authorized in template.yaml).
+ * {@code /v1/images/<ref>[/history]}, {@code /v1/search}, {@code /v1/df}), each upstream's quota
+ * ({@code GET /v1/upstreams}), and {@code GET /v1/sweeps}, {@code POST /v1/prune},
+ * {@code DELETE /v1/images/<ref>}: those untag and delete index records only and leave the bytes to
+ * the Sweeper function's next run. Who may call it is IAM's decision (the route is IAM-authorized in
+ * template.yaml).
  */
 public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
 
@@ -30,8 +31,9 @@ public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEv
 
     /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public MirrorApiHandler() {
-        this(AwsWiring.shared().jobs(), AwsWiring.shared().names(), AwsWiring.shared().rules(),
-                AwsWiring.shared().storage(), AwsWiring.shared().config().sweep());
+        this(new MirrorApiHandler(AwsWiring.shared().jobs(), AwsWiring.shared().names(), AwsWiring.shared().rules(),
+                AwsWiring.shared().storage(), AwsWiring.shared().config().sweep()).api.withUpstreams(
+                AwsWiring.shared().upstreams(), AwsWiring.shared().config().syncQuotaFloor(), java.time.Clock.systemUTC()));
         SnapStartPriming.forMirrorApi(this).register();
     }
 
@@ -53,6 +55,11 @@ public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEv
         SweepService sweeps = new SweepService(storage, sweep, Retention.of(sweep.retention(),
                 Retention.rules(rules, java.util.List.of())), clock).recordsOnly();
         this.api = new MirrorApi(jobs, names, rules, new MirrorViews(storage, names)).withSweeps(sweeps);
+    }
+
+    /** Over given routes (e.g. with {@link MirrorApi#withUpstreams} for {@code GET /v1/upstreams}). */
+    public MirrorApiHandler(MirrorApi api) {
+        this.api = api;
     }
 
     @Override

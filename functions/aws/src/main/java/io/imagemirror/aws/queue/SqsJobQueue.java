@@ -38,6 +38,23 @@ public final class SqsJobQueue implements JobQueue {
         }
     }
 
+    /** SQS's longest message delay. */
+    static final java.time.Duration MAX_DELAY = java.time.Duration.ofMinutes(15);
+
+    /**
+     * Sends the job with a message delay, at most SQS's 15 minutes: a job deferred longer (until a
+     * quota window resets) is deferred again by the worker that receives it early.
+     */
+    @Override
+    public void sendLater(String jobId, java.time.Duration delay) throws IOException {
+        long seconds = Math.max(0, Math.min(MAX_DELAY.toSeconds(), delay.toSeconds() + (delay.toNanosPart() > 0 ? 1 : 0)));
+        try {
+            sqs.sendMessage(b -> b.queueUrl(queueUrl).messageBody(messageBody(jobId)).delaySeconds((int) seconds));
+        } catch (SdkException e) {
+            throw new IOException("cannot queue job " + jobId + " on " + queueUrl + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The message body for a job. */
     public static String messageBody(String jobId) {
         Objects.requireNonNull(jobId, "jobId");

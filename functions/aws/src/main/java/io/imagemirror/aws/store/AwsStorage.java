@@ -57,7 +57,8 @@ public final class AwsStorage {
                 index.refuseNewerSchema();
             }
             return Storage.of(new S3BlobStore(s3, presigner, bucket, "blobs"),
-                    new S3BlobStore(s3, presigner, bucket, "manifests"), index, resources);
+                    new S3BlobStore(s3, presigner, bucket, "manifests"), index, new DynamoCoordination(dynamo, table),
+                    resources);
         } catch (RuntimeException e) {
             for (AutoCloseable c : resources) {
                 try {
