@@ -5,6 +5,7 @@ import io.imagemirror.oci.InvalidDigestException;
 import io.imagemirror.oci.VerifyingInputStream;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.ByteRange;
+import io.imagemirror.store.MultipartUploads;
 import io.imagemirror.store.Page;
 import io.imagemirror.store.RangeNotSatisfiableException;
 import io.imagemirror.store.StoreException;
@@ -50,9 +51,16 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
  * nothing is visible before it is whole and right. A {@code 412} means another writer won: the
  * object is there, which is success.
  *
+ * <p>As {@link MultipartUploads} it also lends its multipart uploads to a copy that spans several
+ * invocations ({@code mirror/ResumableCopies}): parts sent from many threads, completed with
+ * {@code If-None-Match: *} once the caller verified the whole blob.
+ *
  * <p>Thread-safe. The client and presigner are the caller's; this class never closes them.
  */
-public final class S3BlobStore implements BlobStore {
+public final class S3BlobStore implements BlobStore, MultipartUploads {
+
+    /** S3's most parts in one upload. */
+    public static final int MAX_PARTS = 10_000;
 
     public static final long DEFAULT_MULTIPART_THRESHOLD = 64L << 20;
     public static final int DEFAULT_PART_SIZE = 8 << 20;
@@ -250,6 +258,80 @@ public final class S3BlobStore implements BlobStore {
                 abort(key, uploadId);
             }
         }
+    }
+
+    @Override
+    public long minPartSize() {
+        return MIN_PART_SIZE;
+    }
+
+    @Override
+    public int maxParts() {
+        return MAX_PARTS;
+    }
+
+    @Override
+    public String begin(Digest digest) {
+        try {
+            return s3.createMultipartUpload(b -> b.bucket(bucket).key(keyOf(digest))).uploadId();
+        } catch (SdkException e) {
+            throw translate("start upload of", digest, e);
+        }
+    }
+
+    @Override
+    public String uploadPart(Digest digest, String uploadId, int partNumber, byte[] bytes, int length) {
+        try {
+            return uploadPart(keyOf(digest), uploadId, partNumber, bytes, length).eTag();
+        } catch (S3Exception e) {
+            throw isNoSuchUpload(e) ? new UploadGoneException("upload " + uploadId + " of " + digest + " is gone", e)
+                    : translate("upload part " + partNumber + " of", digest, e);
+        } catch (SdkException e) {
+            throw translate("upload part " + partNumber + " of", digest, e);
+        }
+    }
+
+    @Override
+    public PutResult complete(Digest digest, String uploadId, List<String> etags) {
+        List<CompletedPart> parts = new ArrayList<>(etags.size());
+        for (int i = 0; i < etags.size(); i++) {
+            parts.add(CompletedPart.builder().partNumber(i + 1).eTag(etags.get(i)).build());
+        }
+        try {
+            s3.completeMultipartUpload(b -> b.bucket(bucket).key(keyOf(digest)).uploadId(uploadId).ifNoneMatch("*")
+                    .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()));
+            return PutResult.STORED;
+        } catch (S3Exception e) {
+            if (e.statusCode() == 412 || (e.statusCode() == 409 && stat(digest).isPresent())) {
+                abort(digest, uploadId); // another writer's object stands; these parts are not needed
+                return PutResult.ALREADY_EXISTS;
+            }
+            if (isNoSuchUpload(e)) {
+                // Completed by an earlier attempt whose answer was lost, or cleaned up: the object tells which.
+                if (stat(digest).isPresent()) {
+                    return PutResult.ALREADY_EXISTS;
+                }
+                throw new UploadGoneException("upload " + uploadId + " of " + digest + " is gone", e);
+            }
+            throw translate("complete upload of", digest, e);
+        } catch (SdkClientException e) {
+            // The answer was lost: the object is there (this upload or a rival's, both verified) or not.
+            if (stat(digest).isPresent()) {
+                return PutResult.ALREADY_EXISTS;
+            }
+            throw translate("complete upload of", digest, e);
+        } catch (SdkException e) {
+            throw translate("complete upload of", digest, e);
+        }
+    }
+
+    @Override
+    public void abort(Digest digest, String uploadId) {
+        abort(keyOf(digest), uploadId);
+    }
+
+    private static boolean isNoSuchUpload(S3Exception e) {
+        return e.awsErrorDetails() != null && "NoSuchUpload".equals(e.awsErrorDetails().errorCode());
     }
 
     private UploadPartResponse uploadPart(String key, String uploadId, int partNumber, byte[] buf, int length) {
