@@ -87,7 +87,7 @@ public final class ResumableCopies {
     long partSizeFor(long size) {
         long limit = Math.min(MAX_PARTS_IN_A_JOB, uploads.maxParts());
         long atLeast = (size + limit - 1) / limit;
-        long p = Math.max(partSize, ((atLeast + MIB - 1) / MIB) * MIB);
+        long p = atLeast <= partSize ? partSize : ((atLeast + MIB - 1) / MIB) * MIB;
         if (p > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("blob of " + size + " bytes is too large for a resumable copy");
         }
