@@ -46,7 +46,9 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
  * {@code If-None-Match: *}. Up to 1 MiB the bytes are verified into memory first (so SDK retries
  * can replay them); above that the body streams but withholds its last bytes until the digest has
  * been checked: a mismatch breaks the request before S3 has the whole body, so no object appears. Above it the
- * put is a multipart upload, one part buffered at a time ({@link #partSize}), completed only
+ * put is a multipart upload whose parts ({@link #partSize}) are sent in parallel while the next one
+ * is read, at most {@value #PARTS_IN_FLIGHT} at once (so memory is bounded by that many parts plus
+ * the one filling), completed only
  * after the stream verified (with {@code If-None-Match: *} again) and aborted on any failure, so
  * nothing is visible before it is whole and right. A {@code 412} means another writer won: the
  * object is there, which is success.
@@ -68,6 +70,15 @@ public final class S3BlobStore implements BlobStore, MultipartUploads {
     public static final int MIN_PART_SIZE = 5 << 20;
     /** Single PUTs up to this size are verified into memory first, so any retry can replay them. */
     static final int SMALL_PUT = 1 << 20;
+    /** Parts of one streamed upload sending at once (memory: this many buffers plus the one filling). */
+    static final int PARTS_IN_FLIGHT = 4;
+    /** Sends the parts of streamed uploads; daemon threads, created as needed and idle ones retired. */
+    private static final java.util.concurrent.ExecutorService PART_UPLOADS =
+            java.util.concurrent.Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "s3-part-upload");
+                t.setDaemon(true);
+                return t;
+            });
     /** Our own attempts at a part on top of the SDK's retries: its buffer can always be replayed. */
     private static final int PART_ATTEMPTS = 3;
 
@@ -200,62 +211,141 @@ public final class S3BlobStore implements BlobStore, MultipartUploads {
     }
 
     private PutResult putMultipart(Digest digest, VerifyingInputStream verifying) throws IOException {
-        String key = keyOf(digest);
-        String uploadId;
-        try {
-            uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
-        } catch (SdkException e) {
-            throw translate("start upload of", digest, e);
-        }
+        String uploadId = begin(digest);
         boolean completed = false;
+        PartsInFlight inFlight = new PartsInFlight(digest, uploadId);
         try {
-            List<CompletedPart> parts = new ArrayList<>();
-            byte[] buf = new byte[partSize];
             boolean end = false;
+            int partNumber = 0;
             while (!end) {
+                byte[] buf = inFlight.takeBuffer();
                 int filled = 0;
-                while (filled < buf.length) {
-                    int n = verifying.read(buf, filled, buf.length - filled);
-                    if (n < 0) {
-                        end = true; // the verifying stream only ends after the digest and size matched
-                        break;
+                try {
+                    while (filled < buf.length) {
+                        int n = verifying.read(buf, filled, buf.length - filled);
+                        if (n < 0) {
+                            end = true; // the verifying stream only ends after the digest and size matched
+                            break;
+                        }
+                        filled += n;
                     }
-                    filled += n;
+                } catch (IOException | RuntimeException e) {
+                    inFlight.release(buf);
+                    throw e;
                 }
-                if (filled == 0 && !parts.isEmpty()) {
+                if (filled == 0 && partNumber > 0) {
+                    inFlight.release(buf);
                     break;
                 }
-                int partNumber = parts.size() + 1;
-                int length = filled;
-                UploadPartResponse r = uploadPart(key, uploadId, partNumber, buf, length);
-                parts.add(CompletedPart.builder().partNumber(partNumber).eTag(r.eTag()).build());
+                inFlight.send(++partNumber, buf, filled);
             }
-            PutResult result;
-            try {
-                s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId).ifNoneMatch("*")
-                        .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()));
-                result = PutResult.STORED;
-                completed = true;
-            } catch (S3Exception e) {
-                if (e.statusCode() == 412 || (e.statusCode() == 409 && stat(digest).isPresent())) {
-                    result = PutResult.ALREADY_EXISTS;
-                } else {
-                    throw e;
-                }
-            } catch (SdkClientException e) {
-                // The answer to the completion was lost; whether it or a rival completed, the object
-                // is there and verified, or it is not and this put failed.
-                if (!stat(digest).isPresent()) {
-                    throw e;
-                }
-                result = PutResult.ALREADY_EXISTS;
-            }
+            List<String> etags = inFlight.awaitAll();
+            PutResult result = complete(digest, uploadId, etags);
+            completed = true; // stored, or a rival's object stands (then complete aborted ours)
             return result;
-        } catch (SdkException e) {
-            throw translate("upload", digest, e);
         } finally {
+            inFlight.awaitQuietly();
             if (!completed) {
-                abort(key, uploadId);
+                abort(digest, uploadId);
+            }
+        }
+    }
+
+    /**
+     * The parts of one streamed upload: sent on {@link #PART_UPLOADS} while the next part is read, at
+     * most {@link #PARTS_IN_FLIGHT} at once; memory is that many buffers plus the one filling.
+     */
+    private final class PartsInFlight {
+        private final Digest digest;
+        private final String uploadId;
+        private final java.util.concurrent.BlockingQueue<byte[]> free =
+                new java.util.concurrent.ArrayBlockingQueue<>(PARTS_IN_FLIGHT + 1);
+        private final java.util.concurrent.ConcurrentMap<Integer, String> etags =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        private final List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+        private final java.util.concurrent.atomic.AtomicReference<RuntimeException> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        private int buffers;
+
+        PartsInFlight(Digest digest, String uploadId) {
+            this.digest = digest;
+            this.uploadId = uploadId;
+        }
+
+        byte[] takeBuffer() throws java.io.InterruptedIOException {
+            rethrow();
+            byte[] buf = free.poll();
+            if (buf != null) {
+                return buf;
+            }
+            if (buffers <= PARTS_IN_FLIGHT) {
+                buffers++;
+                return new byte[partSize];
+            }
+            try {
+                return free.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted uploading " + digest);
+            }
+        }
+
+        void release(byte[] buf) {
+            free.add(buf);
+        }
+
+        void send(int partNumber, byte[] buf, int length) {
+            sent.add(PART_UPLOADS.submit(() -> {
+                try {
+                    if (failure.get() == null) {
+                        etags.put(partNumber, uploadPart(digest, uploadId, partNumber, buf, length));
+                    }
+                } catch (RuntimeException e) {
+                    failure.compareAndSet(null, e);
+                } finally {
+                    release(buf);
+                }
+            }));
+        }
+
+        /** Waits for every part; the entity tags in part order. */
+        List<String> awaitAll() throws java.io.InterruptedIOException {
+            for (java.util.concurrent.Future<?> f : sent) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted uploading " + digest);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failure.compareAndSet(null, new StoreException(e.getCause().getMessage(), e.getCause(), true));
+                }
+            }
+            rethrow();
+            List<String> ordered = new ArrayList<>(etags.size());
+            for (int i = 1; i <= etags.size(); i++) {
+                ordered.add(etags.get(i));
+            }
+            return ordered;
+        }
+
+        /** After a failure: lets the parts still sending end before the upload is aborted. */
+        void awaitQuietly() {
+            for (java.util.concurrent.Future<?> f : sent) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (java.util.concurrent.ExecutionException ignored) {
+                    // recorded in failure by the task itself
+                }
+            }
+        }
+
+        private void rethrow() {
+            RuntimeException e = failure.get();
+            if (e != null) {
+                throw e;
             }
         }
     }

@@ -160,6 +160,8 @@ class LargeBlobContinuationTest {
         assertThat(read).isEqualTo(size);
         assertThat("sha256:" + HexFormat.of().formatHex(sha.digest())).isEqualTo(layer);
         assertThat(wiring.storage().tagIndex().getTag("docker.io/library/huge", "1")).isPresent();
+        System.out.println("copied " + size + " bytes in " + deliveries + " invocations (" + c.count()
+                + " continuations), at most " + uploads.maxConcurrent.get() + " parts uploading at once");
     }
 
     @Test
