@@ -65,15 +65,17 @@ SRC="$UP/bench/big:1"
 export AWS_ENDPOINT_URL_S3="http://127.0.0.1:$S3_PORT" AWS_ENDPOINT_URL_DYNAMODB="$DYNAMO_URL" \
   AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 
-# run_mirror I -> sets T_MIRROR, D_MIRROR (in-process duration), RSS_MIRROR (KiB), CPU_MIRROR
+# run_mirror I -> sets T_MIRROR, D_MIRROR (in-process duration), RSS_MIRROR (KiB), CPU_MIRROR, CPU_S3
 run_mirror() {
-  local i="$1" name="bench-aws-$$-$i" t0 t1 rc=0
+  local i="$1" name="bench-aws-$$-$i" t0 t1 rc=0 s3cpu0
   sync  # flush earlier runs' dirty pages outside the clock
+  s3cpu0="$(cpu_secs "$S3_PID")"
   t0="$(now)"
   /usr/bin/time -v -o "$WORK/time-$i.txt" java $MIRROR_JAVA_OPTS -jar "$JAR" --store aws --bucket "$name" \
     --table "$name" --create-missing --insecure-registry "$UP" mirror "$SRC" --json \
     > "$WORK/mirror-$i.out" 2> "$WORK/mirror-$i.err" || rc=$?
   t1="$(now)"
+  CPU_S3="$(awk -v a="$s3cpu0" -v b="$(cpu_secs "$S3_PID")" 'BEGIN{printf "%.2f", b-a}')"
   [ "$rc" = 0 ] || { cat "$WORK/mirror-$i.out" "$WORK/mirror-$i.err" >&2; die "image-mirror mirror failed (exit $rc)"; }
   RSS_MIRROR="$(awk -F': ' '/Maximum resident set size/{print $2}' "$WORK/time-$i.txt")"
   CPU_MIRROR="$(awk -F': ' '/User time/{u=$2} /System time/{s=$2} END{printf "%.2f", u+s}' "$WORK/time-$i.txt")"
@@ -101,15 +103,15 @@ run_skopeo() {
   rm -rf "$WORK/dest-$i"
 }
 
-declare -a tm td tc ts rss
+declare -a tm td tc ts rss t3
 for ((i = 1; i <= N; i++)); do
   if ((i % 2)); then
     run_mirror "$i"; run_skopeo "$i"
   else
     run_skopeo "$i"; run_mirror "$i"
   fi
-  tm+=("$T_MIRROR"); td+=("$D_MIRROR"); tc+=("$CPU_MIRROR"); ts+=("$T_SKOPEO"); rss+=("$RSS_MIRROR")
-  log "run $i/$N: image-mirror → aws ${T_MIRROR}s (in-process ${D_MIRROR}s, CPU ${CPU_MIRROR}s, peak RSS ${RSS_MIRROR} KiB), skopeo ${T_SKOPEO}s"
+  tm+=("$T_MIRROR"); td+=("$D_MIRROR"); tc+=("$CPU_MIRROR"); ts+=("$T_SKOPEO"); rss+=("$RSS_MIRROR"); t3+=("$CPU_S3")
+  log "run $i/$N: image-mirror → aws ${T_MIRROR}s (in-process ${D_MIRROR}s, CPU ${CPU_MIRROR}s, s3proxy CPU ${CPU_S3}s, peak RSS ${RSS_MIRROR} KiB), skopeo ${T_SKOPEO}s"
 done
 
 med_m="$(median "${tm[@]}")"; med_s="$(median "${ts[@]}")"
@@ -127,6 +129,7 @@ mkdir -p "$(dirname "$OUT")"
   echo "| skopeo copy registry → registry | ${ts[*]} | $med_s | – |"
   echo "| (image-mirror in-process \`durationMs\`, without JVM start/exit) | ${td[*]} | $(median "${td[@]}") | – |"
   echo "| (image-mirror CPU user+sys, s) | ${tc[*]} | $(median "${tc[@]}") | – |"
+  echo "| (s3proxy CPU user+sys during the mirror, s) | ${t3[*]} | $(median "${t3[@]}") | – |"
   echo
   echo "Ratio skopeo / image-mirror: **$(ratio "$med_s" "$med_m")x**; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
