@@ -1,11 +1,11 @@
 package io.imagemirror.jobs;
 
+import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.mirror.BlobOutcome;
 import io.imagemirror.mirror.CopySuspendedException;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.mirror.MirrorException;
 import io.imagemirror.mirror.MirrorListener;
-import io.imagemirror.mirror.MirrorResult;
 import io.imagemirror.mirror.PartialBlob;
 import io.imagemirror.mirror.ResumableCopies;
 import io.imagemirror.mirror.TimeBudget;
@@ -235,11 +235,7 @@ public final class MirrorJobs {
         if (request instanceof PullThroughRecording p) {
             // As PullThroughCache.inBackground does in one process: the pull's mirror, then the
             // manifest the cache stored and served, in case that mirror did not record it.
-            MirrorResult result = p.toMirrorRequest().isPresent()
-                    ? mirror.mirror(p.toMirrorRequest().get(), progress, session)
-                    : new MirrorResult(List.of(), Duration.ZERO);
-            mirror.recordManifest(p.repository(), p.stored(), session);
-            return MirrorJobResult.of(result);
+            return MirrorJobResult.of(PullThroughCache.record(mirror, p.toRecording(), progress, session));
         }
         if (request instanceof SyncCopy c) {
             return MirrorJobResult.of(mirror.mirror(c.toMirrorRequest(), progress, session));

@@ -209,6 +209,8 @@ public final class ResumableCopies {
             final AtomicReference<Throwable> uploadFailure = new AtomicReference<>();
             final BlockingQueue<byte[]> pool;
             final AtomicInteger buffers = new AtomicInteger();
+            /** Uploads running at once: at most partsInFlight (the reader may hold one more part, filled). */
+            final java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(partsInFlight);
             final List<Future<?>> inFlight = new ArrayList<>();
 
             Transfer(Digest digest, long size, String uploadId, long partSize, List<String> done, Sha256State hash) {
@@ -270,6 +272,13 @@ public final class ResumableCopies {
                             int index = part;
                             int partLength = n;
                             statesAfter.put(index, hash.saved());
+                            try {
+                                slots.acquire();
+                            } catch (InterruptedException e) {
+                                pool.add(buf);
+                                Thread.currentThread().interrupt();
+                                throw new InterruptedIOException("interrupted copying " + digest);
+                            }
                             inFlight.add(partUploads.submit(() -> upload(index, buf, partLength)));
                             offset += n;
                             part++;
@@ -348,6 +357,7 @@ public final class ResumableCopies {
                     uploadFailure.compareAndSet(null, e);
                 } finally {
                     pool.add(buf);
+                    slots.release();
                 }
             }
 

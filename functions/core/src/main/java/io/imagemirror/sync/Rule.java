@@ -13,6 +13,7 @@ import io.imagemirror.reference.ImageReference;
 import io.imagemirror.reference.InvalidReferenceException;
 import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.Cause;
+import io.imagemirror.upstream.Prefetch;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -35,6 +36,8 @@ import java.util.Set;
  * referrers: true                     # default: false
  * schedule: rate(15 minutes)          # or cron(0 3 * * ? *): see {@link Schedule}
  * tagTtl: 1h                          # pull-through freshness for this repository (default: the global one)
+ * prefetch: all                       # what a pull through the cache fetches of an index of this
+ *                                     # repository: pulled | all (default: the upstream's)
  * removedUpstream: keep               # keep (default) | untag
  * </pre>
  * The same tree is the YAML in a config file, the JSON body of {@code /v1/rules} and what the
@@ -44,9 +47,11 @@ import java.util.Set;
  * @param source the canonical repository, e.g. {@code docker.io/library/alpine}
  * @param platforms the platforms to copy; empty: all
  * @param tagTtl the pull-through freshness for {@code source}, or null for the global one
+ * @param prefetch what a pull through the cache fetches of an index of {@code source}, or null for
+ *     the upstream's setting (the rule's own copies follow {@code platforms} either way)
  */
 public record Rule(String name, String source, TagSelector tags, List<Platform> platforms, boolean referrers,
-                   Schedule schedule, Duration tagTtl, RemovedUpstream removedUpstream) {
+                   Schedule schedule, Duration tagTtl, RemovedUpstream removedUpstream, Prefetch prefetch) {
 
     /** What a tag deleted upstream does here; its history is kept either way. */
     public enum RemovedUpstream {
@@ -57,7 +62,7 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
     }
 
     private static final Set<String> KEYS = Set.of("name", "source", "tags", "platforms", "referrers", "schedule",
-            "tagTtl", "removedUpstream");
+            "tagTtl", "removedUpstream", "prefetch");
     private static final Set<String> TAG_KEYS = Set.of("include", "exclude", "semver", "keepLatest");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -72,6 +77,12 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
             throw new InvalidRuleException("name", "\"" + EchoedInput.of(name)
                     + "\" must be 1-63 characters of a-z, 0-9 and -");
         }
+    }
+
+    /** A rule that leaves pull-through prefetch to its upstream. */
+    public Rule(String name, String source, TagSelector tags, List<Platform> platforms, boolean referrers,
+                Schedule schedule, Duration tagTtl, RemovedUpstream removedUpstream) {
+        this(name, source, tags, platforms, referrers, schedule, tagTtl, removedUpstream, null);
     }
 
     /** Whether {@code name} may name a rule: 1-63 characters of a-z, 0-9 and -. */
@@ -149,7 +160,17 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
                         + EchoedInput.of(r) + "\"");
             };
         }
-        return new Rule(name, source, tags, platforms, ref != null && ref.asBoolean(), schedule, ttl, removed);
+        Prefetch prefetch = null;
+        String pf = text(node, "prefetch", false);
+        if (pf != null) {
+            try {
+                prefetch = Prefetch.parse(pf);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidRuleException("prefetch", e.getMessage());
+            }
+        }
+        return new Rule(name, source, tags, platforms, ref != null && ref.asBoolean(), schedule, ttl, removed,
+                prefetch);
     }
 
     /** The canonical repository of {@code source}: a name without tag or digest, of a configured upstream. */
@@ -203,6 +224,9 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
             n.put("tagTtl", tagTtl.toString());
         }
         n.put("removedUpstream", removedUpstream.name().toLowerCase(Locale.ROOT));
+        if (prefetch != null) {
+            n.put("prefetch", prefetch.toString());
+        }
         return n;
     }
 

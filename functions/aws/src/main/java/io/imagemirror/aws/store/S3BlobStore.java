@@ -47,8 +47,8 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
  * can replay them); above that the body streams but withholds its last bytes until the digest has
  * been checked: a mismatch breaks the request before S3 has the whole body, so no object appears. Above it the
  * put is a multipart upload whose parts ({@link #partSize}) are sent in parallel while the next one
- * is read, at most {@value #PARTS_IN_FLIGHT} at once (so memory is bounded by that many parts plus
- * the one filling), completed only
+ * is read, with at most {@value #PARTS_IN_FLIGHT} + 1 part buffers (so memory is bounded by that
+ * many parts whatever the blob's size), completed only
  * after the stream verified (with {@code If-None-Match: *} again) and aborted on any failure, so
  * nothing is visible before it is whole and right. A {@code 412} means another writer won: the
  * object is there, which is success.
@@ -70,7 +70,7 @@ public final class S3BlobStore implements BlobStore, MultipartUploads {
     public static final int MIN_PART_SIZE = 5 << 20;
     /** Single PUTs up to this size are verified into memory first, so any retry can replay them. */
     static final int SMALL_PUT = 1 << 20;
-    /** Parts of one streamed upload sending at once (memory: this many buffers plus the one filling). */
+    /** Part buffers of one streamed upload, less the one filling (memory: this many plus one parts). */
     static final int PARTS_IN_FLIGHT = 4;
     /** Sends the parts of streamed uploads; daemon threads, created as needed and idle ones retired. */
     private static final java.util.concurrent.ExecutorService PART_UPLOADS =
