@@ -23,6 +23,8 @@ import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.FillLeases;
 import io.imagemirror.upstream.QuotaLedger;
 import io.imagemirror.mirror.ImageMirror;
+import io.imagemirror.mirror.ResumableCopies;
+import io.imagemirror.store.MultipartUploads;
 import io.imagemirror.store.Storage;
 import io.imagemirror.upstream.CredentialStore;
 import io.imagemirror.upstream.RegistryClient;
@@ -73,6 +75,8 @@ public final class AwsWiring implements AutoCloseable {
     static final long COLD_BLOB_IN_REQUEST = 32L << 20;
     /** How long a presigned blob URL stays valid. */
     static final Duration PRESIGN_TTL = Duration.ofMinutes(10);
+    /** Blobs from this size on copy resumably: those the S3 store uploads in parts anyway. */
+    static final long RESUMABLE_THRESHOLD = io.imagemirror.aws.store.S3BlobStore.DEFAULT_MULTIPART_THRESHOLD;
     private static AwsWiring shared;
 
     private final MirrorConfig config;
@@ -80,6 +84,8 @@ public final class AwsWiring implements AutoCloseable {
     private final Storage storage;
     private final Upstreams upstreams;
     private final ExecutorService blobPool;
+    /** Part uploads of resumable copies: apart from blobPool, whose tasks wait for their parts. */
+    private final ExecutorService partPool;
     private final ImageMirror mirror;
     private final BlobFills fills;
     private final FillLeases leases;
@@ -104,11 +110,26 @@ public final class AwsWiring implements AutoCloseable {
         this.upstreams = new Upstreams(config.toUpstreamList(), credentials, http, clock, RetryPolicy.defaults(),
                 config.largeBlobs(), new QuotaLedger(storage.upstreamLedger(), clock, QuotaLedger.DEFAULT_FLUSH_EVERY,
                 LOG::warn));
-        this.blobPool = Executors.newFixedThreadPool(config.parallelism(), daemonThreads());
+        this.blobPool = Executors.newFixedThreadPool(config.parallelism(), daemonThreads("blob-copy-"));
         this.leases = new FillLeases(storage.leases(), config.fills(), clock, LOG::info);
         this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), null, blobPool, leases);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
-        this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), queue, clock, config.syncQuotaFloor());
+        this.partPool = Executors.newCachedThreadPool(daemonThreads("part-upload-"));
+        this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), queue, clock, config.syncQuotaFloor(),
+                resumableCopies(storage, partPool));
+    }
+
+    /**
+     * Large blobs (those S3 takes in parts) copy resumably in the CopyWorker, so a layer that takes
+     * longer than one invocation goes on in the next: parts of {@value ResumableCopies#DEFAULT_PART_SIZE}
+     * bytes or more, {@value ResumableCopies#DEFAULT_PARTS_IN_FLIGHT} uploading at once per blob.
+     */
+    private static ResumableCopies resumableCopies(Storage storage, ExecutorService partPool) {
+        if (!(storage.blobs() instanceof MultipartUploads uploads)) {
+            return null;
+        }
+        return new ResumableCopies(uploads, RESUMABLE_THRESHOLD, ResumableCopies.DEFAULT_PART_SIZE,
+                ResumableCopies.DEFAULT_PARTS_IN_FLIGHT, partPool);
     }
 
     /** The wiring of this execution environment, built from the process environment on first use. */
@@ -181,10 +202,10 @@ public final class AwsWiring implements AutoCloseable {
         return v.trim();
     }
 
-    private static java.util.concurrent.ThreadFactory daemonThreads() {
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
-            Thread t = new Thread(r, "blob-copy-" + n.incrementAndGet());
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         };
@@ -254,6 +275,7 @@ public final class AwsWiring implements AutoCloseable {
     public void close() {
         blobPool.shutdownNow();
         leases.close();
+        partPool.shutdownNow();
         try {
             storage.close();
         } finally {

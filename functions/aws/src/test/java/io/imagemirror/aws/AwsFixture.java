@@ -9,6 +9,7 @@ import io.imagemirror.testbed.TestBed;
 import io.imagemirror.upstream.RegistryClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,12 +46,19 @@ public final class AwsFixture implements AutoCloseable {
     public final DynamoDbClient dynamo;
     public final SqsClient sqs;
     private final AwsClients clients;
+    private final URI s3Endpoint;
 
     public AwsFixture(String prefix) {
+        this(prefix, TestBed.s3());
+    }
+
+    /** A fixture whose bucket is on {@code s3Endpoint} (a test's own s3proxy) instead of the test bed's. */
+    public AwsFixture(String prefix, URI s3Endpoint) {
+        this.s3Endpoint = s3Endpoint;
         String suffix = UUID.randomUUID().toString().substring(0, 12);
         bucket = prefix + "-" + suffix;
         table = prefix + "-" + suffix;
-        clients = new AwsClients(sdkEnv());
+        clients = new AwsClients(sdkEnv(s3Endpoint));
         s3 = clients.s3();
         dynamo = clients.dynamoDb();
         sqs = clients.sqs();
@@ -66,7 +74,11 @@ public final class AwsFixture implements AutoCloseable {
 
     /** Endpoints, region and credentials of the test bed, as the SDK reads them. */
     public static Map<String, String> sdkEnv() {
-        return Map.of("AWS_ENDPOINT_URL_S3", TestBed.s3().toString(),
+        return sdkEnv(TestBed.s3());
+    }
+
+    private static Map<String, String> sdkEnv(URI s3) {
+        return Map.of("AWS_ENDPOINT_URL_S3", s3.toString(),
                 "AWS_ENDPOINT_URL_DYNAMODB", TestBed.dynamoDb().toString(),
                 "AWS_ENDPOINT_URL_SQS", TestBed.sqs().toString(),
                 "AWS_REGION", TestBed.REGION, "AWS_ACCESS_KEY_ID", TestBed.ACCESS_KEY,
@@ -75,7 +87,7 @@ public final class AwsFixture implements AutoCloseable {
 
     /** What a deployed function's environment holds, with {@code config} as {@code IMAGE_MIRROR_CONFIG}. */
     public Map<String, String> functionEnv(String config) {
-        Map<String, String> env = new HashMap<>(sdkEnv());
+        Map<String, String> env = new HashMap<>(sdkEnv(s3Endpoint));
         env.put(AwsWiring.BUCKET, bucket);
         env.put(AwsWiring.TABLE, table);
         env.put(AwsWiring.QUEUE_URL, queueUrl);

@@ -64,6 +64,17 @@ class DeploymentJarIT {
         }
     }
 
+    @Test
+    void aResumableCopysHashStateSavesAndRestoresFromTheJarAlone() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", "target/image-mirror-aws.jar" + File.pathSeparator + "target/test-classes",
+                JarSha256Smoke.class.getName()).redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).contains("sha256 state ok");
+    }
+
     /**
      * The runtime deserializes events with its own serializer, which loads classes by name from the
      * function's jar (org.joda.time.DateTime for every event class, whether or not it has a date):

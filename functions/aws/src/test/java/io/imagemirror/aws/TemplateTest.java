@@ -7,6 +7,7 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imagemirror.api.DistributionApi;
 import io.imagemirror.api.MirrorApi;
+import io.imagemirror.aws.handlers.CopyWorkerHandler;
 import io.imagemirror.aws.handlers.MirrorApiHandler;
 import io.imagemirror.aws.handlers.RegistryHandler;
 import io.imagemirror.aws.store.AwsClients;
@@ -282,6 +283,20 @@ class TemplateTest {
         assertThat(bucket.path("BucketEncryption").path("ServerSideEncryptionConfiguration")).isNotEmpty();
         assertThat(bucket.path("LifecycleConfiguration").path("Rules").get(0)
                 .path("AbortIncompleteMultipartUpload").path("DaysAfterInitiation").asInt()).isPositive();
+    }
+
+    @Test
+    void incompleteUploadsOutliveEveryRetryOfAContinuedCopy() {
+        // A continued copy keeps its multipart upload in the job between invocations; the lifecycle
+        // rule must not abort it while the queue may still deliver the job.
+        int days = template.at("/Resources/MirrorBucket/Properties/LifecycleConfiguration/Rules/0/AbortIncompleteMultipartUpload"
+                + "/DaysAfterInitiation").asInt();
+        long visibility = template.at("/Resources/CopyQueue/Properties/VisibilityTimeout").asLong();
+        long receives = template.at("/Parameters/CopyMaxReceiveCount/Default").asLong();
+        assertThat(visibility * receives).as("seconds a job may still be delivered").isPositive()
+                .isLessThan(days * 86_400L);
+        assertThat(template.at("/Resources/CopyWorker/Properties/Timeout").asLong() - CopyWorkerHandler.MARGIN.toSeconds())
+                .as("a copy's time budget in one invocation").isPositive();
     }
 
     @Test

@@ -234,11 +234,17 @@ public final class PullThroughCache {
      * @return what the recording's mirror did (empty without one)
      */
     public static MirrorResult record(ImageMirror mirror, Recording r, MirrorListener listener) throws MirrorException {
-        MirrorResult result = r.request() != null ? mirror.mirror(r.request(), listener)
+        return record(mirror, r, listener, null);
+    }
+
+    /** {@link #record(ImageMirror, Recording, MirrorListener)} with large blobs copied through {@code resumable} (may be null). */
+    public static MirrorResult record(ImageMirror mirror, Recording r, MirrorListener listener,
+                                      io.imagemirror.mirror.ResumableCopies.Session resumable) throws MirrorException {
+        MirrorResult result = r.request() != null ? mirror.mirror(r.request(), listener, resumable)
                 : new MirrorResult(List.of(), Duration.ZERO);
-        mirror.recordManifest(r.repository(), r.stored(), r.prefetch());
+        mirror.recordManifest(r.repository(), r.stored(), r.prefetch(), resumable);
         if (r.index() != null && r.prefetch() == Prefetch.PULLED) {
-            mirror.recordManifest(r.repository(), r.index(), Prefetch.PULLED);
+            mirror.recordManifest(r.repository(), r.index(), Prefetch.PULLED, resumable);
         }
         return result;
     }

@@ -42,6 +42,8 @@ public final class JobJson {
 
     /** The property that names the kind while Jackson resolves the type. */
     static final String KIND_PROPERTY = "kind";
+    /** The property of a payload that holds a {@link Continuation}, beside the request's own fields. */
+    static final String CONTINUATION_PROPERTY = "continuation";
 
     /** The kinds this release runs, as {@link JobRequest} declares them. */
     private static final List<String> KINDS = Arrays.stream(JobRequest.class.getAnnotation(JsonSubTypes.class).value())
@@ -69,9 +71,43 @@ public final class JobJson {
 
     /** The payload of {@code request} as {@link Job#request()} keeps it (the kind goes to {@link Job#kind()}). */
     public static String payload(JobRequest request) {
+        return payload(request, Continuation.NONE);
+    }
+
+    /**
+     * The payload of a job that goes on from {@code continuation}: the request's fields and
+     * {@value #CONTINUATION_PROPERTY} (left out when it is {@link Continuation#NONE}).
+     */
+    public static String payload(JobRequest request, Continuation continuation) {
         ObjectNode tree = JSON.valueToTree(request);
         tree.remove(KIND_PROPERTY);
+        if (!continuation.equals(Continuation.NONE)) {
+            tree.set(CONTINUATION_PROPERTY, JSON.valueToTree(continuation));
+        }
         return tree.toString();
+    }
+
+    /**
+     * Where a stored job goes on from: {@link Continuation#NONE} unless an earlier run left one.
+     *
+     * @throws InvalidJobException when the payload or its continuation cannot be read
+     */
+    public static Continuation continuation(Job job) throws InvalidJobException {
+        JsonNode node;
+        try {
+            node = JSON.readTree(job.request()).get(CONTINUATION_PROPERTY);
+        } catch (JsonProcessingException e) {
+            throw new InvalidJobException("malformed payload of " + job.kind() + " job: not JSON ("
+                    + e.getOriginalMessage() + ")", e);
+        }
+        if (node == null || node.isNull()) {
+            return Continuation.NONE;
+        }
+        try {
+            return JSON.treeToValue(node, Continuation.class);
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new InvalidJobException("malformed continuation of " + job.kind() + " job: " + reason(e), e);
+        }
     }
 
     /**
@@ -97,6 +133,7 @@ public final class JobJson {
         if (job.kind().equals(MirrorImage.KIND) && !payload.has("cause")) {
             payload.put("cause", Cause.MIRROR.value()); // written before causes were kept
         }
+        payload.remove(CONTINUATION_PROPERTY); // read by continuation(job)
         payload.put(KIND_PROPERTY, job.kind());
         try {
             return JSON.treeToValue(payload, JobRequest.class);

@@ -2,10 +2,13 @@ package io.imagemirror.jobs;
 
 import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.mirror.BlobOutcome;
+import io.imagemirror.mirror.CopySuspendedException;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.mirror.MirrorException;
 import io.imagemirror.mirror.MirrorListener;
-import io.imagemirror.mirror.MirrorResult;
+import io.imagemirror.mirror.PartialBlob;
+import io.imagemirror.mirror.ResumableCopies;
+import io.imagemirror.mirror.TimeBudget;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.ErrorCode;
 import io.imagemirror.oci.RegistryException;
@@ -30,6 +33,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code FAILED} with its reason and throws, so the queue retries it (and, on AWS, dead-letters it
  * after the last try). A job this release cannot read (unknown kind, malformed payload) is failed
  * with its reason and not retried: it would fail the same way every time.
+ *
+ * <p>With {@link ResumableCopies} (on Lambda) a run has a {@link TimeBudget}: large blobs copy in
+ * parts, and when the budget is spent they stop at a part boundary; the job is then stored again as
+ * {@code QUEUED}, same id and kind, its payload carrying a {@link Continuation} (the uploads, their
+ * parts and hash states), and sent to the queue once more: the next run goes on from there. A run
+ * that fails in a way a retry may get past keeps its partial copies for the retry; one that cannot
+ * succeed aborts their uploads.
  */
 public final class MirrorJobs {
 
@@ -53,7 +63,9 @@ public final class MirrorJobs {
          * A copy (sync or mirror job) while the upstream's quota is below the floor: left queued and
          * sent again for when the quota window resets; pull-through recordings are never deferred.
          */
-        DEFERRED
+        DEFERRED,
+        /** The time budget ran out: the job is queued again and goes on where this run stopped. */
+        CONTINUED
     }
 
     /** How long a deferred job waits when the upstream stated no quota window. */
@@ -65,10 +77,11 @@ public final class MirrorJobs {
     private final JobQueue queue;
     private final Clock clock;
     private final int quotaFloor;
+    private final ResumableCopies resumable;
 
     /** Jobs that never wait for the upstream's quota. */
     public MirrorJobs(ImageMirror mirror, Upstreams upstreams, JobStore jobs, JobQueue queue, Clock clock) {
-        this(mirror, upstreams, jobs, queue, clock, 0);
+        this(mirror, upstreams, jobs, queue, clock, 0, null);
     }
 
     /**
@@ -77,12 +90,23 @@ public final class MirrorJobs {
      */
     public MirrorJobs(ImageMirror mirror, Upstreams upstreams, JobStore jobs, JobQueue queue, Clock clock,
                       int quotaFloor) {
+        this(mirror, upstreams, jobs, queue, clock, quotaFloor, null);
+    }
+
+    /**
+     * @param quotaFloor copies (sync and mirror jobs) are deferred while the upstream's quota, as the
+     *     shared ledger ({@link Upstreams#quota()}) knows it, is below this
+     * @param resumable how large blobs are copied across runs, or null to copy each in one stream
+     */
+    public MirrorJobs(ImageMirror mirror, Upstreams upstreams, JobStore jobs, JobQueue queue, Clock clock,
+                      int quotaFloor, ResumableCopies resumable) {
         this.mirror = mirror;
         this.upstreams = upstreams;
         this.metadata = jobs;
         this.queue = queue;
         this.clock = clock;
         this.quotaFloor = quotaFloor;
+        this.resumable = resumable;
     }
 
     /**
@@ -114,6 +138,17 @@ public final class MirrorJobs {
      * @throws MirrorException when the mirror failed (the job is then recorded FAILED)
      */
     public Outcome run(String jobId) throws MirrorException {
+        return run(jobId, TimeBudget.UNLIMITED);
+    }
+
+    /**
+     * Runs a delivered job within {@code budget}: large blobs that are not done when it is spent
+     * continue in a next run ({@link Outcome#CONTINUED}).
+     *
+     * @throws MirrorException when the mirror failed (the job is then recorded FAILED), or its
+     *     continuation could not be queued (the job is then QUEUED; a redelivery goes on)
+     */
+    public Outcome run(String jobId, TimeBudget budget) throws MirrorException {
         Optional<Job> found = metadata.getJob(jobId);
         if (found.isEmpty()) {
             return Outcome.UNKNOWN_JOB;
@@ -127,8 +162,10 @@ public final class MirrorJobs {
             return Outcome.DUPLICATE;
         }
         JobRequest request;
+        Continuation continuation;
         try {
             request = JobJson.request(job);
+            continuation = JobJson.continuation(job);
         } catch (InvalidJobException e) {
             metadata.updateJob(job.failed(e.getMessage(), now), job.status());
             return Outcome.REJECTED;
@@ -148,15 +185,28 @@ public final class MirrorJobs {
             return Outcome.DUPLICATE;
         }
         ProgressRecorder progress = new ProgressRecorder(running);
+        ResumableCopies.Session session = resumable == null ? null : resumable.session(budget, continuation.blobs());
         try {
-            JobResult result = execute(request, progress);
-            metadata.updateJob(progress.latest().succeeded(JobJson.result(result), clock.instant()), JobStatus.RUNNING);
+            JobResult result = execute(request, progress, session);
+            Job done = progress.latest();
+            if (session != null) {
+                session.abortUnused();
+            }
+            if (!continuation.blobs().isEmpty()) {
+                done = done.withRequest(JobJson.payload(request, continuation.retry(List.of())), clock.instant());
+            }
+            metadata.updateJob(done.succeeded(JobJson.result(result), clock.instant()), JobStatus.RUNNING);
             return Outcome.SUCCEEDED;
         } catch (MirrorException e) {
-            metadata.updateJob(progress.latest().failed(e.getMessage(), clock.instant()), JobStatus.RUNNING);
+            if (session != null && isSuspension(e)) {
+                return continueLater(progress.latest(), request, continuation.next(session.partials()));
+            }
+            metadata.updateJob(afterFailure(progress.latest(), request, continuation, session, e)
+                    .failed(e.getMessage(), clock.instant()), JobStatus.RUNNING);
             throw e;
         } catch (RuntimeException e) {
-            metadata.updateJob(progress.latest().failed("internal error: " + e, clock.instant()), JobStatus.RUNNING);
+            metadata.updateJob(afterFailure(progress.latest(), request, continuation, session, e)
+                    .failed("internal error: " + e, clock.instant()), JobStatus.RUNNING);
             throw e;
         }
     }
@@ -183,18 +233,68 @@ public final class MirrorJobs {
         return Optional.of(reset == null ? DEFER_WITHOUT_WINDOW : Duration.between(now, reset));
     }
 
+    /** Stores the job again as QUEUED with where the next run goes on from, and queues it. */
+    private Outcome continueLater(Job latest, JobRequest request, Continuation next) throws MirrorException {
+        Instant now = clock.instant();
+        Job continued = latest.withRequest(JobJson.payload(request, next), now).withStatus(JobStatus.QUEUED, now);
+        if (!metadata.updateJob(continued, JobStatus.RUNNING)) {
+            // Another worker took the job over (this run outlived its lease): it goes on from its own state.
+            return Outcome.DUPLICATE;
+        }
+        try {
+            queue.send(continued.id());
+        } catch (IOException e) {
+            // The job is stored QUEUED with its continuation: a redelivery of this message goes on from it.
+            throw new MirrorException("job " + continued.id() + " could not be queued to continue: " + e.getMessage(),
+                    null, e);
+        }
+        return Outcome.CONTINUED;
+    }
+
+    /**
+     * The job as a failed run leaves it: with its partial copies when a retry may get past the
+     * failure, else with their uploads aborted (the job fails for good).
+     */
+    private Job afterFailure(Job latest, JobRequest request, Continuation continuation,
+                             ResumableCopies.Session session, Exception e) {
+        if (session == null) {
+            return latest;
+        }
+        List<PartialBlob> keep;
+        if (ResumableCopies.mayPass(e)) {
+            keep = session.partials();
+        } else {
+            session.abandon();
+            keep = List.of();
+        }
+        if (keep.isEmpty() && continuation.blobs().isEmpty()) {
+            return latest;
+        }
+        return latest.withRequest(JobJson.payload(request, continuation.retry(keep)), clock.instant());
+    }
+
+    private static boolean isSuspension(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CopySuspendedException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The dispatch on the kind: what the engine does for each. */
-    private JobResult execute(JobRequest request, MirrorListener progress) throws MirrorException {
+    private JobResult execute(JobRequest request, MirrorListener progress, ResumableCopies.Session session)
+            throws MirrorException {
         if (request instanceof MirrorImage m) {
-            return MirrorJobResult.of(mirror.mirror(m.toMirrorRequest(), progress));
+            return MirrorJobResult.of(mirror.mirror(m.toMirrorRequest(), progress, session));
         }
         if (request instanceof PullThroughRecording p) {
             // As PullThroughCache.inBackground does in one process: the pull's mirror, then the
             // manifest the cache stored and served, in case that mirror did not record it.
-            return MirrorJobResult.of(PullThroughCache.record(mirror, p.toRecording(), progress));
+            return MirrorJobResult.of(PullThroughCache.record(mirror, p.toRecording(), progress, session));
         }
         if (request instanceof SyncCopy c) {
-            return MirrorJobResult.of(mirror.mirror(c.toMirrorRequest(), progress));
+            return MirrorJobResult.of(mirror.mirror(c.toMirrorRequest(), progress, session));
         }
         throw new IllegalStateException("no worker for job kind " + request.kind());
     }

@@ -104,6 +104,20 @@ public final class ImageMirror {
      * @throws MirrorException naming the reference and the blob or manifest that failed
      */
     public MirrorResult mirror(MirrorRequest request, MirrorListener listener) throws MirrorException {
+        return mirror(request, listener, null);
+    }
+
+    /**
+     * Mirrors what {@code request} names, copying large blobs through {@code resumable} (a job run on
+     * a Lambda): when its budget is spent they stop at a part boundary and the mirror fails with a
+     * {@link CopySuspendedException} as its cause; running it again with the session's partial copies
+     * goes on from there.
+     *
+     * @param resumable the run's resumable copies, or null to copy every blob in one stream
+     * @throws MirrorException naming the reference and the blob or manifest that failed
+     */
+    public MirrorResult mirror(MirrorRequest request, MirrorListener listener, ResumableCopies.Session resumable)
+            throws MirrorException {
         Instant start = clock.instant();
         ImageReference ref = request.reference();
         RegistryClient client = client(ref);
@@ -116,10 +130,10 @@ public final class ImageMirror {
                 throw new MirrorException("listing tags of " + ref.name() + ": " + e.getMessage(), null, e);
             }
             for (String tag : tags) {
-                images.add(mirrorOne(ref.byDigest(null).withTag(tag), request, client, listener));
+                images.add(mirrorOne(ref.byDigest(null).withTag(tag), request, client, listener, resumable));
             }
         } else {
-            images.add(mirrorOne(ref, request, client, listener));
+            images.add(mirrorOne(ref, request, client, listener, resumable));
         }
         return new MirrorResult(images, Duration.between(start, clock.instant()));
     }
@@ -142,13 +156,22 @@ public final class ImageMirror {
      * selects ({@link MirrorRequest#prefetch()}).
      */
     public void recordManifest(RepositoryName repository, Digest digest, Prefetch prefetch) throws MirrorException {
+        recordManifest(repository, digest, prefetch, null);
+    }
+
+    /**
+     * {@link #recordManifest(RepositoryName, Digest, Prefetch)} with large blobs copied through
+     * {@code resumable} (may be null; see {@link #mirror(MirrorRequest, MirrorListener, ResumableCopies.Session)}).
+     */
+    public void recordManifest(RepositoryName repository, Digest digest, Prefetch prefetch,
+                               ResumableCopies.Session resumable) throws MirrorException {
         String repoKey = repository.toString();
         if (prefetch != Prefetch.PULLED && storage.manifestIndex().getManifest(repoKey, digest).isPresent()) {
             return; // (prefetching what is pulled, a recorded index still takes in the children recorded since)
         }
         ImageReference byDigest = ImageReference.of(repository, null, digest);
         Run run = new Run(repoKey, repository.path(), client(byDigest), MirrorListener.NONE,
-                MirrorRequest.of(byDigest, Cause.PULL_THROUGH).withPrefetch(prefetch)); // moves no tag
+                MirrorRequest.of(byDigest, Cause.PULL_THROUGH).withPrefetch(prefetch), resumable); // moves no tag
         try {
             for (int attempt = 1; ; attempt++) {
                 try {
@@ -160,7 +183,7 @@ public final class ImageMirror {
                     }
                     backOff(attempt);
                     run = new Run(repoKey, repository.path(), client(byDigest), MirrorListener.NONE,
-                            MirrorRequest.of(byDigest, Cause.PULL_THROUGH).withPrefetch(prefetch));
+                            MirrorRequest.of(byDigest, Cause.PULL_THROUGH).withPrefetch(prefetch), resumable);
                     run.afterASweep = true;
                 }
             }
@@ -180,10 +203,11 @@ public final class ImageMirror {
     }
 
     private MirrorResult.Image mirrorOne(ImageReference ref, MirrorRequest request, RegistryClient client,
-                                         MirrorListener listener) throws MirrorException {
+                                         MirrorListener listener, ResumableCopies.Session resumable)
+            throws MirrorException {
         String repoKey = repositoryKey(ref);
         String shown = ref.canonical();
-        Run run = new Run(repoKey, ref.repository(), client, listener, request);
+        Run run = new Run(repoKey, ref.repository(), client, listener, request, resumable);
         Digest digest;
         Digest previous = null;
         Optional<String> tag = ref.digest().isPresent() ? Optional.empty() : ref.tag();
@@ -222,7 +246,7 @@ public final class ImageMirror {
                         throw e;
                     }
                     backOff(attempt);
-                    run = new Run(repoKey, ref.repository(), client, listener, request);
+                    run = new Run(repoKey, ref.repository(), client, listener, request, resumable);
                     run.afterASweep = true;
                 }
             }
@@ -267,6 +291,8 @@ public final class ImageMirror {
         final RegistryClient client;
         final MirrorListener listener;
         final MirrorRequest request;
+        /** Copies large blobs resumably (a job run on Lambda), or null. */
+        final ResumableCopies.Session resumable;
         final List<Digest> recorded = new ArrayList<>();
         final List<BlobOutcome> outcomes = new ArrayList<>();
         final Set<Digest> seenBlobs = new HashSet<>();
@@ -274,12 +300,14 @@ public final class ImageMirror {
         /** Whether an earlier attempt of this copy lost to a concurrent sweep. */
         boolean afterASweep;
 
-        Run(String repoKey, String repository, RegistryClient client, MirrorListener listener, MirrorRequest request) {
+        Run(String repoKey, String repository, RegistryClient client, MirrorListener listener, MirrorRequest request,
+            ResumableCopies.Session resumable) {
             this.repoKey = repoKey;
             this.repository = repository;
             this.client = client;
             this.listener = listener;
             this.request = request;
+            this.resumable = resumable;
         }
 
         /** Copies a manifest and everything below it unless it is recorded here already; returns its record. */
@@ -440,6 +468,7 @@ public final class ImageMirror {
                 futures.put(b.digest(), blobExecutor.submit(() -> ensureBlob(this, b)));
             }
             IOException failure = null;
+            CopySuspendedException suspended = null;
             for (Map.Entry<Digest, Future<BlobOutcome>> e : futures.entrySet()) {
                 try {
                     BlobOutcome o = e.getValue().get();
@@ -447,6 +476,12 @@ public final class ImageMirror {
                         outcomes.add(o);
                     }
                 } catch (ExecutionException ex) {
+                    if (ex.getCause() instanceof CopySuspendedException s) {
+                        // Out of time, not a failure: the other copies stop at their own next part
+                        // boundary (or finish), so each leaves a state to go on from.
+                        suspended = suspended == null ? s : suspended;
+                        continue;
+                    }
                     if (failure == null) {
                         current = e.getKey();
                         Throwable c = ex.getCause() instanceof CompletionException ? ex.getCause().getCause() : ex.getCause();
@@ -462,6 +497,9 @@ public final class ImageMirror {
             }
             if (failure != null) {
                 throw failure;
+            }
+            if (suspended != null) {
+                throw suspended;
             }
         }
 
@@ -497,6 +535,15 @@ public final class ImageMirror {
             return finished(run, new BlobOutcome(blob.digest(), blob.size(), BlobOutcome.Status.ALREADY_EXISTS, 0));
         }
         run.listener.blobStarted(blob.digest(), blob.size());
+        if (run.resumable != null && run.resumable.takes(blob.digest(), blob.size())) {
+            long copied = run.resumable.copy(run.client, run.repository, blob.digest(), blob.size(), run.listener);
+            if (!present(blob)) {
+                throw new SweptBlobException(blob.digest()); // a sweep finished between the upload and the record
+            }
+            return finished(run, copied > 0
+                    ? new BlobOutcome(blob.digest(), blob.size(), BlobOutcome.Status.COPIED, copied)
+                    : new BlobOutcome(blob.digest(), blob.size(), BlobOutcome.Status.ALREADY_EXISTS, 0));
+        }
         BlobFills.Source upstream = BlobFills.Source.upstream(run.client, run.repository, blob.digest(), blob.size());
         BlobFills.Fill fill = fills.fill(blob.digest(), blob.size(), new BlobFills.Source() {
             @Override

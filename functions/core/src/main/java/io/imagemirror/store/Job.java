@@ -43,6 +43,12 @@ public record Job(String id, String kind, JobStatus status, String request, long
                 expiresAt);
     }
 
+    /** The same job with another payload (the same kind; e.g. with where a next run goes on from). */
+    public Job withRequest(String newRequest, Instant now) {
+        return new Job(id, kind, status, newRequest, progressDone, progressTotal, result, error, created, now,
+                expiresAt);
+    }
+
     public Job withProgress(long done, long total, Instant now) {
         return new Job(id, kind, status, request, done, total, result, error, created, now, expiresAt);
     }

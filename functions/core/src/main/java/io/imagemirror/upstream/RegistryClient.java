@@ -329,6 +329,44 @@ public final class RegistryClient {
         return rangedFetch;
     }
 
+     * The bytes of a blob from {@code offset} on, <em>not</em> verified here: for a copy that keeps
+     * its own hash state across processes ({@code mirror/ResumableCopies}) and checks the digest at
+     * the end itself. One {@code Range} request (a plain GET at offset 0), no resume on a broken
+     * connection: the caller resumes from what it has. The caller closes the stream.
+     *
+     * @return the stream and the offset its first byte has: {@code offset} when upstream honoured
+     *     the range, 0 when it sent the whole blob instead
+     * @throws RegistryException {@link ErrorCode#BLOB_UNKNOWN} when there is none,
+     *     {@link ErrorCode#RANGE_INVALID} when upstream answered a different range
+     */
+    public BlobBytes openBlobFrom(String repository, Digest digest, long offset) throws IOException {
+        checkRepository(repository);
+        if (offset < 0) {
+            throw new IllegalArgumentException("negative offset " + offset);
+        }
+        // One sequential request: the resumable copy hashes in order and saves that state between runs.
+        Response r = openBlobRange(repository, digest, offset, -1, null);
+        if (offset > 0 && r.code() == 206) {
+            long start = contentRangeStart(r);
+            if (start != offset) {
+                r.close();
+                throw RegistryException.refused("blob " + digest + ": asked for bytes from " + offset
+                        + ", got a range starting at " + start, ErrorCode.RANGE_INVALID);
+            }
+            return new BlobBytes(r.body().byteStream(), offset);
+        }
+        return new BlobBytes(r.body().byteStream(), 0);
+    }
+
+    /**
+     * Unverified blob bytes from {@link #openBlobFrom}; closing the stream ends the response.
+     *
+     * @param stream the bytes
+     * @param start the offset in the blob of the first byte
+     */
+    public record BlobBytes(InputStream stream, long start) {
+    }
+
     /** A GET of the blob from byte {@code first} to {@code last} (inclusive; -1: to the end; 0 and -1: no Range). */
     private Response openBlobRange(String repository, Digest digest, long first, long last, StallWatch.Ticket ticket)
             throws IOException {

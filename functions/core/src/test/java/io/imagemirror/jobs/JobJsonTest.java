@@ -59,6 +59,38 @@ class JobJsonTest {
     }
 
     @Test
+    void aContinuationTravelsBesideTheRequestAndSurvivesTheRoundTrip() throws Exception {
+        MirrorImage mirror = MirrorImage.of(io.imagemirror.mirror.MirrorRequest.of(ImageReference.parse("big:1"),
+                Cause.API));
+        Digest layer = Digest.sha256("layer".getBytes());
+        io.imagemirror.oci.Sha256State hash = io.imagemirror.oci.Sha256State.start();
+        hash.update(new byte[100], 0, 100);
+        io.imagemirror.mirror.PartialBlob partial = new io.imagemirror.mirror.PartialBlob(layer, 1L << 30, "up-1",
+                16L << 20, List.of("\"e1\"", "\"e2\""), hash.saved());
+        Continuation next = Continuation.NONE.next(List.of(partial));
+        Job job = Job.queued("j", mirror.kind(), JobJson.payload(mirror, next), NOW, NOW.plusSeconds(60));
+
+        assertThat(JobJson.request(job)).as("the request reads as before").isEqualTo(mirror);
+        Continuation read = JobJson.continuation(job);
+        assertThat(read.count()).isEqualTo(1);
+        assertThat(read.blobs()).hasSize(1);
+        io.imagemirror.mirror.PartialBlob back = read.blobs().get(0);
+        assertThat(back.digest()).isEqualTo(layer);
+        assertThat(back.uploadId()).isEqualTo("up-1");
+        assertThat(back.etags()).containsExactly("\"e1\"", "\"e2\"");
+        assertThat(back.offset()).isEqualTo(32L << 20);
+        assertThat(io.imagemirror.oci.Sha256State.restore(back.sha256State()).sameAs(hash)).isTrue();
+
+        // Without one, the payload is exactly what it was before continuations existed.
+        assertThat(JobJson.payload(mirror, Continuation.NONE)).isEqualTo(JobJson.payload(mirror));
+        assertThat(JobJson.continuation(stored(mirror))).isEqualTo(Continuation.NONE);
+        Job broken = Job.queued("j", "mirror", JobJson.payload(mirror).replace("}", ",\"continuation\":{\"count\":-1}}"),
+                NOW, NOW.plusSeconds(60));
+        assertThatThrownBy(() -> JobJson.continuation(broken)).isInstanceOf(InvalidJobException.class)
+                .hasMessageStartingWith("malformed continuation of mirror job");
+    }
+
+    @Test
     void theKindComesFromJobKindAlone() throws Exception {
         Job job = stored(new PullThroughRecording(ImageReference.parse("alpine:1"),
                 RepositoryName.parse("docker.io/library/alpine"), Digest.sha256("m".getBytes())));

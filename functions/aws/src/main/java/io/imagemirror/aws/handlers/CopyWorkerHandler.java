@@ -7,10 +7,14 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.aws.queue.SqsJobQueue;
 import io.imagemirror.jobs.MirrorJobs;
+import io.imagemirror.mirror.TimeBudget;
 import io.imagemirror.store.Job;
 import io.imagemirror.store.JobStatus;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Runs the jobs the copy queue delivers, one per SQS record, whatever their kind (the dispatch is
@@ -23,10 +27,18 @@ import java.util.List;
  * of a job that expired, is acknowledged without copying anything; one that arrives while another
  * worker runs the job copies nothing either, but is listed as a failure so the message survives
  * until that run is over (it returns after the queue's visibility timeout, and is acknowledged then).
+ *
+ * <p>Each job runs within a {@link TimeBudget}: the invocation's remaining time less
+ * {@link #MARGIN}, in which parts in flight finish and the job is saved. A large blob not done by
+ * then stops at a part boundary and the job is queued again to go on ({@code CONTINUED}).
  */
 public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
 
+    /** Time kept back from the invocation's end: parts in flight finish and the job's state is saved. */
+    public static final Duration MARGIN = Duration.ofSeconds(60);
+
     private final MirrorJobs jobs;
+    private final Function<Context, TimeBudget> budget;
 
     /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public CopyWorkerHandler() {
@@ -35,7 +47,21 @@ public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatc
     }
 
     public CopyWorkerHandler(MirrorJobs jobs) {
+        this(jobs, CopyWorkerHandler::remainingTime);
+    }
+
+    /** @param budget the time a job may take, given the invocation's context (tests give a few seconds) */
+    public CopyWorkerHandler(MirrorJobs jobs, Function<Context, TimeBudget> budget) {
         this.jobs = jobs;
+        this.budget = budget;
+    }
+
+    /** The invocation's remaining time less {@link #MARGIN}; unlimited without a context (a local call). */
+    static TimeBudget remainingTime(Context context) {
+        if (context == null) {
+            return TimeBudget.UNLIMITED;
+        }
+        return TimeBudget.of(Duration.ofMillis(context.getRemainingTimeInMillis()), MARGIN, Clock.systemUTC());
     }
 
     @Override
@@ -52,7 +78,7 @@ public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatc
                 continue;
             }
             try {
-                MirrorJobs.Outcome outcome = jobs.run(jobId);
+                MirrorJobs.Outcome outcome = jobs.run(jobId, budget.apply(context));
                 if (outcome == MirrorJobs.Outcome.DUPLICATE && heldByAnotherWorker(jobId)) {
                     // SQS delivered this message twice at once. Acknowledging it would delete the
                     // message, and with it the retry should the other worker fail: look again later.

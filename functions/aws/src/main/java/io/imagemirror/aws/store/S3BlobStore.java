@@ -5,6 +5,7 @@ import io.imagemirror.oci.InvalidDigestException;
 import io.imagemirror.oci.VerifyingInputStream;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.ByteRange;
+import io.imagemirror.store.MultipartUploads;
 import io.imagemirror.store.Page;
 import io.imagemirror.store.RangeNotSatisfiableException;
 import io.imagemirror.store.StoreException;
@@ -45,14 +46,23 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
  * {@code If-None-Match: *}. Up to 1 MiB the bytes are verified into memory first (so SDK retries
  * can replay them); above that the body streams but withholds its last bytes until the digest has
  * been checked: a mismatch breaks the request before S3 has the whole body, so no object appears. Above it the
- * put is a multipart upload, one part buffered at a time ({@link #partSize}), completed only
+ * put is a multipart upload whose parts ({@link #partSize}) are sent in parallel while the next one
+ * is read, with at most {@value #PARTS_IN_FLIGHT} + 1 part buffers (so memory is bounded by that
+ * many parts whatever the blob's size), completed only
  * after the stream verified (with {@code If-None-Match: *} again) and aborted on any failure, so
  * nothing is visible before it is whole and right. A {@code 412} means another writer won: the
  * object is there, which is success.
  *
+ * <p>As {@link MultipartUploads} it also lends its multipart uploads to a copy that spans several
+ * invocations ({@code mirror/ResumableCopies}): parts sent from many threads, completed with
+ * {@code If-None-Match: *} once the caller verified the whole blob.
+ *
  * <p>Thread-safe. The client and presigner are the caller's; this class never closes them.
  */
-public final class S3BlobStore implements BlobStore {
+public final class S3BlobStore implements BlobStore, MultipartUploads {
+
+    /** S3's most parts in one upload. */
+    public static final int MAX_PARTS = 10_000;
 
     public static final long DEFAULT_MULTIPART_THRESHOLD = 64L << 20;
     public static final int DEFAULT_PART_SIZE = 8 << 20;
@@ -60,6 +70,15 @@ public final class S3BlobStore implements BlobStore {
     public static final int MIN_PART_SIZE = 5 << 20;
     /** Single PUTs up to this size are verified into memory first, so any retry can replay them. */
     static final int SMALL_PUT = 1 << 20;
+    /** Part buffers of one streamed upload, less the one filling (memory: this many plus one parts). */
+    static final int PARTS_IN_FLIGHT = 4;
+    /** Sends the parts of streamed uploads; daemon threads, created as needed and idle ones retired. */
+    private static final java.util.concurrent.ExecutorService PART_UPLOADS =
+            java.util.concurrent.Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "s3-part-upload");
+                t.setDaemon(true);
+                return t;
+            });
     /** Our own attempts at a part on top of the SDK's retries: its buffer can always be replayed. */
     private static final int PART_ATTEMPTS = 3;
 
@@ -192,64 +211,217 @@ public final class S3BlobStore implements BlobStore {
     }
 
     private PutResult putMultipart(Digest digest, VerifyingInputStream verifying) throws IOException {
-        String key = keyOf(digest);
-        String uploadId;
+        String uploadId = begin(digest);
+        boolean completed = false;
+        PartsInFlight inFlight = new PartsInFlight(digest, uploadId);
         try {
-            uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
+            boolean end = false;
+            int partNumber = 0;
+            while (!end) {
+                byte[] buf = inFlight.takeBuffer();
+                int filled = 0;
+                try {
+                    while (filled < buf.length) {
+                        int n = verifying.read(buf, filled, buf.length - filled);
+                        if (n < 0) {
+                            end = true; // the verifying stream only ends after the digest and size matched
+                            break;
+                        }
+                        filled += n;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    inFlight.release(buf);
+                    throw e;
+                }
+                if (filled == 0 && partNumber > 0) {
+                    inFlight.release(buf);
+                    break;
+                }
+                inFlight.send(++partNumber, buf, filled);
+            }
+            List<String> etags = inFlight.awaitAll();
+            PutResult result = complete(digest, uploadId, etags);
+            completed = true; // stored, or a rival's object stands (then complete aborted ours)
+            return result;
+        } finally {
+            inFlight.awaitQuietly();
+            if (!completed) {
+                abort(digest, uploadId);
+            }
+        }
+    }
+
+    /**
+     * The parts of one streamed upload: sent on {@link #PART_UPLOADS} while the next part is read, at
+     * most {@link #PARTS_IN_FLIGHT} at once; memory is that many buffers plus the one filling.
+     */
+    private final class PartsInFlight {
+        private final Digest digest;
+        private final String uploadId;
+        private final java.util.concurrent.BlockingQueue<byte[]> free =
+                new java.util.concurrent.ArrayBlockingQueue<>(PARTS_IN_FLIGHT + 1);
+        private final java.util.concurrent.ConcurrentMap<Integer, String> etags =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        private final List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+        private final java.util.concurrent.atomic.AtomicReference<RuntimeException> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        private int buffers;
+
+        PartsInFlight(Digest digest, String uploadId) {
+            this.digest = digest;
+            this.uploadId = uploadId;
+        }
+
+        byte[] takeBuffer() throws java.io.InterruptedIOException {
+            rethrow();
+            byte[] buf = free.poll();
+            if (buf != null) {
+                return buf;
+            }
+            if (buffers <= PARTS_IN_FLIGHT) {
+                buffers++;
+                return new byte[partSize];
+            }
+            try {
+                return free.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted uploading " + digest);
+            }
+        }
+
+        void release(byte[] buf) {
+            free.add(buf);
+        }
+
+        void send(int partNumber, byte[] buf, int length) {
+            sent.add(PART_UPLOADS.submit(() -> {
+                try {
+                    if (failure.get() == null) {
+                        etags.put(partNumber, uploadPart(digest, uploadId, partNumber, buf, length));
+                    }
+                } catch (RuntimeException e) {
+                    failure.compareAndSet(null, e);
+                } finally {
+                    release(buf);
+                }
+            }));
+        }
+
+        /** Waits for every part; the entity tags in part order. */
+        List<String> awaitAll() throws java.io.InterruptedIOException {
+            for (java.util.concurrent.Future<?> f : sent) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted uploading " + digest);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failure.compareAndSet(null, new StoreException(e.getCause().getMessage(), e.getCause(), true));
+                }
+            }
+            rethrow();
+            List<String> ordered = new ArrayList<>(etags.size());
+            for (int i = 1; i <= etags.size(); i++) {
+                ordered.add(etags.get(i));
+            }
+            return ordered;
+        }
+
+        /** After a failure: lets the parts still sending end before the upload is aborted. */
+        void awaitQuietly() {
+            for (java.util.concurrent.Future<?> f : sent) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (java.util.concurrent.ExecutionException ignored) {
+                    // recorded in failure by the task itself
+                }
+            }
+        }
+
+        private void rethrow() {
+            RuntimeException e = failure.get();
+            if (e != null) {
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public long minPartSize() {
+        return MIN_PART_SIZE;
+    }
+
+    @Override
+    public int maxParts() {
+        return MAX_PARTS;
+    }
+
+    @Override
+    public String begin(Digest digest) {
+        try {
+            return s3.createMultipartUpload(b -> b.bucket(bucket).key(keyOf(digest))).uploadId();
         } catch (SdkException e) {
             throw translate("start upload of", digest, e);
         }
-        boolean completed = false;
+    }
+
+    @Override
+    public String uploadPart(Digest digest, String uploadId, int partNumber, byte[] bytes, int length) {
         try {
-            List<CompletedPart> parts = new ArrayList<>();
-            byte[] buf = new byte[partSize];
-            boolean end = false;
-            while (!end) {
-                int filled = 0;
-                while (filled < buf.length) {
-                    int n = verifying.read(buf, filled, buf.length - filled);
-                    if (n < 0) {
-                        end = true; // the verifying stream only ends after the digest and size matched
-                        break;
-                    }
-                    filled += n;
-                }
-                if (filled == 0 && !parts.isEmpty()) {
-                    break;
-                }
-                int partNumber = parts.size() + 1;
-                int length = filled;
-                UploadPartResponse r = uploadPart(key, uploadId, partNumber, buf, length);
-                parts.add(CompletedPart.builder().partNumber(partNumber).eTag(r.eTag()).build());
-            }
-            PutResult result;
-            try {
-                s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId).ifNoneMatch("*")
-                        .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()));
-                result = PutResult.STORED;
-                completed = true;
-            } catch (S3Exception e) {
-                if (e.statusCode() == 412 || (e.statusCode() == 409 && stat(digest).isPresent())) {
-                    result = PutResult.ALREADY_EXISTS;
-                } else {
-                    throw e;
-                }
-            } catch (SdkClientException e) {
-                // The answer to the completion was lost; whether it or a rival completed, the object
-                // is there and verified, or it is not and this put failed.
-                if (!stat(digest).isPresent()) {
-                    throw e;
-                }
-                result = PutResult.ALREADY_EXISTS;
-            }
-            return result;
+            return uploadPart(keyOf(digest), uploadId, partNumber, bytes, length).eTag();
+        } catch (S3Exception e) {
+            throw isNoSuchUpload(e) ? new UploadGoneException("upload " + uploadId + " of " + digest + " is gone", e)
+                    : translate("upload part " + partNumber + " of", digest, e);
         } catch (SdkException e) {
-            throw translate("upload", digest, e);
-        } finally {
-            if (!completed) {
-                abort(key, uploadId);
-            }
+            throw translate("upload part " + partNumber + " of", digest, e);
         }
+    }
+
+    @Override
+    public PutResult complete(Digest digest, String uploadId, List<String> etags) {
+        List<CompletedPart> parts = new ArrayList<>(etags.size());
+        for (int i = 0; i < etags.size(); i++) {
+            parts.add(CompletedPart.builder().partNumber(i + 1).eTag(etags.get(i)).build());
+        }
+        try {
+            s3.completeMultipartUpload(b -> b.bucket(bucket).key(keyOf(digest)).uploadId(uploadId).ifNoneMatch("*")
+                    .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()));
+            return PutResult.STORED;
+        } catch (S3Exception e) {
+            if (e.statusCode() == 412 || (e.statusCode() == 409 && stat(digest).isPresent())) {
+                abort(digest, uploadId); // another writer's object stands; these parts are not needed
+                return PutResult.ALREADY_EXISTS;
+            }
+            if (isNoSuchUpload(e)) {
+                // Completed by an earlier attempt whose answer was lost, or cleaned up: the object tells which.
+                if (stat(digest).isPresent()) {
+                    return PutResult.ALREADY_EXISTS;
+                }
+                throw new UploadGoneException("upload " + uploadId + " of " + digest + " is gone", e);
+            }
+            throw translate("complete upload of", digest, e);
+        } catch (SdkClientException e) {
+            // The answer was lost: the object is there (this upload or a rival's, both verified) or not.
+            if (stat(digest).isPresent()) {
+                return PutResult.ALREADY_EXISTS;
+            }
+            throw translate("complete upload of", digest, e);
+        } catch (SdkException e) {
+            throw translate("complete upload of", digest, e);
+        }
+    }
+
+    @Override
+    public void abort(Digest digest, String uploadId) {
+        abort(keyOf(digest), uploadId);
+    }
+
+    private static boolean isNoSuchUpload(S3Exception e) {
+        return e.awsErrorDetails() != null && "NoSuchUpload".equals(e.awsErrorDetails().errorCode());
     }
 
     private UploadPartResponse uploadPart(String key, String uploadId, int partNumber, byte[] buf, int length) {

@@ -1,0 +1,457 @@
+package io.imagemirror.mirror;
+
+import io.imagemirror.oci.ContentMismatchException;
+import io.imagemirror.oci.Digest;
+import io.imagemirror.oci.ErrorCode;
+import io.imagemirror.oci.RegistryException;
+import io.imagemirror.oci.Sha256State;
+import io.imagemirror.store.BlobStore;
+import io.imagemirror.store.MultipartUploads;
+import io.imagemirror.store.StoreException;
+import io.imagemirror.upstream.RegistryClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Copies of large blobs that can stop at a part boundary when time runs out and go on in another
+ * process (the next Lambda invocation): the blob streams from upstream into a multipart upload of the
+ * store, its parts sent in parallel while the next one is read, hashed with a SHA-256 whose state can
+ * be saved ({@link Sha256State}). What a follow-up needs is a {@link PartialBlob}, which the job keeps.
+ * The upload is completed only after the hash of every byte matched the digest and the size was
+ * exact (invariant 1); a copy that cannot succeed (wrong bytes, the blob gone upstream) aborts it.
+ *
+ * <p>Memory: at most {@code partsInFlight + 1} part buffers per copy (one filling, the others
+ * uploading). Parts are at least {@code partSize} and large enough that a blob has at most
+ * {@link #MAX_PARTS_IN_A_JOB} of them, which bounds the job's payload (DynamoDB items are ≤ 400 KB).
+ *
+ * <p>A follow-up fetches from the next byte with a {@code Range} request; an upstream that answers
+ * with the whole blob instead has the prefix read and hashed again, and the copy goes on only if that
+ * hash state equals the saved one (the bytes are those already uploaded). Thread-safe; a
+ * {@link Session} serves one job run.
+ */
+public final class ResumableCopies {
+
+    /** Parts of one blob at most, so a job's continuation stays small (an etag is ~34 bytes). */
+    public static final int MAX_PARTS_IN_A_JOB = 2000;
+    public static final int DEFAULT_PART_SIZE = 16 << 20;
+    public static final int DEFAULT_PARTS_IN_FLIGHT = 4;
+    /** Reads of one part retried after a broken upstream connection, from the part's first byte. */
+    private static final int READ_ATTEMPTS = 3;
+    private static final int MIB = 1 << 20;
+
+    private final MultipartUploads uploads;
+    private final long threshold;
+    private final int partSize;
+    private final int partsInFlight;
+    private final ExecutorService partUploads;
+
+    /**
+     * @param uploads the store's multipart uploads
+     * @param threshold blobs of this size and more are copied resumably
+     * @param partSize the smallest part (grown for blobs that would need more than {@link #MAX_PARTS_IN_A_JOB})
+     * @param partsInFlight parts of one blob uploading at once
+     * @param partUploads runs part uploads; must not be the executor that runs the blob copies
+     *     themselves (a copy waits for its parts)
+     */
+    public ResumableCopies(MultipartUploads uploads, long threshold, int partSize, int partsInFlight,
+                           ExecutorService partUploads) {
+        this.uploads = Objects.requireNonNull(uploads, "uploads");
+        if (partSize < uploads.minPartSize()) {
+            throw new IllegalArgumentException("part size " + partSize + " is below the store's minimum of "
+                    + uploads.minPartSize());
+        }
+        if (partsInFlight < 1) {
+            throw new IllegalArgumentException("at least one part in flight");
+        }
+        this.threshold = threshold;
+        this.partSize = partSize;
+        this.partsInFlight = partsInFlight;
+        this.partUploads = Objects.requireNonNull(partUploads, "partUploads");
+    }
+
+    /** The part size for a blob of {@code size} bytes: whole MiB, within the job's and the store's part limits. */
+    long partSizeFor(long size) {
+        long limit = Math.min(MAX_PARTS_IN_A_JOB, uploads.maxParts());
+        long atLeast = (size + limit - 1) / limit;
+        long p = atLeast <= partSize ? partSize : ((atLeast + MIB - 1) / MIB) * MIB;
+        if (p > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("blob of " + size + " bytes is too large for a resumable copy");
+        }
+        return p;
+    }
+
+    /** Buffers one copy holds at most: the bound on its memory is this times the part size. */
+    public int buffersPerCopy() {
+        return partsInFlight + 1;
+    }
+
+    /**
+     * What one job run copies resumably, within {@code budget}, going on from {@code resumed} (the
+     * partial copies its previous run left).
+     */
+    public Session session(TimeBudget budget, List<PartialBlob> resumed) {
+        return new Session(budget, resumed);
+    }
+
+    /** The resumable copies of one job run, and what they leave for the next run. Thread-safe. */
+    public final class Session {
+        private final TimeBudget budget;
+        private final Map<Digest, PartialBlob> resumed = new ConcurrentHashMap<>();
+        private final Map<Digest, PartialBlob> left = new ConcurrentHashMap<>();
+        private volatile boolean suspended;
+
+        private Session(TimeBudget budget, List<PartialBlob> resumed) {
+            this.budget = Objects.requireNonNull(budget, "budget");
+            resumed.forEach(p -> this.resumed.put(p.digest(), p));
+        }
+
+        /** Whether a blob of this digest and size is copied here (large, sha256) rather than in one stream. */
+        public boolean takes(Digest digest, long size) {
+            return size >= threshold && digest.algorithm() == Digest.Algorithm.SHA256;
+        }
+
+        /** Whether a copy stopped because the budget was spent. */
+        public boolean suspended() {
+            return suspended;
+        }
+
+        /**
+         * The partial copies a next run can go on from: those suspended, those that broke off with a
+         * failure that may pass (a retry of the job resumes them), and those of the previous run that
+         * this one did not get to.
+         */
+        public List<PartialBlob> partials() {
+            List<PartialBlob> all = new ArrayList<>(left.values());
+            all.addAll(resumed.values());
+            return List.copyOf(all);
+        }
+
+        /**
+         * Aborts the uploads of partial copies this run did not take up (the image changed upstream,
+         * or another worker stored the blob meanwhile).
+         */
+        public void abortUnused() {
+            resumed.values().forEach(p -> uploads.abort(p.digest(), p.uploadId()));
+            resumed.clear();
+        }
+
+        /** The job failed for good: aborts every upload it holds. */
+        public void abandon() {
+            abortUnused();
+            left.values().forEach(p -> uploads.abort(p.digest(), p.uploadId()));
+            left.clear();
+        }
+
+        /**
+         * Copies the blob into the store, or as much of it as the budget allows.
+         *
+         * @return the bytes fetched from upstream by this call
+         * @throws CopySuspendedException when the budget ran out first ({@link #partials()} has the state)
+         * @throws ContentMismatchException when the bytes are not the blob (the upload is aborted)
+         * @throws IOException when upstream or the store failed (the upload is kept for a retry
+         *     when the failure may pass, else aborted)
+         */
+        public long copy(RegistryClient client, String repository, Digest digest, long size, MirrorListener listener)
+                throws IOException {
+            PartialBlob from = resumed.remove(digest);
+            if (from != null && from.size() != size) {
+                uploads.abort(digest, from.uploadId()); // not the blob the manifest names now
+                from = null;
+            }
+            Transfer t = from == null ? new Transfer(digest, size, uploads.begin(digest), partSizeFor(size),
+                    List.of(), Sha256State.start()) : new Transfer(digest, size, from.uploadId(), from.partSize(),
+                    from.etags(), Sha256State.restore(from.sha256State()));
+            left.remove(digest);
+            try {
+                return t.run(client, repository, listener);
+            } catch (CopySuspendedException e) {
+                left.put(digest, t.partial());
+                suspended = true;
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                if (mayPass(e) && t.completedParts() > 0) {
+                    left.put(digest, t.partial());
+                } else {
+                    uploads.abort(digest, t.uploadId);
+                }
+                throw e;
+            }
+        }
+
+        /** One blob's transfer in this run. */
+        private final class Transfer {
+            final Digest digest;
+            final long size;
+            final String uploadId;
+            final long partSize;
+            final int parts;
+            /** Entity tags by part index; null while a part is not done. */
+            final String[] etags;
+            /** Hash states after each part, kept for parts from the first not yet done on. */
+            final Map<Integer, byte[]> statesAfter = new ConcurrentHashMap<>();
+            final byte[] startState;
+            final int startParts;
+            final Sha256State hash;
+            final AtomicReference<Throwable> uploadFailure = new AtomicReference<>();
+            final BlockingQueue<byte[]> pool;
+            final AtomicInteger buffers = new AtomicInteger();
+            /** Uploads running at once: at most partsInFlight (the reader may hold one more part, filled). */
+            final java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(partsInFlight);
+            final List<Future<?>> inFlight = new ArrayList<>();
+
+            Transfer(Digest digest, long size, String uploadId, long partSize, List<String> done, Sha256State hash) {
+                this.digest = digest;
+                this.size = size;
+                this.uploadId = uploadId;
+                this.partSize = partSize;
+                this.parts = (int) ((size + partSize - 1) / partSize);
+                this.etags = new String[parts];
+                for (int i = 0; i < done.size(); i++) {
+                    etags[i] = done.get(i);
+                }
+                this.startParts = done.size();
+                this.hash = hash;
+                this.startState = hash.saved();
+                this.pool = new ArrayBlockingQueue<>(buffersPerCopy());
+            }
+
+            long run(RegistryClient client, String repository, MirrorListener listener) throws IOException {
+                long offset = (long) startParts * partSize;
+                int part = startParts;
+                try {
+                    InputStream in = open(client, repository, offset);
+                    try {
+                        int attempts = 0;
+                        while (part < parts) {
+                            // At least one part per run, so a copy always gets on.
+                            if (part > startParts && budget.spent()) {
+                                break;
+                            }
+                            rethrowUploadFailure();
+                            byte[] buf = takeBuffer();
+                            int length = (int) Math.min(partSize, size - offset);
+                            int n;
+                            IOException broken = null;
+                            try {
+                                n = in.readNBytes(buf, 0, length);
+                            } catch (IOException e) {
+                                n = -1;
+                                broken = e;
+                            }
+                            if (n < length) {
+                                pool.add(buf);
+                                if (broken instanceof InterruptedIOException || Thread.currentThread().isInterrupted()) {
+                                    throw broken != null ? broken : new InterruptedIOException("interrupted");
+                                }
+                                if (++attempts >= READ_ATTEMPTS) {
+                                    throw broken != null ? broken : new ContentMismatchException(
+                                            ContentMismatchException.Kind.TOO_SHORT, digest, null, size, offset + n);
+                                }
+                                // The connection broke (or ended early) mid-part: this part was not
+                                // hashed yet, so ask again from its first byte.
+                                closeQuietly(in);
+                                in = open(client, repository, offset);
+                                continue;
+                            }
+                            attempts = 0;
+                            hash.update(buf, 0, n);
+                            int index = part;
+                            int partLength = n;
+                            statesAfter.put(index, hash.saved());
+                            try {
+                                slots.acquire();
+                            } catch (InterruptedException e) {
+                                pool.add(buf);
+                                Thread.currentThread().interrupt();
+                                throw new InterruptedIOException("interrupted copying " + digest);
+                            }
+                            inFlight.add(partUploads.submit(() -> upload(index, buf, partLength)));
+                            offset += n;
+                            part++;
+                            listener.blobProgress(digest, offset, size);
+                        }
+                        if (part == parts && in.read() >= 0) {
+                            throw new ContentMismatchException(ContentMismatchException.Kind.TOO_LONG, digest, null,
+                                    size, size + 1);
+                        }
+                    } finally {
+                        closeQuietly(in);
+                    }
+                } finally {
+                    awaitUploads();
+                }
+                rethrowUploadFailure();
+                if (part < parts) {
+                    throw new CopySuspendedException(digest, offset, size);
+                }
+                Digest got = hash.finish();
+                if (!got.equals(digest)) {
+                    throw new ContentMismatchException(ContentMismatchException.Kind.DIGEST, digest, got, size, size);
+                }
+                BlobStore.PutResult r = uploads.complete(digest, uploadId, Arrays.asList(etags));
+                return r == BlobStore.PutResult.STORED ? size - (long) startParts * partSize : 0;
+            }
+
+            /**
+             * The blob from {@code offset} on. When upstream ignores the range, the prefix is hashed
+             * again and must leave the state the copy saved there: those are the bytes uploaded before.
+             */
+            private InputStream open(RegistryClient client, String repository, long offset) throws IOException {
+                RegistryClient.BlobBytes b = client.openBlobFrom(repository, digest, offset);
+                if (b.start() == offset) {
+                    return b.stream();
+                }
+                InputStream in = b.stream();
+                Sha256State again = Sha256State.start();
+                byte[] buf = new byte[1 << 16];
+                long left = offset;
+                try {
+                    while (left > 0) {
+                        int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                        if (n < 0) {
+                            throw new IOException("upstream ended at byte " + (offset - left)
+                                    + " while reading up to the resume point " + offset + " of " + digest);
+                        }
+                        again.update(buf, 0, n);
+                        left -= n;
+                    }
+                } catch (IOException e) {
+                    closeQuietly(in);
+                    throw e;
+                }
+                Sha256State expected = Sha256State.restore(stateAt(offset));
+                if (!again.sameAs(expected)) {
+                    closeQuietly(in);
+                    throw RegistryException.refused("blob " + digest + ": upstream sent other bytes before "
+                            + offset + " than when this copy began", ErrorCode.BLOB_UNKNOWN);
+                }
+                return in;
+            }
+
+            /** The hash state after the first {@code offset} bytes (a part boundary of this run). */
+            private byte[] stateAt(long offset) {
+                int partsDone = (int) (offset / partSize);
+                return partsDone == startParts ? startState : statesAfter.get(partsDone - 1);
+            }
+
+            private void upload(int index, byte[] buf, int length) {
+                try {
+                    if (uploadFailure.get() == null) {
+                        etags[index] = uploads.uploadPart(digest, uploadId, index + 1, buf, length);
+                    }
+                } catch (RuntimeException e) {
+                    uploadFailure.compareAndSet(null, e);
+                } finally {
+                    pool.add(buf);
+                    slots.release();
+                }
+            }
+
+            private byte[] takeBuffer() throws IOException {
+                byte[] buf = pool.poll();
+                if (buf != null) {
+                    return buf;
+                }
+                if (buffers.incrementAndGet() <= buffersPerCopy()) {
+                    return new byte[(int) partSize];
+                }
+                buffers.decrementAndGet();
+                try {
+                    return pool.take();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted copying " + digest);
+                }
+            }
+
+            private void awaitUploads() throws IOException {
+                boolean interrupted = false;
+                for (Future<?> f : inFlight) {
+                    while (true) {
+                        try {
+                            f.get();
+                            break;
+                        } catch (InterruptedException e) {
+                            interrupted = true; // the parts must settle before the state is saved
+                        } catch (ExecutionException e) {
+                            uploadFailure.compareAndSet(null, e.getCause());
+                            break;
+                        }
+                    }
+                }
+                inFlight.clear();
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted copying " + digest);
+                }
+            }
+
+            private void rethrowUploadFailure() {
+                Throwable t = uploadFailure.get();
+                if (t instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (t instanceof Error e) {
+                    throw e;
+                }
+                if (t != null) {
+                    throw new StoreException("upload of " + digest + " failed: " + t.getMessage(), t, true);
+                }
+            }
+
+            /** Parts done from the first on, without a gap. */
+            int completedParts() {
+                int n = 0;
+                while (n < parts && etags[n] != null) {
+                    n++;
+                }
+                return n;
+            }
+
+            /** Where a next run goes on: after the parts done without a gap. */
+            PartialBlob partial() {
+                int n = completedParts();
+                return new PartialBlob(digest, size, uploadId, partSize, Arrays.asList(etags).subList(0, n),
+                        stateAt((long) n * partSize));
+            }
+        }
+    }
+
+    /** Whether a failure may pass on a retry of the job (so its partial copy is worth keeping). */
+    public static boolean mayPass(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ContentMismatchException || t instanceof MultipartUploads.UploadGoneException) {
+                return false;
+            }
+            if (t instanceof RegistryException r) {
+                return r.isRetryable();
+            }
+            if (t instanceof StoreException s) {
+                return s.isRetryable();
+            }
+        }
+        return e instanceof IOException; // a broken connection
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // the response is discarded either way
+        }
+    }
+}

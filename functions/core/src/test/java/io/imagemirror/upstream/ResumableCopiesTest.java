@@ -1,0 +1,232 @@
+package io.imagemirror.upstream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.imagemirror.mirror.CopySuspendedException;
+import io.imagemirror.mirror.MirrorListener;
+import io.imagemirror.mirror.PartialBlob;
+import io.imagemirror.mirror.ResumableCopies;
+import io.imagemirror.mirror.TimeBudget;
+import io.imagemirror.oci.ContentMismatchException;
+import io.imagemirror.oci.Digest;
+import io.imagemirror.oci.RegistryException;
+import io.imagemirror.store.BlobStore;
+import io.imagemirror.store.InMemoryBlobStore;
+import io.imagemirror.store.MultipartUploads;
+import io.imagemirror.testbed.Content;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import mockwebserver3.MockWebServer;
+import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link ResumableCopies} over the fake registry and an in-memory multipart store: a copy that
+ * stops after every part goes on from the saved hash state with a {@code Range} request, or, where
+ * upstream ignores ranges, by hashing the prefix again and checking it against the saved state;
+ * wrong bytes never complete an upload.
+ */
+class ResumableCopiesTest {
+
+    static final int PART = 1024;
+
+    final MockWebServer server = new MockWebServer();
+    final FakeRegistry hub = FakeRegistry.registry();
+    final InMemoryBlobStore blobs = new InMemoryBlobStore();
+    final InMemoryUploads uploads = new InMemoryUploads(blobs);
+    final ExecutorService pool = Executors.newFixedThreadPool(3);
+    final ResumableCopies copies = new ResumableCopies(uploads, 1, PART, 2, pool);
+    /** Spent from the start: every run copies one part and stops. */
+    final TimeBudget spent = TimeBudget.of(Duration.ZERO, Duration.ZERO, Clock.systemUTC());
+    RegistryClient client;
+
+    @BeforeEach
+    void start() throws Exception {
+        server.setDispatcher(hub);
+        server.start(InetAddress.getByName("127.0.0.1"), 0);
+        Upstream up = Upstream.builder("docker.io").endpoint(URI.create("http://127.0.0.1:" + server.getPort()))
+                .insecure(true).build();
+        client = new Upstreams(List.of(up), CredentialStore.none(), new OkHttpClient(), Clock.systemUTC(),
+                RetryPolicy.none()).client("docker.io");
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        pool.shutdownNow();
+    }
+
+    /** Runs sessions of one part each until the copy is done; returns how many runs it took. */
+    int copyInRuns(Digest d, long size) throws IOException {
+        List<PartialBlob> from = List.of();
+        for (int run = 1; ; run++) {
+            ResumableCopies.Session s = copies.session(spent, from);
+            try {
+                s.copy(client, "library/big", d, size, MirrorListener.NONE);
+                assertThat(s.partials()).isEmpty();
+                return run;
+            } catch (CopySuspendedException e) {
+                assertThat(s.suspended()).isTrue();
+                from = s.partials();
+                assertThat(from).hasSize(1);
+                assertThat(from.get(0).offset()).isEqualTo((long) run * PART);
+                assertThat(blobs.exists(d)).as("nothing visible before the whole blob verified").isFalse();
+            }
+        }
+    }
+
+    @Test
+    void aCopyStoppedAfterEveryPartGoesOnWithRangeRequestsAndStoresTheVerifiedBlob() throws Exception {
+        byte[] bytes = Content.randomBytes(3, 4 * PART + 100);
+        Digest d = hub.putBlob(bytes);
+        assertThat(copyInRuns(d, bytes.length)).isEqualTo(5);
+        assertThat(blobs.open(d).orElseThrow().stream().readAllBytes()).isEqualTo(bytes);
+        List<String> ranges = hub.requestsTo("/blobs/").stream().map(r -> r.getHeaders().get("Range")).toList();
+        assertThat(ranges).containsExactly(null, "bytes=1024-", "bytes=2048-", "bytes=3072-", "bytes=4096-");
+        assertThat(uploads.completed).containsExactly(d);
+        assertThat(uploads.open()).isEmpty();
+    }
+
+    @Test
+    void whereUpstreamIgnoresRangesThePrefixIsHashedAgainAndTheCopyGoesOn() throws Exception {
+        hub.honourRange = false;
+        byte[] bytes = Content.randomBytes(4, 3 * PART + 1);
+        Digest d = hub.putBlob(bytes);
+        assertThat(copyInRuns(d, bytes.length)).isEqualTo(4);
+        assertThat(blobs.open(d).orElseThrow().stream().readAllBytes()).isEqualTo(bytes);
+        assertThat(uploads.open()).isEmpty();
+    }
+
+    @Test
+    void aPrefixThatIsNotWhatWasUploadedBeforeIsRefusedAndTheUploadAborted() throws Exception {
+        hub.honourRange = false;
+        byte[] bytes = Content.randomBytes(5, 3 * PART);
+        Digest d = hub.putBlob(bytes);
+        ResumableCopies.Session first = copies.session(spent, List.of());
+        assertThatThrownBy(() -> first.copy(client, "library/big", d, bytes.length, MirrorListener.NONE))
+                .isInstanceOf(CopySuspendedException.class);
+        byte[] other = bytes.clone();
+        other[10] ^= 1;
+        hub.wrongBlobBytes = other; // upstream now sends other bytes (its first part differs)
+
+        ResumableCopies.Session second = copies.session(spent, first.partials());
+        assertThatThrownBy(() -> second.copy(client, "library/big", d, bytes.length, MirrorListener.NONE))
+                .isInstanceOf(RegistryException.class).hasMessageContaining("other bytes");
+        assertThat(second.partials()).isEmpty();
+        assertThat(uploads.open()).as("aborted").isEmpty();
+        assertThat(blobs.exists(d)).isFalse();
+    }
+
+    @Test
+    void bytesThatDoNotHashToTheDigestNeverCompleteTheUpload() throws Exception {
+        byte[] bytes = Content.randomBytes(6, 2 * PART + 5);
+        Digest d = hub.putBlob(bytes);
+        byte[] wrong = bytes.clone();
+        wrong[wrong.length - 1] ^= 1;
+        hub.wrongBlobBytes = wrong;
+        ResumableCopies.Session s = copies.session(TimeBudget.UNLIMITED, List.of());
+        assertThatThrownBy(() -> s.copy(client, "library/big", d, bytes.length, MirrorListener.NONE))
+                .isInstanceOfSatisfying(ContentMismatchException.class,
+                        e -> assertThat(e.kind()).isEqualTo(ContentMismatchException.Kind.DIGEST));
+        assertThat(uploads.completed).isEmpty();
+        assertThat(uploads.open()).isEmpty();
+        assertThat(s.partials()).isEmpty();
+        assertThat(blobs.exists(d)).isFalse();
+    }
+
+    @Test
+    void partialCopiesARunDidNotTakeUpAreAbortedWhenItEnds() throws Exception {
+        byte[] bytes = Content.randomBytes(7, 2 * PART + 5);
+        Digest d = hub.putBlob(bytes);
+        ResumableCopies.Session first = copies.session(spent, List.of());
+        assertThatThrownBy(() -> first.copy(client, "library/big", d, bytes.length, MirrorListener.NONE))
+                .isInstanceOf(CopySuspendedException.class);
+        assertThat(uploads.open()).hasSize(1);
+        ResumableCopies.Session next = copies.session(spent, first.partials());
+        next.abortUnused(); // e.g. the tag moved upstream and the image no longer has this layer
+        assertThat(uploads.open()).isEmpty();
+    }
+
+    /** Multipart uploads in memory; completing one puts the concatenated parts into the blob store (verified). */
+    static final class InMemoryUploads implements MultipartUploads {
+        final BlobStore target;
+        final Map<String, Map<Integer, byte[]>> uploads = new ConcurrentHashMap<>();
+        final Set<Digest> completed = ConcurrentHashMap.newKeySet();
+
+        InMemoryUploads(BlobStore target) {
+            this.target = target;
+        }
+
+        Set<String> open() {
+            return uploads.keySet();
+        }
+
+        @Override
+        public long minPartSize() {
+            return PART;
+        }
+
+        @Override
+        public int maxParts() {
+            return 10_000;
+        }
+
+        @Override
+        public String begin(Digest digest) {
+            String id = UUID.randomUUID().toString();
+            uploads.put(id, new ConcurrentHashMap<>());
+            return id;
+        }
+
+        @Override
+        public String uploadPart(Digest digest, String uploadId, int partNumber, byte[] bytes, int length) {
+            Map<Integer, byte[]> parts = uploads.get(uploadId);
+            if (parts == null) {
+                throw new UploadGoneException("no upload " + uploadId, null);
+            }
+            byte[] copy = java.util.Arrays.copyOf(bytes, length);
+            parts.put(partNumber, copy);
+            return "\"" + Digest.sha256(copy).hex().substring(0, 16) + "\"";
+        }
+
+        @Override
+        public BlobStore.PutResult complete(Digest digest, String uploadId, List<String> etags) {
+            Map<Integer, byte[]> parts = uploads.remove(uploadId);
+            if (parts == null) {
+                throw new UploadGoneException("no upload " + uploadId, null);
+            }
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            new TreeMap<>(parts).values().forEach(all::writeBytes);
+            assertThat(parts).hasSize(etags.size());
+            try {
+                BlobStore.PutResult r = target.put(digest, all.size(), new ByteArrayInputStream(all.toByteArray()));
+                completed.add(digest);
+                return r;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void abort(Digest digest, String uploadId) {
+            uploads.remove(uploadId);
+        }
+    }
+}
