@@ -60,7 +60,7 @@ class LauncherIT {
         JarIT.Result first = launch(Map.of(), "ref", "alpine", "Alpine:1");
         assertThat(first).isEqualTo(JarIT.runJar("ref", "alpine", "Alpine:1"));
         assertThat(first.status()).isEqualTo(1);
-        assertThat(archives()).singleElement().satisfies(a -> assertThat(a.toString()).endsWith(".jsa"));
+        assertThat(archives()).singleElement().satisfies(a -> assertThat(a.toString()).endsWith(".ref.jsa"));
 
         Path log = tmp.resolve("classes.txt");
         JarIT.Result second = launch(Map.of("JAVA_OPTS", "-Xlog:class+load:file=" + log), "ref", "nginx:1.27");
@@ -89,6 +89,17 @@ class LauncherIT {
         JarIT.Result off = launch(Map.of("IMAGE_MIRROR_CDS", "off"), "ref", "alpine");
         assertThat(off.out()).isEqualTo("docker.io/library/alpine:latest\n");
         assertThat(archives()).isEmpty();
+        // serve runs for hours: no archive, no dump when it stops
+        assertThat(launch(Map.of(), "serve", "--help").status()).isZero();
+        assertThat(archives()).isEmpty();
+    }
+
+    @Test
+    void theLauncherKnowsEverySubcommandTheJarHas() throws Exception {
+        String script = Files.readString(LAUNCHER);
+        for (String name : ImageMirrorCommand.SUBCOMMANDS.keySet()) {
+            assertThat(script).as(name).containsPattern("\\| " + name + " \\||    " + name + " \\|| " + name + "\\)");
+        }
     }
 
     @Test
