@@ -44,9 +44,11 @@ import java.util.Set;
  * @param source the canonical repository, e.g. {@code docker.io/library/alpine}
  * @param platforms the platforms to copy; empty: all
  * @param tagTtl the pull-through freshness for {@code source}, or null for the global one
+ * @param enabled whether the planner runs it when due ({@code enabled: false} keeps a rule, its state
+ *     and its runs while it is paused; naming it on {@code sync RULE} still runs it)
  */
 public record Rule(String name, String source, TagSelector tags, List<Platform> platforms, boolean referrers,
-                   Schedule schedule, Duration tagTtl, RemovedUpstream removedUpstream) {
+                   Schedule schedule, Duration tagTtl, RemovedUpstream removedUpstream, boolean enabled) {
 
     /** What a tag deleted upstream does here; its history is kept either way. */
     public enum RemovedUpstream {
@@ -57,7 +59,7 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
     }
 
     private static final Set<String> KEYS = Set.of("name", "source", "tags", "platforms", "referrers", "schedule",
-            "tagTtl", "removedUpstream");
+            "tagTtl", "removedUpstream", "enabled");
     private static final Set<String> TAG_KEYS = Set.of("include", "exclude", "semver", "keepLatest");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -72,6 +74,12 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
             throw new InvalidRuleException("name", "\"" + EchoedInput.of(name)
                     + "\" must be 1-63 characters of a-z, 0-9 and -");
         }
+    }
+
+    /** An enabled rule. */
+    public Rule(String name, String source, TagSelector tags, List<Platform> platforms, boolean referrers,
+                Schedule schedule, Duration tagTtl, RemovedUpstream removedUpstream) {
+        this(name, source, tags, platforms, referrers, schedule, tagTtl, removedUpstream, true);
     }
 
     /** Whether {@code name} may name a rule: 1-63 characters of a-z, 0-9 and -. */
@@ -149,7 +157,12 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
                         + EchoedInput.of(r) + "\"");
             };
         }
-        return new Rule(name, source, tags, platforms, ref != null && ref.asBoolean(), schedule, ttl, removed);
+        JsonNode enabled = node.get("enabled");
+        if (enabled != null && !enabled.isNull() && !enabled.isBoolean()) {
+            throw new InvalidRuleException("enabled", "must be true or false");
+        }
+        return new Rule(name, source, tags, platforms, ref != null && ref.asBoolean(), schedule, ttl, removed,
+                enabled == null || enabled.isNull() || enabled.asBoolean());
     }
 
     /** The canonical repository of {@code source}: a name without tag or digest, of a configured upstream. */
@@ -203,6 +216,9 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
             n.put("tagTtl", tagTtl.toString());
         }
         n.put("removedUpstream", removedUpstream.name().toLowerCase(Locale.ROOT));
+        if (!enabled) {
+            n.put("enabled", false);
+        }
         return n;
     }
 

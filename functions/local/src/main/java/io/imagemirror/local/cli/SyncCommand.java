@@ -81,7 +81,7 @@ final class SyncCommand implements Callable<Integer> {
                         "no sync rule " + EchoedInput.of(n) + " (see 'image-mirror rules ls')")));
             }
             if (dryRun && named.isEmpty()) {
-                rules.list().forEach(s -> s.rule().ifPresent(named::add));
+                rules.list().forEach(s -> s.rule().filter(Rule::enabled).ifPresent(named::add));
             }
             List<String> queued = new CopyOnWriteArrayList<>();
             MirrorJobs foreground = new MirrorJobs(rt.mirror(), rt.upstreams(), rt.storage().jobs(), queued::add,

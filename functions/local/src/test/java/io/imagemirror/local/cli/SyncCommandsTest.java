@@ -160,6 +160,24 @@ class SyncCommandsTest {
     }
 
     @Test
+    void aDisabledRuleIsListedAsSuchSkippedWhenDueAndRunWhenNamed() throws Exception {
+        upstream.pusher().pushImage("team/app", "v1", TestImage.builder(13).build());
+        Path rulesFile = file("rules.yaml", "rules:\n  - name: app\n    source: up/team/app\n"
+                + "    schedule: rate(1 hour)\n    enabled: false\n");
+        assertThat(run("rules", "apply", rulesFile.toString()).out().lines()).containsExactly("rule/app created");
+        assertThat(run("rules", "ls").out()).contains("enabled: false");
+
+        RefCommandTest.Run due = run("sync");
+        assertThat(due.status()).as(due.err()).isZero();
+        assertThat(due.out()).contains("no rule is due");
+        assertThat(run("sync", "--dry-run").out()).doesNotContain("v1");
+
+        RefCommandTest.Run named = run("sync", "app");
+        assertThat(named.status()).as(named.err() + named.out()).isZero();
+        assertThat(named.out()).contains("/team/app:v1: Pull complete");
+    }
+
+    @Test
     void aTagWhoseCopyFailsIsReportedAndTheExitStatusIsOne() throws Exception {
         TestImage good = TestImage.builder(11).build();
         TestImage broken = TestImage.builder(12).build();
