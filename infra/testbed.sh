@@ -88,7 +88,10 @@ start_one() {
   case "$svc" in
     s3proxy)
       [ -s "$s3proxy_jar" ] || { log "s3proxy missing: run infra/testbed.sh install"; exit 1; }
-      sed "s/:4561\$/:$S3_PORT/" "$here/servers/s3proxy.properties" > "$run_dir/s3proxy.properties"
+      # Objects on disk, not in s3proxy's heap: the large-blob tests store 1 GiB objects.
+      rm -rf "$run_dir/s3data"; mkdir -p "$run_dir/s3data"
+      sed -e "s/:4561\$/:$S3_PORT/" -e "s|S3_DATA_DIR|$run_dir/s3data|" \
+        "$here/servers/s3proxy.properties" > "$run_dir/s3proxy.properties"
       nohup java -Xmx512m -jar "$s3proxy_jar" --properties "$run_dir/s3proxy.properties" >"$logf" 2>&1 &
       ;;
     dynoxide)

@@ -2,8 +2,10 @@ package io.imagemirror.cache;
 
 import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.ImageMirror;
+import io.imagemirror.mirror.MirrorException;
 import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.mirror.MirrorRequest;
+import io.imagemirror.mirror.MirrorResult;
 import io.imagemirror.oci.Descriptor;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.ErrorCode;
@@ -21,6 +23,7 @@ import io.imagemirror.store.Storage;
 import io.imagemirror.store.TagIndex;
 import io.imagemirror.store.TagRecord;
 import io.imagemirror.upstream.ManifestDescriptor;
+import io.imagemirror.upstream.Prefetch;
 import io.imagemirror.upstream.RawManifest;
 import io.imagemirror.upstream.RegistryClient;
 import io.imagemirror.upstream.Upstreams;
@@ -51,7 +54,13 @@ import java.util.function.Consumer;
  * cache stores ends recorded in the repository it was served for: the recording records the stored
  * digest itself even when the tag has moved on upstream meanwhile (then without a tag: dangling),
  * and a served manifest found unrecorded (a recording that failed) is recorded again. Blobs the
- * client asks for while that runs are served from the same fill (one upstream fetch). Thread-safe.
+ * client asks for while that runs are served from the same fill (one upstream fetch).
+ *
+ * <p>Of a multi-platform index, by default only what clients pull is fetched ({@link Prefetch#PULLED}):
+ * the index is recorded with the children recorded in the repository so far as mirrored and the
+ * others listed as not stored, and a child pulled later is recorded and then marked mirrored in its
+ * index ({@link #record}). {@link Prefetch#ALL} (an upstream's {@code prefetch}, or a sync rule's for
+ * its repository) fetches every child in the background after the first pull. Thread-safe.
  */
 public final class PullThroughCache {
 
@@ -75,8 +84,21 @@ public final class PullThroughCache {
      *     a manifest an index names (its index's recording references it)
      * @param repository the repository it was served for
      * @param stored the manifest the cache stored and served: it must end recorded in {@code repository}
+     * @param index for a manifest an index names, that index (its record then lists {@code stored} as
+     *     mirrored once both are recorded), or null
+     * @param prefetch what the recording fetches of an index: the children clients pulled, or all
      */
-    public record Recording(MirrorRequest request, RepositoryName repository, Digest stored) {
+    public record Recording(MirrorRequest request, RepositoryName repository, Digest stored, Digest index,
+                            Prefetch prefetch) {
+        public Recording {
+            prefetch = prefetch == null ? Prefetch.ALL : prefetch;
+            request = request == null ? null : request.withPrefetch(prefetch);
+        }
+
+        /** A recording that fetches every child of an index. */
+        public Recording(MirrorRequest request, RepositoryName repository, Digest stored) {
+            this(request, repository, stored, null, Prefetch.ALL);
+        }
     }
 
     /**
@@ -127,7 +149,8 @@ public final class PullThroughCache {
     private final Consumer<String> log;
     private final Map<String, Instant> validatedAt = new ConcurrentHashMap<>();
     private final Map<String, PendingTag> pendingTags = new ConcurrentHashMap<>();
-    private final Set<Digest> knownChildren = ConcurrentHashMap.newKeySet();
+    /** Manifests an index served here names, and that index. */
+    private final Map<Digest, Digest> knownChildren = new ConcurrentHashMap<>();
     private final Recorder recorder;
     private final ColdBlobs coldBlobs;
     private final RepositoryScope scope;
@@ -170,9 +193,8 @@ public final class PullThroughCache {
     }
 
     /**
-     * Records in this process, on {@code background}: runs the recording's mirror (if any), then
-     * records the stored manifest itself if that mirror did not (its tag had moved on). One
-     * recording per repository and stored digest at a time.
+     * Records in this process, on {@code background}: {@link #record(ImageMirror, Recording, MirrorListener)}.
+     * One recording per repository and stored digest at a time.
      */
     public static Recorder inBackground(ImageMirror mirror, Executor background, Consumer<String> log) {
         Set<String> running = ConcurrentHashMap.newKeySet();
@@ -184,10 +206,7 @@ public final class PullThroughCache {
             }
             background.execute(() -> {
                 try {
-                    if (r.request() != null) {
-                        mirror.mirror(r.request(), MirrorListener.NONE);
-                    }
-                    mirror.recordManifest(r.repository(), r.stored());
+                    record(mirror, r, MirrorListener.NONE);
                 } catch (IOException | RuntimeException e) {
                     log.accept("recording " + key + " after a pull failed (it is served from what is stored): "
                             + e.getMessage());
@@ -196,6 +215,29 @@ public final class PullThroughCache {
                 }
             });
         };
+    }
+
+    /**
+     * What recording a pull does, in this process or as a job: runs the recording's mirror (if
+     * any), then records the stored manifest itself if that mirror did not (its tag had moved on).
+     * A manifest an index names, prefetching only what is pulled, then has its index recorded (or,
+     * recorded already, marked) with it as a mirrored child.
+     *
+     * @return what the recording's mirror did (empty without one)
+     */
+    public static MirrorResult record(ImageMirror mirror, Recording r, MirrorListener listener) throws MirrorException {
+        MirrorResult result = r.request() != null ? mirror.mirror(r.request(), listener)
+                : new MirrorResult(List.of(), Duration.ZERO);
+        mirror.recordManifest(r.repository(), r.stored(), r.prefetch());
+        if (r.index() != null && r.prefetch() == Prefetch.PULLED) {
+            mirror.recordManifest(r.repository(), r.index(), Prefetch.PULLED);
+        }
+        return result;
+    }
+
+    /** What a pull through the cache fetches of an index of {@code target}: a rule's setting, else its upstream's. */
+    private Prefetch prefetch(Target target) {
+        return tagTtls.prefetch(target.repositoryKey()).orElseGet(() -> upstreams.prefetch(target.registry()));
     }
 
     /**
@@ -241,15 +283,16 @@ public final class PullThroughCache {
      * would; a child of an index pulled through without one (its index references it).
      */
     private Recording byDigest(Target target, Digest digest) {
-        MirrorRequest pin = knownChildren.contains(digest) ? null
+        Digest index = knownChildren.get(digest);
+        MirrorRequest pin = index != null ? null
                 : new MirrorRequest(ImageReference.of(target.name(), null, digest), List.of(), false, false, false,
                         Cause.PULL_THROUGH);
-        return new Recording(pin, target.name(), digest);
+        return new Recording(pin, target.name(), digest, index, prefetch(target));
     }
 
     private Recording byTag(Target target, String tag, Digest digest) {
         return new Recording(new MirrorRequest(ImageReference.of(target.name(), tag, null), List.of(), false, false,
-                false, Cause.PULL_THROUGH), target.name(), digest);
+                false, Cause.PULL_THROUGH), target.name(), digest, null, prefetch(target));
     }
 
     private ServedManifest manifestByTag(Target target, String tag) throws IOException {
@@ -320,7 +363,7 @@ public final class PullThroughCache {
             bytes = content.stream().readNBytes(Manifest.MAX_SIZE + 1);
         }
         Manifest m = Manifest.parse(bytes, null, digest.algorithm());
-        noteChildren(m);
+        noteChildren(digest, m);
         scope.vouchForContents(target.name(), m);
         return Optional.of(new ServedManifest(bytes, m.mediaType(), digest));
     }
@@ -336,18 +379,18 @@ public final class PullThroughCache {
         }
         // Verified bytes become visible by digest; the index records them once everything below is stored.
         manifests.put(digest, raw.size(), new ByteArrayInputStream(raw.bytes()));
-        noteChildren(m);
+        noteChildren(digest, m);
         scope.vouchForContents(target.name(), m);
         return new ServedManifest(raw.bytes(), m.mediaType(), digest);
     }
 
-    private void noteChildren(Manifest m) {
+    private void noteChildren(Digest digest, Manifest m) {
         if (m.isIndex()) {
             if (knownChildren.size() > MAX_REMEMBERED) {
                 knownChildren.clear();
             }
             for (Descriptor d : m.manifests()) {
-                knownChildren.add(d.digest());
+                knownChildren.put(d.digest(), digest);
             }
         }
     }

@@ -6,6 +6,7 @@ import io.imagemirror.reference.ReferenceGrammar;
 import io.imagemirror.sync.InvalidRuleException;
 import io.imagemirror.sync.Rule;
 import io.imagemirror.upstream.Credentials;
+import io.imagemirror.upstream.Prefetch;
 import io.imagemirror.upstream.Upstream;
 import java.net.URI;
 import java.time.Duration;
@@ -58,21 +59,29 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
      * @param username credentials, or null
      * @param password the password or token, or null (never printed)
      * @param authHosts extra hosts its token realm may live on
+     * @param prefetch what a pull through the cache fetches of a multi-platform index (null: the default)
      */
     public record UpstreamConfig(String name, URI endpoint, boolean insecure, String prefix, String username,
-                                 String password, Set<String> authHosts) {
+                                 String password, Set<String> authHosts, Prefetch prefetch) {
         public UpstreamConfig {
             authHosts = authHosts == null ? Set.of() : Set.copyOf(authHosts);
             if (prefix == null || prefix.isBlank()) {
                 prefix = name;
             }
+            prefetch = prefetch == null ? Prefetch.DEFAULT : prefetch;
+        }
+
+        /** An upstream with the default prefetch. */
+        public UpstreamConfig(String name, URI endpoint, boolean insecure, String prefix, String username,
+                              String password, Set<String> authHosts) {
+            this(name, endpoint, insecure, prefix, username, password, authHosts, null);
         }
 
         @Override
         public String toString() {
             return "UpstreamConfig[name=" + name + ", endpoint=" + endpoint + ", insecure=" + insecure + ", prefix="
                     + prefix + ", username=" + username + ", password=" + (password == null ? "none" : "***")
-                    + ", authHosts=" + authHosts + "]";
+                    + ", authHosts=" + authHosts + ", prefetch=" + prefetch + "]";
         }
     }
 
@@ -154,7 +163,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
     public List<Upstream> toUpstreamList() {
         List<Upstream> out = new ArrayList<>();
         for (UpstreamConfig c : upstreams.values()) {
-            Upstream.Builder b = Upstream.builder(c.name()).insecure(c.insecure());
+            Upstream.Builder b = Upstream.builder(c.name()).insecure(c.insecure()).prefetch(c.prefetch());
             if (c.endpoint() != null) {
                 b.endpoint(c.endpoint());
             }
@@ -187,6 +196,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
      *   - name: 127.0.0.1:5000
      *     insecure: true
      *     prefix: local
+     *     prefetch: all     # pull-through fetches every platform of an index (default: pulled)
      * </pre>
      * {@code ${VAR}} in a string is replaced from {@code env}; an unset variable is an error.
      * Unknown keys are errors, so a typo never passes silently.
@@ -213,7 +223,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
                     throw new ConfigException(where + " must be a mapping");
                 }
                 checkKeys(u, where + ".", Set.of("name", "endpoint", "insecure", "prefix", "username", "password",
-                        "authHosts"));
+                        "authHosts", "prefetch"));
                 String name = string(u, "name", env, where);
                 if (name == null || name.isBlank()) {
                     throw new ConfigException(where + ".name is required");
@@ -253,8 +263,15 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
                 if (ups.containsKey(name)) {
                     throw new ConfigException(where + ": upstream " + name + " is configured twice");
                 }
+                String prefetch = string(u, "prefetch", env, where);
+                Prefetch fetch;
+                try {
+                    fetch = prefetch == null ? Prefetch.DEFAULT : Prefetch.parse(prefetch);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(where + ".prefetch " + e.getMessage(), e);
+                }
                 ups.put(name, new UpstreamConfig(name, uri, insecure, string(u, "prefix", env, where), username,
-                        password, Set.copyOf(authHosts)));
+                        password, Set.copyOf(authHosts), fetch));
             }
         }
         if (ups.isEmpty()) {

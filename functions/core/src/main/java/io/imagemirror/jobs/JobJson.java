@@ -23,6 +23,7 @@ import io.imagemirror.reference.ImageReference;
 import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.Cause;
 import io.imagemirror.store.Job;
+import io.imagemirror.upstream.Prefetch;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
@@ -58,7 +59,9 @@ public final class JobJson {
                     .addSerializer(Digest.class, text(Digest.class, Digest::toString))
                     .addDeserializer(Digest.class, parsed(Digest.class, Digest::parse))
                     .addSerializer(Platform.class, text(Platform.class, Platform::toString))
-                    .addDeserializer(Platform.class, parsed(Platform.class, Platform::parse)))
+                    .addDeserializer(Platform.class, parsed(Platform.class, Platform::parse))
+                    .addSerializer(Prefetch.class, text(Prefetch.class, Prefetch::toString))
+                    .addDeserializer(Prefetch.class, parsed(Prefetch.class, Prefetch::parse)))
             .build();
 
     private JobJson() {

@@ -1,5 +1,6 @@
 package io.imagemirror.jobs;
 
+import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.mirror.BlobOutcome;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.mirror.MirrorException;
@@ -148,10 +149,7 @@ public final class MirrorJobs {
         if (request instanceof PullThroughRecording p) {
             // As PullThroughCache.inBackground does in one process: the pull's mirror, then the
             // manifest the cache stored and served, in case that mirror did not record it.
-            MirrorResult result = p.toMirrorRequest().isPresent()
-                    ? mirror.mirror(p.toMirrorRequest().get(), progress) : new MirrorResult(List.of(), Duration.ZERO);
-            mirror.recordManifest(p.repository(), p.stored());
-            return MirrorJobResult.of(result);
+            return MirrorJobResult.of(PullThroughCache.record(mirror, p.toRecording(), progress));
         }
         if (request instanceof SyncCopy c) {
             return MirrorJobResult.of(mirror.mirror(c.toMirrorRequest(), progress));

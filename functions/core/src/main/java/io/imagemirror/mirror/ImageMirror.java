@@ -23,6 +23,7 @@ import io.imagemirror.store.SweptBlobException;
 import io.imagemirror.store.TagRecord;
 import io.imagemirror.store.TagUpdate;
 import io.imagemirror.upstream.ManifestDescriptor;
+import io.imagemirror.upstream.Prefetch;
 import io.imagemirror.upstream.RawManifest;
 import io.imagemirror.upstream.Referrers;
 import io.imagemirror.upstream.RegistryClient;
@@ -133,13 +134,21 @@ public final class ImageMirror {
      * @throws MirrorException naming the manifest or blob that failed
      */
     public void recordManifest(RepositoryName repository, Digest digest) throws MirrorException {
+        recordManifest(repository, digest, Prefetch.ALL);
+    }
+
+    /**
+     * {@link #recordManifest(RepositoryName, Digest)}, copying of an index only what {@code prefetch}
+     * selects ({@link MirrorRequest#prefetch()}).
+     */
+    public void recordManifest(RepositoryName repository, Digest digest, Prefetch prefetch) throws MirrorException {
         String repoKey = repository.toString();
-        if (storage.manifestIndex().getManifest(repoKey, digest).isPresent()) {
-            return;
+        if (prefetch != Prefetch.PULLED && storage.manifestIndex().getManifest(repoKey, digest).isPresent()) {
+            return; // (prefetching what is pulled, a recorded index still takes in the children recorded since)
         }
         ImageReference byDigest = ImageReference.of(repository, null, digest);
         Run run = new Run(repoKey, repository.path(), client(byDigest), MirrorListener.NONE,
-                MirrorRequest.of(byDigest, Cause.PULL_THROUGH)); // moves no tag: what the cache stored
+                MirrorRequest.of(byDigest, Cause.PULL_THROUGH).withPrefetch(prefetch)); // moves no tag
         try {
             for (int attempt = 1; ; attempt++) {
                 try {
@@ -151,7 +160,7 @@ public final class ImageMirror {
                     }
                     backOff(attempt);
                     run = new Run(repoKey, repository.path(), client(byDigest), MirrorListener.NONE,
-                            MirrorRequest.of(byDigest, Cause.PULL_THROUGH));
+                            MirrorRequest.of(byDigest, Cause.PULL_THROUGH).withPrefetch(prefetch));
                     run.afterASweep = true;
                 }
             }
@@ -279,7 +288,7 @@ public final class ImageMirror {
             if (existing.isPresent()) {
                 // Recorded means everything below it is stored (invariant 2).
                 listener.manifest(digest, existing.get().mediaType(), true);
-                return existing.get();
+                return markPulledChildren(existing.get());
             }
             current = digest;
             Manifest m = fetchManifest(digest);
@@ -336,7 +345,29 @@ public final class ImageMirror {
                     created, labels, clock.instant(), null, 0);
             storage.manifestIndex().putManifest(record);
             recorded.add(digest);
-            return storage.manifestIndex().getManifest(repoKey, digest).orElse(record);
+            // Another copy may have recorded it first, with fewer children pulled than now.
+            return markPulledChildren(storage.manifestIndex().getManifest(repoKey, digest).orElse(record));
+        }
+
+        /**
+         * Prefetching only what is pulled, an index keeps the children recorded here since it was
+         * recorded: each is marked mirrored. Checked after every write of the index, so a child
+         * recorded concurrently is marked by whichever of the two writes came second.
+         */
+        private ManifestRecord markPulledChildren(ManifestRecord index) {
+            if (request.prefetch() != Prefetch.PULLED || index.children().isEmpty()) {
+                return index;
+            }
+            boolean marked = false;
+            for (ChildManifest c : index.children()) {
+                if (!c.mirrored() && index.listsUnmirrored(c.digest())
+                        && (request.platforms().isEmpty() || (c.platform() != null
+                        && request.platforms().stream().anyMatch(p -> p.matches(c.platform()))))
+                        && storage.manifestIndex().getManifest(repoKey, c.digest()).isPresent()) {
+                    marked |= storage.manifestIndex().markChildMirrored(repoKey, index.digest(), c.digest());
+                }
+            }
+            return marked ? storage.manifestIndex().getManifest(repoKey, index.digest()).orElse(index) : index;
         }
 
         /** Manifest bytes from our store when another repository has them, else from upstream by digest. */
@@ -360,9 +391,18 @@ public final class ImageMirror {
 
         /**
          * The children of an index to copy: all without a filter; with one, those whose platform
-         * matches and the attestation manifests that describe a kept child.
+         * matches and the attestation manifests that describe a kept child. A pull-through that
+         * prefetches only what is pulled keeps, of those, the ones recorded here already.
          */
         private Set<Digest> selectChildren(Manifest index, List<Platform> platforms) {
+            Set<Digest> kept = selectPlatforms(index, platforms);
+            if (request.prefetch() == Prefetch.PULLED) {
+                kept.removeIf(d -> storage.manifestIndex().getManifest(repoKey, d).isEmpty());
+            }
+            return kept;
+        }
+
+        private Set<Digest> selectPlatforms(Manifest index, List<Platform> platforms) {
             Set<Digest> kept = new HashSet<>();
             for (Descriptor d : index.manifests()) {
                 if (platforms.isEmpty()) {

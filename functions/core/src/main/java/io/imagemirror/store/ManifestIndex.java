@@ -39,6 +39,18 @@ public interface ManifestIndex {
 
     Optional<ManifestRecord> getManifest(String repository, Digest digest);
 
+    /**
+     * Marks a child that a recorded index lists as not mirrored (a pull-through prefetching only
+     * what is pulled, or a platform filter) as mirrored, now that it is recorded in the repository:
+     * atomically, the index record lists it as mirrored and the child counts the index as a parent
+     * (so it is kept while the index is, and goes with it). Idempotent.
+     *
+     * @return whether this call changed it; {@code false} when the index is not recorded, does not
+     *     list {@code child}, or lists it as mirrored already
+     * @throws MissingManifestException if {@code child} is not recorded in the repository
+     */
+    boolean markChildMirrored(String repository, Digest index, Digest child);
+
     /** The manifests of a repository, in digest order. */
     Page<ManifestRecord> listManifests(String repository, int limit, String pageToken);
 

@@ -58,6 +58,20 @@ public record ManifestRecord(String repository, Digest digest, String mediaType,
         return blobs.stream().map(BlobRef::digest).distinct().toList();
     }
 
+    /** Whether it lists {@code child} as a child that was not mirrored (and none of that digest as mirrored). */
+    public boolean listsUnmirrored(Digest child) {
+        return children.stream().anyMatch(c -> c.digest().equals(child))
+                && children.stream().noneMatch(c -> c.digest().equals(child) && c.mirrored());
+    }
+
+    /** The same record listing {@code child} as mirrored. */
+    public ManifestRecord withChildMirrored(Digest child) {
+        List<ChildManifest> marked = children.stream().map(c -> c.digest().equals(child) && !c.mirrored()
+                ? new ChildManifest(c.digest(), c.mediaType(), c.size(), c.platform(), true) : c).toList();
+        return new ManifestRecord(repository, digest, mediaType, size, configDigest, blobs, marked, subject,
+                artifactType, created, labels, recordedAt, lastPulled, pullCount);
+    }
+
     /** The same record with pull statistics replaced. */
     public ManifestRecord withPulls(Instant lastPulled, long pullCount) {
         return new ManifestRecord(repository, digest, mediaType, size, configDigest, blobs, children, subject,

@@ -90,6 +90,11 @@ public final class ManifestReferences {
         return r.mirroredChildDigests().stream().map(c -> new Change(c, Kind.PARENT, 1)).toList();
     }
 
+    /** An index marking {@code child} mirrored after it was recorded refers to it once more. */
+    public static List<Change> childMarked(Digest child) {
+        return List.of(new Change(child, Kind.PARENT, 1));
+    }
+
     /** Deleting {@code r} removes what recording it added. */
     public static List<Change> deleted(ManifestRecord r) {
         return r.mirroredChildDigests().stream().map(c -> new Change(c, Kind.PARENT, -1)).toList();

@@ -13,6 +13,7 @@ import io.imagemirror.reference.ImageReference;
 import io.imagemirror.reference.InvalidReferenceException;
 import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.Cause;
+import io.imagemirror.upstream.Prefetch;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -35,6 +36,8 @@ import java.util.Set;
  * referrers: true                     # default: false
  * schedule: rate(15 minutes)          # or cron(0 3 * * ? *): see {@link Schedule}
  * tagTtl: 1h                          # pull-through freshness for this repository (default: the global one)
+ * prefetch: all                       # what a pull through the cache fetches of an index of this
+ *                                     # repository: pulled | all (default: the upstream's)
  * removedUpstream: keep               # keep (default) | untag
  * </pre>
  * The same tree is the YAML in a config file, the JSON body of {@code /v1/rules} and what the
@@ -44,11 +47,14 @@ import java.util.Set;
  * @param source the canonical repository, e.g. {@code docker.io/library/alpine}
  * @param platforms the platforms to copy; empty: all
  * @param tagTtl the pull-through freshness for {@code source}, or null for the global one
+ * @param prefetch what a pull through the cache fetches of an index of {@code source}, or null for
+ *     the upstream's setting (the rule's own copies follow {@code platforms} either way)
  * @param enabled whether the planner runs it when due ({@code enabled: false} keeps a rule, its state
  *     and its runs while it is paused; naming it on {@code sync RULE} still runs it)
  */
 public record Rule(String name, String source, TagSelector tags, List<Platform> platforms, boolean referrers,
-                   Schedule schedule, Duration tagTtl, RemovedUpstream removedUpstream, boolean enabled) {
+                   Schedule schedule, Duration tagTtl, RemovedUpstream removedUpstream, Prefetch prefetch,
+                   boolean enabled) {
 
     /** What a tag deleted upstream does here; its history is kept either way. */
     public enum RemovedUpstream {
@@ -59,7 +65,7 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
     }
 
     private static final Set<String> KEYS = Set.of("name", "source", "tags", "platforms", "referrers", "schedule",
-            "tagTtl", "removedUpstream", "enabled");
+            "tagTtl", "removedUpstream", "prefetch", "enabled");
     private static final Set<String> TAG_KEYS = Set.of("include", "exclude", "semver", "keepLatest");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -76,10 +82,16 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
         }
     }
 
-    /** An enabled rule. */
+    /** An enabled rule that leaves pull-through prefetch to its upstream. */
     public Rule(String name, String source, TagSelector tags, List<Platform> platforms, boolean referrers,
                 Schedule schedule, Duration tagTtl, RemovedUpstream removedUpstream) {
-        this(name, source, tags, platforms, referrers, schedule, tagTtl, removedUpstream, true);
+        this(name, source, tags, platforms, referrers, schedule, tagTtl, removedUpstream, null);
+    }
+
+    /** An enabled rule. */
+    public Rule(String name, String source, TagSelector tags, List<Platform> platforms, boolean referrers,
+                Schedule schedule, Duration tagTtl, RemovedUpstream removedUpstream, Prefetch prefetch) {
+        this(name, source, tags, platforms, referrers, schedule, tagTtl, removedUpstream, prefetch, true);
     }
 
     /** Whether {@code name} may name a rule: 1-63 characters of a-z, 0-9 and -. */
@@ -157,12 +169,21 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
                         + EchoedInput.of(r) + "\"");
             };
         }
+        Prefetch prefetch = null;
+        String pf = text(node, "prefetch", false);
+        if (pf != null) {
+            try {
+                prefetch = Prefetch.parse(pf);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidRuleException("prefetch", e.getMessage());
+            }
+        }
         JsonNode enabled = node.get("enabled");
         if (enabled != null && !enabled.isNull() && !enabled.isBoolean()) {
             throw new InvalidRuleException("enabled", "must be true or false");
         }
         return new Rule(name, source, tags, platforms, ref != null && ref.asBoolean(), schedule, ttl, removed,
-                enabled == null || enabled.isNull() || enabled.asBoolean());
+                prefetch, enabled == null || enabled.isNull() || enabled.asBoolean());
     }
 
     /** The canonical repository of {@code source}: a name without tag or digest, of a configured upstream. */
@@ -216,6 +237,9 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
             n.put("tagTtl", tagTtl.toString());
         }
         n.put("removedUpstream", removedUpstream.name().toLowerCase(Locale.ROOT));
+        if (prefetch != null) {
+            n.put("prefetch", prefetch.toString());
+        }
         if (!enabled) {
             n.put("enabled", false);
         }

@@ -28,9 +28,11 @@ public final class Upstream {
     private final boolean insecure;
     private final Credentials credentials;
     private final Set<String> authHosts;
+    private final Prefetch prefetch;
 
     private Upstream(Builder b) {
         this.name = b.name;
+        this.prefetch = b.prefetch;
         this.insecure = b.insecure;
         this.endpoint = b.endpoint != null ? b.endpoint : defaultEndpoint(b.name, b.insecure);
         this.credentials = b.credentials;
@@ -119,6 +121,11 @@ public final class Upstream {
         return authHosts;
     }
 
+    /** What a pull through the cache fetches of a multi-platform index from this upstream. */
+    public Prefetch prefetch() {
+        return prefetch;
+    }
+
     /** Whether a token realm at {@code host}:{@code port} is allowed. */
     public boolean allowsAuthHost(String host, int port) {
         String h = host.toLowerCase(Locale.ROOT);
@@ -146,13 +153,15 @@ public final class Upstream {
         b.insecure = insecure;
         b.credentials = credentials;
         b.authHosts.addAll(authHosts);
+        b.prefetch = prefetch;
         return b;
     }
 
     @Override
     public String toString() {
         return "Upstream[" + name + " -> " + endpoint + (insecure ? ", insecure" : "")
-                + (credentials != null ? ", with credentials" : "") + "]";
+                + (credentials != null ? ", with credentials" : "")
+                + (prefetch != Prefetch.DEFAULT ? ", prefetch " + prefetch : "") + "]";
     }
 
     /** Builds an {@link Upstream}; every setter is optional except the name. */
@@ -162,6 +171,7 @@ public final class Upstream {
         private boolean insecure;
         private Credentials credentials;
         private final Set<String> authHosts = new LinkedHashSet<>();
+        private Prefetch prefetch = Prefetch.DEFAULT;
 
         private Builder(String name) {
             Objects.requireNonNull(name, "name");
@@ -193,6 +203,12 @@ public final class Upstream {
         /** Allows a token realm on {@code host} (any port) or {@code host:port}. */
         public Builder allowAuthHost(String host) {
             authHosts.add(Objects.requireNonNull(host, "host"));
+            return this;
+        }
+
+        /** What a pull through the cache fetches of an index ({@link Prefetch#DEFAULT} unless set). */
+        public Builder prefetch(Prefetch prefetch) {
+            this.prefetch = Objects.requireNonNull(prefetch, "prefetch");
             return this;
         }
 

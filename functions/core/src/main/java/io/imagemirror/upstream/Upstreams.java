@@ -50,6 +50,12 @@ public final class Upstreams {
         return configured.containsKey(Upstream.canonicalName(registry));
     }
 
+    /** What a pull through the cache fetches of an index from {@code registry} (the default when not configured). */
+    public Prefetch prefetch(String registry) {
+        Upstream u = configured.get(Upstream.canonicalName(registry));
+        return u == null ? Prefetch.DEFAULT : u.prefetch();
+    }
+
     /**
      * The client of {@code registry} (any spelling {@link Upstream#canonicalName} folds).
      *

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imagemirror.store.InMemoryIndex;
 import io.imagemirror.store.SyncRule;
+import io.imagemirror.upstream.Prefetch;
 import io.imagemirror.sync.Rule;
 import io.imagemirror.sync.Schedule;
 import io.imagemirror.sync.TagSelector;
@@ -45,6 +46,21 @@ class TagTtlsTest {
         assertThat(ttls.of(ALPINE)).as("read at most every %s", TagTtls.REFRESH).isEqualTo(Duration.ofMinutes(5));
         clock.advance(TagTtls.REFRESH);
         assertThat(ttls.of(ALPINE)).isEqualTo(Duration.ZERO);
+        assertThat(log).isEmpty();
+    }
+
+    @Test
+    void aRulesPrefetchIsThePullThroughPrefetchOfItsRepository() {
+        Rule all = new Rule("alpine-all", ALPINE, TagSelector.all(), List.of(), false, Schedule.parse("rate(1 hour)"),
+                null, Rule.RemovedUpstream.KEEP, Prefetch.ALL);
+        Rule pulled = new Rule("alpine-pulled", ALPINE, TagSelector.all(), List.of(), false,
+                Schedule.parse("rate(1 hour)"), null, Rule.RemovedUpstream.KEEP, Prefetch.PULLED);
+        index.putSyncRule(new SyncRule(all.name(), all.toTree().toString(), true));
+        index.putSyncRule(new SyncRule(pulled.name(), pulled.toTree().toString(), true));
+        index.putSyncRule(stored("nginx", "docker.io/library/nginx", null));
+        assertThat(ttls.prefetch(ALPINE)).as("all wins when rules disagree").contains(Prefetch.ALL);
+        assertThat(ttls.prefetch("docker.io/library/nginx")).as("the upstream's then").isEmpty();
+        assertThat(ttls.of(ALPINE)).isEqualTo(Duration.ofMinutes(5));
         assertThat(log).isEmpty();
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imagemirror.upstream.Prefetch;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -129,5 +130,21 @@ class MirrorConfigTest {
                 {'rules':[{'name':'x','source':'alpine','schedule':'rate(1 hour)'},
                           {'name':'x','source':'busybox','schedule':'rate(1 hour)'}]}"""), k -> null))
                 .hasMessageStartingWith("rules[1].name: ");
+    }
+
+    @Test
+    void prefetchIsPerUpstreamPulledByDefaultAndValidated() throws Exception {
+        MirrorConfig c = MirrorConfig.fromTree(json(
+                "{'upstreams':[{'name':'a.io','prefetch':'all'},{'name':'b.io','prefetch':'pulled'},{'name':'c.io'}]}"),
+                k -> null);
+        assertThat(c.upstream("a.io").orElseThrow().prefetch()).isEqualTo(Prefetch.ALL);
+        assertThat(c.upstream("b.io").orElseThrow().prefetch()).isEqualTo(Prefetch.PULLED);
+        assertThat(c.upstream("c.io").orElseThrow().prefetch()).isEqualTo(Prefetch.PULLED);
+        assertThat(c.toUpstreamList()).filteredOn(u -> u.name().equals("a.io")).singleElement()
+                .satisfies(u -> assertThat(u.prefetch()).isEqualTo(Prefetch.ALL));
+        assertThat(MirrorConfig.defaults().toUpstreamList().get(0).prefetch()).isEqualTo(Prefetch.PULLED);
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'upstreams':[{'name':'a.io','prefetch':'some'}]}"),
+                k -> null)).isInstanceOf(ConfigException.class)
+                .hasMessage("upstreams[0].prefetch must be pulled or all, got \"some\"");
     }
 }

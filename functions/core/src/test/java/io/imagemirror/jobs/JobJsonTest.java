@@ -12,6 +12,7 @@ import io.imagemirror.reference.ImageReference;
 import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.Cause;
 import io.imagemirror.store.Job;
+import io.imagemirror.upstream.Prefetch;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -33,7 +34,9 @@ class JobJsonTest {
         PullThroughRecording pulled = new PullThroughRecording(ImageReference.parse("ghcr.io/org/app@" + stored),
                 RepositoryName.parse("ghcr.io/org/app"), stored);
         PullThroughRecording child = new PullThroughRecording(null, RepositoryName.parse("ghcr.io/org/app"), stored);
-        for (JobRequest r : List.of(mirror, pulled, child)) {
+        PullThroughRecording pulledChild = new PullThroughRecording(null, RepositoryName.parse("ghcr.io/org/app"),
+                stored, Digest.parse("sha256:" + "b".repeat(64)), Prefetch.PULLED);
+        for (JobRequest r : List.of(mirror, pulled, child, pulledChild)) {
             Job job = stored(r);
             assertThat(job.request()).doesNotContain("\"kind\"");
             assertThat(JobJson.request(job)).isEqualTo(r);
@@ -47,7 +50,12 @@ class JobJsonTest {
         assertThat(child.toMirrorRequest()).isEmpty();
         assertThat(new ObjectMapper().readTree(stored(pulled).request())).isEqualTo(new ObjectMapper().readTree(
                 "{\"image\":\"ghcr.io/org/app@" + stored + "\",\"repository\":\"ghcr.io/org/app\",\"stored\":\""
-                        + stored + "\"}"));
+                        + stored + "\",\"index\":null,\"prefetch\":\"all\"}"));
+        assertThat(new ObjectMapper().readTree(stored(pulledChild).request()).get("prefetch").asText())
+                .isEqualTo("pulled");
+        // a payload of an earlier release (no index, no prefetch) fetches every platform, as it did then
+        assertThat(JobJson.request(Job.queued("j", "pull-through", "{\"image\":null,\"repository\":"
+                + "\"ghcr.io/org/app\",\"stored\":\"" + stored + "\"}", NOW, NOW))).isEqualTo(child);
     }
 
     @Test

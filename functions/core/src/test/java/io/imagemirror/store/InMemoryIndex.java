@@ -124,6 +124,17 @@ public final class InMemoryIndex implements TagIndex, ManifestIndex, BlobIndex, 
     }
 
     @Override
+    public synchronized boolean markChildMirrored(String repository, Digest index, Digest child) {
+        ManifestEntry e = entry(repository, index);
+        if (e == null || !e.record.listsUnmirrored(child)) {
+            return false;
+        }
+        apply(repository, ManifestReferences.childMarked(child), now());
+        e.record = e.record.withChildMirrored(child);
+        return true;
+    }
+
+    @Override
     public synchronized Page<ManifestRecord> listManifests(String repository, int limit, String pageToken) {
         NavigableMap<Digest, ManifestEntry> repo = manifests.getOrDefault(repository, new TreeMap<>());
         List<ManifestRecord> all = repo.values().stream().map(e -> e.record).toList();

@@ -430,6 +430,94 @@ public abstract class MetadataStoreContract {
     }
 
     @Test
+    void aChildListedAsNotMirroredIsMarkedMirroredOnceRecorded() {
+        ManifestRecord amd = image(repo, "pulled amd64");
+        manifests.putManifest(amd);
+        ManifestRecord idx = index(repo, "pulled idx", amd);
+        manifests.putManifest(idx);
+        tags.setTag(repo, "latest", null, idx.digest(), "pull-through");
+        ChildManifest other = idx.children().get(1);
+        assertThat(other.mirrored()).isFalse();
+
+        ManifestRecord s390x = new ManifestRecord(repo, other.digest(), MediaTypes.OCI_MANIFEST, other.size(),
+                digest("config s390x"), List.of(new BlobRef(digest("config s390x"), 1)), List.of(), null, null, null,
+                Map.of(), clock.instant(), null, 0);
+        assertThatThrownBy(() -> manifests.markChildMirrored(repo, idx.digest(), other.digest()))
+                .as("not recorded yet").isInstanceOf(MissingManifestException.class);
+        assertThat(manifests.getManifest(repo, idx.digest())).contains(idx);
+        manifests.putManifest(s390x);
+        assertThat(danglingIn(repo)).containsExactly(s390x.digest());
+
+        assertThat(manifests.markChildMirrored(repo, idx.digest(), other.digest())).isTrue();
+        assertThat(manifests.markChildMirrored(repo, idx.digest(), other.digest())).as("a retry").isFalse();
+        assertThat(manifests.markChildMirrored(repo, idx.digest(), digest("not listed"))).isFalse();
+        assertThat(manifests.markChildMirrored(otherRepo, idx.digest(), other.digest())).as("no such index").isFalse();
+        ManifestRecord marked = manifests.getManifest(repo, idx.digest()).orElseThrow();
+        assertThat(marked.mirroredChildDigests()).containsExactly(amd.digest(), other.digest());
+        assertThat(marked.children().get(1).platform()).isEqualTo(Platform.parse("linux/s390x"));
+        assertThat(marked.withChildMirrored(other.digest())).isEqualTo(marked);
+        assertThat(manifests.referenceCounts(repo, s390x.digest())).contains(new ManifestReferences.Counts(0, 0, 1));
+        assertThat(danglingIn(repo)).as("kept by the index as a mirrored child").isEmpty();
+
+        // the index keeps it as it keeps any mirrored child, and lets it go with it
+        tags.deleteTag(repo, "latest", idx.digest(), "rm");
+        assertThat(manifests.deleteManifestIfDangling(repo, idx.digest(), clock.instant())).isTrue();
+        assertThat(danglingIn(repo)).containsExactlyInAnyOrder(amd.digest(), s390x.digest());
+        assertThat(manifests.referenceCounts(repo, s390x.digest())).contains(ManifestReferences.Counts.NONE);
+    }
+
+    @Test
+    void aMarkRacingTheDeleteOfItsIndexLeavesNoParentCountBehind() throws Exception {
+        for (int round = 0; round < 4; round++) {
+            ManifestRecord idx = index(repo, "raced mark " + round);
+            ChildManifest listed = idx.children().get(0);
+            ManifestRecord child = new ManifestRecord(repo, listed.digest(), MediaTypes.OCI_MANIFEST, listed.size(),
+                    digest("config raced " + round), List.of(new BlobRef(digest("config raced " + round), 1)),
+                    List.of(), null, null, null, Map.of(), clock.instant(), null, 0);
+            manifests.putManifest(child);
+            manifests.putManifest(idx);
+            Instant later = clock.instant().plus(Duration.ofHours(1));
+            Concurrently.run(2, i -> () -> i == 0 ? manifests.markChildMirrored(repo, idx.digest(), child.digest())
+                    : manifests.deleteManifestIfDangling(repo, idx.digest(), later));
+            Optional<ManifestRecord> kept = manifests.getManifest(repo, idx.digest());
+            ManifestReferences.Counts counts = manifests.referenceCounts(repo, child.digest()).orElseThrow();
+            if (kept.isPresent() && kept.get().mirroredChildDigests().contains(child.digest())) {
+                assertThat(counts).isEqualTo(new ManifestReferences.Counts(0, 0, 1));
+            } else {
+                assertThat(counts).as("round " + round).isEqualTo(ManifestReferences.Counts.NONE);
+            }
+            if (kept.isPresent()) {
+                assertThat(manifests.deleteManifestIfDangling(repo, idx.digest(), later)).isTrue();
+            }
+            assertThat(manifests.referenceCounts(repo, child.digest())).contains(ManifestReferences.Counts.NONE);
+        }
+    }
+
+    @Test
+    void concurrentMarksOfOneIndexEachCountOnce() throws Exception {
+        List<ChildManifest> children = new ArrayList<>();
+        List<ManifestRecord> images = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            ManifestRecord m = image(repo, "child " + i);
+            manifests.putManifest(m);
+            images.add(m);
+            children.add(new ChildManifest(m.digest(), m.mediaType(), m.size(), Platform.parse("linux/arm64"), false));
+        }
+        ManifestRecord idx = new ManifestRecord(repo, digest("index of six " + repo), MediaTypes.OCI_INDEX, 1, null,
+                List.of(), children, null, null, null, Map.of(), clock.instant(), null, 0);
+        manifests.putManifest(idx);
+        // two markers per child, all at once: one of each pair wins
+        List<Boolean> won = Concurrently.run(12, i -> () ->
+                manifests.markChildMirrored(repo, idx.digest(), images.get(i % 6).digest()));
+        assertThat(won.stream().filter(b -> b).count()).isEqualTo(6);
+        assertThat(manifests.getManifest(repo, idx.digest()).orElseThrow().mirroredChildDigests())
+                .containsExactlyInAnyOrderElementsOf(images.stream().map(ManifestRecord::digest).toList());
+        for (ManifestRecord m : images) {
+            assertThat(manifests.referenceCounts(repo, m.digest())).contains(new ManifestReferences.Counts(0, 0, 1));
+        }
+    }
+
+    @Test
     void danglingGracePeriodProtectsNewRecords() {
         Instant before = clock.instant();
         ManifestRecord m = image(repo, "fresh");
@@ -609,6 +697,116 @@ public abstract class MetadataStoreContract {
         }
         return new ManifestRecord(repository, digest("manifest " + name + " " + repository), MediaTypes.OCI_MANIFEST,
                 100, config, refs, List.of(), null, null, null, Map.of(), clock.instant(), null, 0);
+    }
+
+    /** An image manifest listing a config and {@code layers} layers of its own. */
+    private ManifestRecord imageOfLayers(String repository, String name, int layers) {
+        Digest[] ds = new Digest[layers];
+        for (int i = 0; i < layers; i++) {
+            ds[i] = digest(name + " layer " + i + " " + repository);
+        }
+        return imageWith(repository, name, ds);
+    }
+
+    @Test
+    void anImageOf120LayersAndAnIndexOf150ChildrenRecordWholeAndGoWhole() {
+        ManifestRecord big = imageOfLayers(repo, "big", 120);
+        assertThat(big.blobDigests()).hasSize(121);
+        assertThat(manifests.putManifest(big)).isTrue();
+        assertThat(manifests.putManifest(big)).as("idempotent").isFalse();
+        assertThat(manifests.getManifest(repo, big.digest())).contains(big);
+        assertThat(all((n, t) -> manifests.listManifests(repo, n, t), 100)).containsExactly(big);
+        for (Digest b : big.blobDigests()) {
+            assertThat(referencing(b)).as("reference of " + b).containsExactly(new BlobReference(b, repo, big.digest()));
+        }
+        assertThat(candidates()).doesNotContainAnyElementsOf(big.blobDigests());
+
+        List<ChildManifest> children = new ArrayList<>();
+        List<ManifestRecord> images = new ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            ManifestRecord m = imageWith(repo, "platform " + i, digest("shared layer of 150 " + repo));
+            manifests.putManifest(m);
+            images.add(m);
+            children.add(new ChildManifest(m.digest(), m.mediaType(), m.size(), Platform.parse("linux/arm64"), true));
+        }
+        children.add(new ChildManifest(big.digest(), big.mediaType(), big.size(), Platform.parse("linux/amd64"), true));
+        ManifestRecord idx = new ManifestRecord(repo, digest("index of 151 " + repo), MediaTypes.OCI_INDEX, 1, null,
+                List.of(), children, null, null, null, Map.of(), clock.instant(), null, 0);
+        assertThat(manifests.putManifest(idx)).isTrue();
+        assertThat(manifests.getManifest(repo, idx.digest())).contains(idx);
+        tags.setTag(repo, "many", null, idx.digest(), "mirror");
+        assertThat(danglingIn(repo)).as("every child kept by the index").isEmpty();
+        assertThat(manifests.referenceCounts(repo, images.get(149).digest()))
+                .contains(new ManifestReferences.Counts(0, 0, 1));
+
+        Instant later = clock.instant().plus(Duration.ofHours(1));
+        tags.deleteTag(repo, "many", idx.digest(), "rm");
+        assertThat(manifests.deleteManifestIfDangling(repo, idx.digest(), later)).isTrue();
+        assertThat(manifests.getManifest(repo, idx.digest())).isEmpty();
+        assertThat(danglingIn(repo)).hasSize(151);
+        assertThat(manifests.deleteManifestIfDangling(repo, big.digest(), later)).isTrue();
+        assertThat(manifests.deleteManifestIfDangling(repo, big.digest(), later)).isFalse();
+        assertThat(manifests.getManifest(repo, big.digest())).isEmpty();
+        for (Digest b : big.blobDigests()) {
+            assertThat(blobs.isReferenced(b)).isFalse();
+        }
+        assertThat(candidates()).containsAll(big.blobDigests());
+        assertThat(manifests.putManifest(big)).as("recorded anew").isTrue();
+        assertThat(blobs.isReferenced(big.blobDigests().get(120))).isTrue();
+    }
+
+    @Test
+    void aLargeManifestRacingASweepOfItsBlobsIsRecordedOnlyWithAllOfThemLive() throws Exception {
+        for (int round = 0; round < 3; round++) {
+            ManifestRecord big = imageOfLayers(repo, "raced big " + round, 70);
+            for (BlobRef b : big.blobs()) {
+                blobs.createBlobRecord(b.digest(), b.size());
+            }
+            clock.advance(Duration.ofMinutes(1));
+            Instant cutoff = clock.instant();
+            List<Digest> order = new ArrayList<>(big.blobDigests());
+            java.util.Collections.reverse(order); // the sweeper meets the last blobs first
+            List<Boolean> outcome = Concurrently.run(2, i -> () -> {
+                if (i == 0) {
+                    try {
+                        return manifests.putManifest(big);
+                    } catch (SweptBlobException e) {
+                        return false;
+                    }
+                }
+                // the sweeper's decision per blob: begin (conditional on the touch), one final check, finish
+                for (Digest b : order) {
+                    if (blobs.beginBlobSweep(b, cutoff)) {
+                        if (blobs.isReferenced(b)) {
+                            blobs.cancelBlobSweep(b);
+                        } else {
+                            blobs.finishBlobSweep(b);
+                        }
+                    }
+                }
+                return true;
+            });
+            if (manifests.getManifest(repo, big.digest()).isPresent()) {
+                assertThat(outcome.get(0)).isTrue();
+                for (Digest b : big.blobDigests()) {
+                    assertThat(blobs.getBlobRecord(b)).as("recorded, so every blob it lists is live: " + b).isPresent();
+                    assertThat(blobs.isReferenced(b)).isTrue();
+                }
+            } else {
+                assertThat(outcome.get(0)).isFalse();
+                // what a refused write left (references of its first steps) keeps blobs, and a later sweep
+                // (once the write is old: an hour) clears it
+                clock.advance(Duration.ofHours(1));
+                for (ManifestRecord m : all((n, t) -> manifests.listDangling(clock.instant(), n, t), 100)) {
+                    if (m.digest().equals(big.digest())) {
+                        manifests.deleteManifestIfDangling(repo, m.digest(), clock.instant());
+                    }
+                }
+                for (Digest b : big.blobDigests()) {
+                    assertThat(blobs.isReferenced(b)).as("no reference left of " + b).isFalse();
+                }
+            }
+        }
     }
 
     private List<BlobReference> referencing(Digest blob) {

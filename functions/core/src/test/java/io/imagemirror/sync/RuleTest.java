@@ -9,6 +9,7 @@ import io.imagemirror.cache.NameRouter;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.oci.Platform;
 import io.imagemirror.store.Cause;
+import io.imagemirror.upstream.Prefetch;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -31,7 +32,8 @@ class RuleTest {
                 {'name': 'alpine-3', 'source': 'alpine',
                  'tags': {'include': ['^3\\\\.\\\\d+(\\\\.\\\\d+)?$'], 'exclude': ['-rc'], 'semver': '>=3.19 <4', 'keepLatest': 5},
                  'platforms': ['linux/amd64', 'linux/arm64'], 'referrers': true,
-                 'schedule': 'rate(15 minutes)', 'tagTtl': '1h', 'removedUpstream': 'untag'}"""), CONFIGURED);
+                 'schedule': 'rate(15 minutes)', 'tagTtl': '1h', 'removedUpstream': 'untag', 'prefetch': 'all'}"""),
+                CONFIGURED);
         assertThat(r.name()).isEqualTo("alpine-3");
         assertThat(r.source()).isEqualTo("docker.io/library/alpine");
         assertThat(r.tags().include()).containsExactly("^3\\.\\d+(\\.\\d+)?$");
@@ -40,6 +42,7 @@ class RuleTest {
         assertThat(r.referrers()).isTrue();
         assertThat(r.tagTtl()).isEqualTo(Duration.ofHours(1));
         assertThat(r.removedUpstream()).isEqualTo(Rule.RemovedUpstream.UNTAG);
+        assertThat(r.prefetch()).isEqualTo(Prefetch.ALL);
         assertThat(r.cause()).isEqualTo(Cause.syncRule("alpine-3")).hasToString("sync rule alpine-3");
         assertThat(Rule.fromTree(r.toTree(), CONFIGURED)).isEqualTo(r);
     }
@@ -53,6 +56,7 @@ class RuleTest {
         assertThat(r.platforms()).isEmpty();
         assertThat(r.referrers()).isFalse();
         assertThat(r.tagTtl()).isNull();
+        assertThat(r.prefetch()).as("the upstream's").isNull();
         assertThat(r.removedUpstream()).isEqualTo(Rule.RemovedUpstream.KEEP);
         assertThat(Rule.fromTree(r.toTree(), CONFIGURED)).isEqualTo(r);
     }
@@ -75,6 +79,7 @@ class RuleTest {
             "{'name': 'a', 'source': 'alpine', 'schedule': 'rate(1 hour)', 'platforms': ['linux']}       | platforms[0]",
             "{'name': 'a', 'source': 'alpine', 'schedule': 'rate(1 hour)', 'referrers': 'yes'}           | referrers",
             "{'name': 'a', 'source': 'alpine', 'schedule': 'rate(1 hour)', 'tagTtl': 'soon'}             | tagTtl",
+            "{'name': 'a', 'source': 'alpine', 'schedule': 'rate(1 hour)', 'prefetch': 'some'}           | prefetch",
             "{'name': 'a', 'source': 'alpine', 'schedule': 'rate(1 hour)', 'removedUpstream': 'delete'}  | removedUpstream",
     })
     void aBadRuleIsRefusedNamingTheField(String json, String field) {

@@ -93,8 +93,9 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
  * and its children's counts, and deleted the same way; every transaction's items are named
  * ({@link NamedTransaction}), and a cancellation is decoded by those names.
  *
- * <p>Item shapes: schema 1 (before blob references) had no {@code REF#} items; {@link #migrate}
- * brings a schema 1 table to schema 2 in place (see {@code docs/storage.md}). Both shapes read the same.
+ * <p>Item shapes: schema 1 (before blob references) had no {@code REF#} items; schema 2 tables from
+ * before the sweeper have unreferenced blobs that are no sweep candidates; {@link #migrate} brings
+ * either to schema 3 in place (see {@code docs/storage.md}). All shapes read the same.
  *
  * <p>Thread-safe. The client is the caller's. GSI reads ({@link #listDangling}, {@link #listJobs})
  * are eventually consistent on AWS; the conditional writes are what keep the invariants.
@@ -102,14 +103,38 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
 public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, PinIndex, JobStore, RuleStore {
 
     static final String GSI = "gsi1";
-    /** The item shape this code writes; 1 had no blob reference items. */
-    public static final int SCHEMA_VERSION = 2;
     /**
-     * Transaction items of one manifest write besides the manifest's own: each mirrored child takes
-     * one, each blob two (its reference and its record's sweep check), so at most 49 blobs.
+     * The item shape this code writes; 1 had no blob reference items; at 2 blobs already
+     * unreferenced when the sweeper came were not marked as sweep candidates (3 has them marked).
+     */
+    public static final int SCHEMA_VERSION = 3;
+    /** The first item shape with every manifest's blob references. */
+    static final int REFERENCES_SCHEMA = 2;
+    /**
+     * Transaction items of a manifest written in one transaction besides the manifest's own: each
+     * mirrored child takes one, each blob two (its reference and its record's sweep check), so up to
+     * 49 blobs. A larger manifest is written in steps ({@link #putInSteps}).
      */
     public static final int MAX_MANIFEST_REFERENCES = NamedTransaction.MAX_ITEMS - 1;
+    /**
+     * A manifest item being written in steps ({@code PENDING}) or having its references removed in
+     * steps ({@code RELEASING}): not a recorded manifest; {@code refsDone} counts the references in place.
+     */
+    private static final String WRITE_STATE = "writeState";
+    private static final String PENDING = "PENDING";
+    private static final String RELEASING = "RELEASING";
+    /**
+     * A stepwise write that made no step for this long is taken for dead and may be released by a
+     * sweep (whatever its grace period: a zero-grace sweep must not undo a write in progress). Longer
+     * than a Lambda function runs; a step itself is one transaction.
+     */
+    static final java.time.Duration ABANDONED_AFTER = java.time.Duration.ofMinutes(15);
+    /** How often a stepwise write starts over after another writer or a sweep took its item. */
+    private static final int STEP_WRITE_ATTEMPTS = 10;
+    private static final Map<String, String> STEP_NAMES = Map.of("#ws", WRITE_STATE, "#done", "refsDone");
     private static final String CANDIDATES = "BLOBCANDIDATE";
+    /** How often {@link #markChildMirrored} reads the index again after a concurrent mark changed it. */
+    private static final int MARK_ATTEMPTS = 10;
     private static final String SWEEPING = "SWEEPING";
     private static final String SWEPT = "SWEPT";
     /** How long a swept blob's tombstone refuses manifest writes that checked the blob before it went. */
@@ -191,22 +216,39 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
      * Brings the table's items to {@link #SCHEMA_VERSION} in place. Idempotent, and safe while other
      * processes read and write (each step is conditional): 1 to 2 gives every manifest item written
      * without blob references its {@code REF#} items, marking the manifest in the same transaction
-     * (a manifest deleted meanwhile gets none). One scan of the table, once; afterwards this is one
-     * read. Blob reference queries are exact only once it has run to the end.
+     * (a manifest deleted meanwhile gets none); 2 to 3 marks every live blob record that is not a
+     * sweep candidate and has no reference as one (such blobs were unreferenced before the sweeper
+     * existed, so nothing marked them). One scan of the table per step, once; afterwards this is one
+     * read. Blob reference queries are exact only once step 1 to 2 has run to the end.
      *
      * @throws StoreException if the table was written by a newer program
      */
     public void migrate() {
         int version = refuseNewerSchema();
-        if (version == SCHEMA_VERSION) {
-            referencesComplete = true;
-            return;
+        if (version < REFERENCES_SCHEMA) {
+            scan("scan for schema " + version + " manifests", "begins_with(sk, :m) AND attribute_not_exists(blobRefs)",
+                    Map.of(), Map.of(":m", s("MANIFEST#")), this::addBlobReferences);
+            recordSchema(REFERENCES_SCHEMA);
         }
+        referencesComplete = true;
+        if (version < SCHEMA_VERSION) {
+            scan("scan for unmarked blob records", "sk = :blob AND attribute_exists(lastTouched) "
+                    + "AND attribute_not_exists(#sweep) AND attribute_not_exists(gsi1pk)", Map.of("#sweep", "sweep"),
+                    Map.of(":blob", s("BLOB")), this::markIfUnreferenced);
+            recordSchema(SCHEMA_VERSION);
+        }
+    }
+
+    /** Runs {@code each} on every item a consistent scan with {@code filter} returns, page by page. */
+    private void scan(String what, String filter, Map<String, String> names, Map<String, AttributeValue> vals,
+                      java.util.function.Consumer<Map<String, AttributeValue>> each) {
         Map<String, AttributeValue> start = null;
         do {
             ScanRequest.Builder scan = ScanRequest.builder().tableName(table).consistentRead(true)
-                    .filterExpression("begins_with(sk, :m) AND attribute_not_exists(blobRefs)")
-                    .expressionAttributeValues(Map.of(":m", s("MANIFEST#")));
+                    .filterExpression(filter).expressionAttributeValues(vals);
+            if (!names.isEmpty()) {
+                scan.expressionAttributeNames(names);
+            }
             if (start != null) {
                 scan.exclusiveStartKey(start);
             }
@@ -214,21 +256,39 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
             try {
                 r = dynamo.scan(scan.build());
             } catch (SdkException e) {
-                throw translate("scan for schema " + version + " manifests", e);
+                throw translate(what, e);
             }
-            r.items().forEach(this::addBlobReferences);
+            r.items().forEach(each);
             start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
         } while (start != null);
+    }
+
+    private void recordSchema(int version) {
         try {
-            dynamo.putItem(b -> b.tableName(table).item(values("pk", "META", "sk", "SCHEMA", "version",
-                    SCHEMA_VERSION)).conditionExpression("attribute_not_exists(pk) OR version < :v")
-                    .expressionAttributeValues(Map.of(":v", n(SCHEMA_VERSION))));
+            dynamo.putItem(b -> b.tableName(table).item(values("pk", "META", "sk", "SCHEMA", "version", version))
+                    .conditionExpression("attribute_not_exists(pk) OR version < :v")
+                    .expressionAttributeValues(Map.of(":v", n(version))));
         } catch (ConditionalCheckFailedException e) {
             // another process finished the migration first
         } catch (SdkException e) {
             throw translate("record schema version", e);
         }
-        referencesComplete = true;
+    }
+
+    /**
+     * Step 2 to 3 for one blob record: a sweep candidate as of now unless referenced. A blob that a
+     * manifest lists after the check is marked harmlessly (the sweeper checks again and drops the
+     * mark); one that loses its last reference after it is marked by that delete.
+     */
+    private void markIfUnreferenced(Map<String, AttributeValue> item) {
+        Digest d = Digest.parse(str(item, "pk").substring("BLOB#".length()));
+        if (isReferenced(d)) {
+            return;
+        }
+        long now = nowMicros();
+        updateBlob("mark unreferenced blob", d, "SET gsi1pk = :cand, gsi1sk = :since",
+                "attribute_exists(lastTouched) AND attribute_not_exists(#sweep) AND attribute_not_exists(gsi1pk)",
+                Map.of(":cand", s(CANDIDATES), ":since", s(pad(now) + "#" + d)));
     }
 
     /**
@@ -253,7 +313,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         if (referencesComplete) {
             return;
         }
-        if (schemaVersion() < SCHEMA_VERSION) {
+        if (schemaVersion() < REFERENCES_SCHEMA) {
             throw new StoreException("DynamoDB table " + table + " is at item schema " + schemaVersion()
                     + ": blob references are incomplete until it is migrated; run any image-mirror command with "
                     + "--store aws --table " + table + " once (it migrates in place, see docs/storage.md)", null,
@@ -279,7 +339,7 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
                     .key(keyOf(repoPk(m.repository()), manifestSk(m.digest())))
                     .updateExpression(last ? "SET blobRefs = :v" : "SET migrating = :v")
                     .conditionExpression("attribute_exists(pk) AND attribute_not_exists(blobRefs)")
-                    .expressionAttributeValues(Map.of(":v", n(SCHEMA_VERSION))).build()).build());
+                    .expressionAttributeValues(Map.of(":v", n(REFERENCES_SCHEMA))).build()).build());
             for (Digest b : part) {
                 tx.add("blob " + b, putRef(b, m.repository(), m.digest()));
             }
@@ -408,7 +468,10 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         Update.Builder u = Update.builder().tableName(table).key(keyOf(repoPk(repo), manifestSk(c.manifest())))
                 .conditionExpression("attribute_exists(pk)");
         if (c.raises()) {
+            // Only a recorded manifest: not one being written or released in steps.
             u.updateExpression("ADD " + counter(c.kind()) + " :one REMOVE gsi1pk, gsi1sk")
+                    .conditionExpression("attribute_exists(pk) AND attribute_not_exists(#ws)")
+                    .expressionAttributeNames(Map.of("#ws", WRITE_STATE))
                     .expressionAttributeValues(Map.of(":one", n(1)));
         } else {
             u.updateExpression("ADD " + counter(c.kind()) + " :minus SET gsi1pk = :d, gsi1sk = :since")
@@ -544,15 +607,8 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     @Override
     public boolean putManifest(ManifestRecord r) {
         String repo = r.repository();
-        List<Digest> children = r.mirroredChildDigests();
-        List<Digest> blobs = r.blobDigests();
-        if (children.size() + 2 * blobs.size() > MAX_MANIFEST_REFERENCES) {
-            throw new StoreException("manifest " + r.digest() + " lists " + blobs.size() + " blobs and "
-                    + children.size() + " mirrored children; the DynamoDB index records at most "
-                    + MAX_MANIFEST_REFERENCES + " transaction items per manifest (a blob takes two, a child one)",
-                    null, false);
-        }
-        if (get(repoPk(repo), manifestSk(r.digest())).isPresent()) {
+        Optional<Map<String, AttributeValue>> existing = get(repoPk(repo), manifestSk(r.digest()));
+        if (existing.isPresent() && recorded(existing.get())) {
             return false;
         }
         try {
@@ -561,32 +617,24 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         } catch (SdkException e) {
             throw translate("put repository " + repo, e);
         }
-        long now = nowMicros();
-        Map<String, AttributeValue> item = values("pk", repoPk(repo), "sk", manifestSk(r.digest()),
-                "doc", ManifestRecordJson.encode(r), "pullCount", r.pullCount(), "refTags", 0, "refPins", 0,
-                "refParents", 0, "gsi1pk", DANGLING, "gsi1sk", danglingSortKey(now, repo, r.digest()),
-                "blobRefs", SCHEMA_VERSION);
-        if (r.lastPulled() != null) {
-            item.put("lastPulled", n(Timestamps.toMicros(r.lastPulled())));
+        if (existing.isPresent() || Steps.of(r).items() > MAX_MANIFEST_REFERENCES) {
+            return putInSteps(r, existing.orElse(null));
         }
+        long now = nowMicros();
         NamedTransaction tx = transaction("put manifest " + r.digest());
-        tx.add("manifest", put(item, "attribute_not_exists(pk)", null));
+        tx.add("manifest", put(manifestItem(r, now), "attribute_not_exists(pk)", null));
         List<ManifestReferences.Change> changes = ManifestReferences.recorded(r);
         addChanges(tx, repo, changes, now);
-        for (Digest b : blobs) {
+        for (Digest b : r.blobDigests()) {
             tx.add("blob " + b, putRef(b, repo, r.digest()));
-            // Listed now: not a sweep candidate; and refused while a sweep takes it (a stub if unrecorded).
-            tx.add("sweep " + b, TransactWriteItem.builder().update(Update.builder().tableName(table)
-                    .key(keyOf(blobPk(b), "BLOB")).updateExpression("REMOVE gsi1pk, gsi1sk")
-                    .conditionExpression("attribute_not_exists(#sweep)")
-                    .expressionAttributeNames(Map.of("#sweep", "sweep")).build()).build());
+            tx.add("sweep " + b, sweepCheck(b));
         }
         Set<String> failed = run(tx);
         if (failed.contains("manifest")) {
             return false;
         }
         failIfAChangeFailed(failed, repo, changes);
-        for (Digest b : blobs) {
+        for (Digest b : r.blobDigests()) {
             if (failed.contains("sweep " + b)) {
                 throw new SweptBlobException(b);
             }
@@ -594,14 +642,303 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         return true;
     }
 
+    /** A new manifest item: no references yet, dangling since {@code now}. */
+    private static Map<String, AttributeValue> manifestItem(ManifestRecord r, long now) {
+        Map<String, AttributeValue> item = values("pk", repoPk(r.repository()), "sk", manifestSk(r.digest()),
+                "doc", ManifestRecordJson.encode(r), "pullCount", r.pullCount(), "refTags", 0, "refPins", 0,
+                "refParents", 0, "gsi1pk", DANGLING, "gsi1sk", danglingSortKey(now, r.repository(), r.digest()),
+                "blobRefs", REFERENCES_SCHEMA);
+        if (r.lastPulled() != null) {
+            item.put("lastPulled", n(Timestamps.toMicros(r.lastPulled())));
+        }
+        return item;
+    }
+
+    /** A blob listed now: not a sweep candidate; refused while a sweep takes it (a stub if unrecorded). */
+    private TransactWriteItem sweepCheck(Digest b) {
+        return TransactWriteItem.builder().update(Update.builder().tableName(table)
+                .key(keyOf(blobPk(b), "BLOB")).updateExpression("REMOVE gsi1pk, gsi1sk")
+                .conditionExpression("attribute_not_exists(#sweep)")
+                .expressionAttributeNames(Map.of("#sweep", "sweep")).build()).build();
+    }
+
+    /** A blob whose reference goes: a sweep candidate now (one being swept keeps its SWEEPING key). */
+    private TransactWriteItem markCandidate(Digest b, long now) {
+        return TransactWriteItem.builder().update(Update.builder().tableName(table)
+                .key(keyOf(blobPk(b), "BLOB"))
+                .updateExpression("SET gsi1pk = if_not_exists(#sweep, :cand), gsi1sk = :since")
+                .expressionAttributeNames(Map.of("#sweep", "sweep"))
+                .expressionAttributeValues(Map.of(":cand", s(CANDIDATES), ":since", s(pad(now) + "#" + b)))
+                .build()).build();
+    }
+
+    /** Whether a manifest item is a recorded manifest, not one being written or released in steps. */
+    private static boolean recorded(Map<String, AttributeValue> item) {
+        return !item.containsKey(WRITE_STATE);
+    }
+
+    /**
+     * A manifest's references in the order a stepwise write adds them (and a release removes them,
+     * backwards): each distinct blob (two transaction items: its reference and its record's sweep
+     * check or candidate mark), then each mirrored child (one: its parent count).
+     */
+    private record Steps(List<Digest> blobs, List<Digest> children) {
+        static Steps of(ManifestRecord r) {
+            return new Steps(r.blobDigests(), r.mirroredChildDigests());
+        }
+
+        int total() {
+            return blobs.size() + children.size();
+        }
+
+        /** Transaction items of all of them. */
+        int items() {
+            return 2 * blobs.size() + children.size();
+        }
+
+        boolean isBlob(int i) {
+            return i < blobs.size();
+        }
+
+        Digest at(int i) {
+            return isBlob(i) ? blobs.get(i) : children.get(i - blobs.size());
+        }
+
+        /** The end of the run from {@code from} that fits in {@code room} items. */
+        int forward(int from, int room) {
+            int to = from;
+            for (int used = 0; to < total() && used + (isBlob(to) ? 2 : 1) <= room; to++) {
+                used += isBlob(to) ? 2 : 1;
+            }
+            return to;
+        }
+
+        /** The start of the run ending at {@code to} that fits in {@code room} items. */
+        int backward(int to, int room) {
+            int from = to;
+            for (int used = 0; from > 0 && used + (isBlob(from - 1) ? 2 : 1) <= room; from--) {
+                used += isBlob(from - 1) ? 2 : 1;
+            }
+            return from;
+        }
+    }
+
+    /**
+     * Writes a manifest whose references do not fit one transaction, in steps that keep invariant 4
+     * and leave, if the writer dies anywhere, only references that keep blobs and children longer:
+     * <ol>
+     *   <li>the manifest item, {@code writeState = PENDING}, {@code refsDone = 0}, dangling since now.
+     *       It is no recorded manifest: no read returns it, no tag, pin or index can refer to it;</li>
+     *   <li>its references in transactions of up to 99 items, each with a fence on the item
+     *       ({@code PENDING AND refsDone = k}, advancing {@code refsDone}): a blob's reference item
+     *       with its record's sweep check (refused once a sweep began: from then on the sweeper's one
+     *       reference check is final, as for a one-transaction write), then each mirrored child's
+     *       parent count;</li>
+     *   <li>one update that makes it recorded, conditional on {@code PENDING AND refsDone = all}.</li>
+     * </ol>
+     * Writers of one manifest cooperate: each follows the item's own record and {@code refsDone}, so
+     * whoever writes a step first advances it and the others go on from there. A crashed writer's
+     * item is finished by the next writer, or released by a sweep once it is dangling past the grace
+     * period ({@link #deleteManifestIfDangling}), which removes exactly the references written. A
+     * writer meeting a release turns it back into a write from where it stands.
+     */
+    private boolean putInSteps(ManifestRecord own, Map<String, AttributeValue> found) {
+        String repo = own.repository();
+        Map<String, AttributeValue> key = keyOf(repoPk(repo), manifestSk(own.digest()));
+        Map<String, AttributeValue> item = found;
+        for (int attempt = 0; attempt < STEP_WRITE_ATTEMPTS; attempt++) {
+            if (attempt > 0) {
+                item = get(repoPk(repo), manifestSk(own.digest())).orElse(null);
+            }
+            if (item == null) {
+                Map<String, AttributeValue> fresh = manifestItem(own, nowMicros());
+                fresh.put(WRITE_STATE, s(PENDING));
+                fresh.put("refsDone", n(0));
+                fresh.put("stepAt", n(nowMicros()));
+                try {
+                    dynamo.putItem(b -> b.tableName(table).item(fresh).conditionExpression("attribute_not_exists(pk)"));
+                } catch (ConditionalCheckFailedException e) {
+                    continue; // another writer created it: follow that one
+                } catch (SdkException e) {
+                    throw translate("put pending manifest " + own.digest(), e);
+                }
+                item = fresh;
+            } else if (recorded(item)) {
+                return false;
+            } else if (RELEASING.equals(str(item, WRITE_STATE))) {
+                // Being released (or a sweep's leftover): the first refsDone references are in place
+                // either way, so writing goes on forward from there; the release's next step fails.
+                // (Writers need no DeleteItem: only the Sweeper may delete.)
+                if (!updateManifestItem(key, "SET #ws = :pending, stepAt = :now", "#ws = :releasing AND #done = :done",
+                        Map.of(":pending", s(PENDING), ":releasing", s(RELEASING), ":done", item.get("refsDone"),
+                                ":now", n(nowMicros())))) {
+                    continue;
+                }
+            }
+            if (writeSteps(repo, own.digest(), key, item)) {
+                return true;
+            }
+        }
+        throw new StoreException("manifest " + own.digest() + " in " + repo + ": its stepwise write kept being "
+                + "taken over (by concurrent writers or sweeps); try again", null, true);
+    }
+
+    /** Steps 2 and 3 of {@link #putInSteps} on a PENDING item; {@code false} when a fence failed (read again). */
+    private boolean writeSteps(String repo, Digest digest, Map<String, AttributeValue> key,
+                               Map<String, AttributeValue> item) {
+        Steps steps = Steps.of(manifest(item));
+        int done = (int) num(item, "refsDone", 0);
+        while (done < steps.total()) {
+            int next = steps.forward(done, NamedTransaction.MAX_ITEMS - 1);
+            NamedTransaction tx = transaction("write references " + done + "-" + next + " of manifest " + digest);
+            tx.add("fence", TransactWriteItem.builder().update(Update.builder().tableName(table).key(key)
+                    .updateExpression("SET #done = :next, stepAt = :now")
+                    .conditionExpression("#ws = :pending AND #done = :done")
+                    .expressionAttributeNames(Map.of("#ws", WRITE_STATE, "#done", "refsDone"))
+                    .expressionAttributeValues(Map.of(":next", n(next), ":pending", s(PENDING), ":done", n(done),
+                            ":now", n(nowMicros())))
+                    .build()).build());
+            List<ManifestReferences.Change> changes = new ArrayList<>();
+            for (int i = done; i < next; i++) {
+                Digest d = steps.at(i);
+                if (steps.isBlob(i)) {
+                    tx.add("blob " + d, putRef(d, repo, digest));
+                    tx.add("sweep " + d, sweepCheck(d));
+                } else {
+                    changes.add(new ManifestReferences.Change(d, ManifestReferences.Kind.PARENT, 1));
+                }
+            }
+            addChanges(tx, repo, changes, nowMicros());
+            Set<String> failed = run(tx);
+            if (failed.contains("fence")) {
+                return false; // another writer did this step, or a sweep releases the item
+            }
+            failIfAChangeFailed(failed, repo, changes);
+            for (int i = done; i < next; i++) {
+                if (failed.contains("sweep " + steps.at(i))) {
+                    throw new SweptBlobException(steps.at(i));
+                }
+            }
+            done = next;
+        }
+        long now = nowMicros();
+        try {
+            dynamo.updateItem(b -> b.tableName(table).key(key)
+                    .updateExpression("SET gsi1sk = :since REMOVE #ws, #done, stepAt")
+                    .conditionExpression("#ws = :pending AND #done = :all")
+                    .expressionAttributeNames(Map.of("#ws", WRITE_STATE, "#done", "refsDone"))
+                    .expressionAttributeValues(Map.of(":since", s(danglingSortKey(now, repo, digest)),
+                            ":pending", s(PENDING), ":all", n(steps.total()))));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false; // recorded by a cooperating writer (then the next read says so), or being released
+        } catch (SdkException e) {
+            throw translate("record manifest " + digest, e);
+        }
+    }
+
+    /**
+     * Removes, in steps from the last written backwards, the references of a RELEASING item (its
+     * blob references, marking each blob a sweep candidate; its children's parent counts), each step
+     * fenced on {@code RELEASING AND refsDone = k}, then deletes the item. Cooperating helpers follow
+     * the item's count, so a crash anywhere leaves a RELEASING item the next sweep (or writer) finishes.
+     *
+     * @return whether this call deleted the item
+     */
+    private boolean release(String repo, Digest digest, Map<String, AttributeValue> item) {
+        Map<String, AttributeValue> key = keyOf(repoPk(repo), manifestSk(digest));
+        Steps steps = Steps.of(manifest(item));
+        int done = (int) num(item, "refsDone", 0);
+        while (true) {
+            if (done == 0) {
+                try {
+                    dynamo.deleteItem(b -> b.tableName(table).key(key)
+                            .conditionExpression("#ws = :releasing AND #done = :zero")
+                            .expressionAttributeNames(Map.of("#ws", WRITE_STATE, "#done", "refsDone"))
+                            .expressionAttributeValues(Map.of(":releasing", s(RELEASING), ":zero", n(0))));
+                    return true;
+                } catch (ConditionalCheckFailedException e) {
+                    return false; // a cooperating helper deleted it (a new write starts PENDING at 0)
+                } catch (SdkException e) {
+                    throw translate("delete released manifest " + digest, e);
+                }
+            }
+            int from = steps.backward(done, NamedTransaction.MAX_ITEMS - 1);
+            long now = nowMicros();
+            NamedTransaction tx = transaction("release references " + from + "-" + done + " of manifest " + digest);
+            tx.add("fence", TransactWriteItem.builder().update(Update.builder().tableName(table).key(key)
+                    .updateExpression("SET #done = :from").conditionExpression("#ws = :releasing AND #done = :done")
+                    .expressionAttributeNames(Map.of("#ws", WRITE_STATE, "#done", "refsDone"))
+                    .expressionAttributeValues(Map.of(":from", n(from), ":releasing", s(RELEASING),
+                            ":done", n(done))).build()).build());
+            List<ManifestReferences.Change> changes = new ArrayList<>();
+            for (int i = from; i < done; i++) {
+                Digest d = steps.at(i);
+                if (steps.isBlob(i)) {
+                    tx.add("blob " + d, deleteRef(d, repo, digest));
+                    tx.add("mark " + d, markCandidate(d, now));
+                } else {
+                    changes.add(new ManifestReferences.Change(d, ManifestReferences.Kind.PARENT, -1));
+                }
+            }
+            addChanges(tx, repo, changes, now);
+            Set<String> failed = run(tx);
+            if (failed.contains("fence")) {
+                Optional<Map<String, AttributeValue>> now2 = get(repoPk(repo), manifestSk(digest));
+                if (now2.isEmpty() || !RELEASING.equals(str(now2.get(), WRITE_STATE))) {
+                    return false; // finished by a helper
+                }
+                done = (int) num(now2.get(), "refsDone", 0);
+                continue;
+            }
+            failIfAChangeFailed(failed, repo, changes);
+            done = from;
+        }
+    }
+
     @Override
     public Optional<ManifestRecord> getManifest(String repository, Digest digest) {
-        return get(repoPk(repository), manifestSk(digest)).map(DynamoIndex::manifest);
+        return get(repoPk(repository), manifestSk(digest)).filter(DynamoIndex::recorded).map(DynamoIndex::manifest);
+    }
+
+    @Override
+    public boolean markChildMirrored(String repository, Digest index, Digest child) {
+        for (int attempt = 0; attempt < MARK_ATTEMPTS; attempt++) {
+            Optional<Map<String, AttributeValue>> item = get(repoPk(repository), manifestSk(index))
+                    .filter(DynamoIndex::recorded);
+            if (item.isEmpty()) {
+                return false;
+            }
+            ManifestRecord r = manifest(item.get());
+            if (!r.listsUnmirrored(child)) {
+                return false;
+            }
+            // The index's doc compare-and-set with the child's raise: another mark of the same index
+            // in between makes this one read again.
+            NamedTransaction tx = transaction("mark child " + child + " of " + index);
+            // Recorded still: a release in steps follows the doc it began with.
+            tx.add("index", TransactWriteItem.builder().update(Update.builder().tableName(table)
+                    .key(keyOf(repoPk(repository), manifestSk(index))).updateExpression("SET doc = :new")
+                    .conditionExpression("doc = :old AND attribute_not_exists(#ws)")
+                    .expressionAttributeNames(Map.of("#ws", WRITE_STATE))
+                    .expressionAttributeValues(Map.of(":new", s(ManifestRecordJson.encode(r.withChildMirrored(child))),
+                            ":old", s(str(item.get(), "doc")))).build()).build());
+            List<ManifestReferences.Change> changes = ManifestReferences.childMarked(child);
+            addChanges(tx, repository, changes, nowMicros());
+            Set<String> failed = run(tx);
+            failIfAChangeFailed(failed, repository, changes);
+            if (failed.isEmpty()) {
+                return true;
+            }
+        }
+        throw new StoreException("index " + index + " in " + repository + " kept changing while marking " + child,
+                null, true);
     }
 
     @Override
     public Page<ManifestRecord> listManifests(String repository, int limit, String pageToken) {
-        return queryPrefix("manifests", repoPk(repository), "MANIFEST#", limit, pageToken, DynamoIndex::manifest);
+        return queryPrefix("manifests", repoPk(repository), "MANIFEST#", limit, pageToken,
+                item -> recorded(item) ? manifest(item) : null);
     }
 
     @Override
@@ -609,7 +946,8 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         try {
             dynamo.updateItem(b -> b.tableName(table).key(keyOf(repoPk(repository), manifestSk(digest)))
                     .updateExpression("SET lastPulled = :now ADD pullCount :one")
-                    .conditionExpression("attribute_exists(pk)")
+                    .conditionExpression("attribute_exists(pk) AND attribute_not_exists(#ws)")
+                    .expressionAttributeNames(Map.of("#ws", WRITE_STATE))
                     .expressionAttributeValues(Map.of(":now", n(nowMicros()), ":one", n(1))));
             return true;
         } catch (ConditionalCheckFailedException e) {
@@ -631,6 +969,8 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
                 .expressionAttributeValues(Map.of(":d", s(DANGLING),
                         ":cutoff", s(pad(Timestamps.toMicros(danglingBefore)))));
         // Candidates that are referenced again are skipped (and cost a read each until their next count change).
+        // Items of stepwise writes that were abandoned (or releases that were cut short) are listed too:
+        // the sweep's delete releases them.
         return query("dangling", q, "gsi1pk", DANGLING, limit, pageToken,
                 item -> unreferenced(item) ? manifest(item) : null);
     }
@@ -639,34 +979,58 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     public Page<ManifestRecord> listDanglingIn(String repository, int limit, String pageToken) {
         // The repository's manifests, keeping the unreferenced: a query of one partition, no scan.
         return queryPrefix("dangling-in", repoPk(repository), "MANIFEST#", limit, pageToken,
-                item -> unreferenced(item) ? manifest(item) : null);
+                item -> recorded(item) && unreferenced(item) ? manifest(item) : null);
     }
 
     @Override
     public boolean deleteManifestIfDangling(String repository, Digest digest, Instant danglingBefore) {
-        Optional<ManifestRecord> m = getManifest(repository, digest);
-        if (m.isEmpty()) {
+        Optional<Map<String, AttributeValue>> found = get(repoPk(repository), manifestSk(digest));
+        if (found.isEmpty()) {
             return false;
+        }
+        Map<String, AttributeValue> key = keyOf(repoPk(repository), manifestSk(digest));
+        AttributeValue cutoff = s(pad(Timestamps.toMicros(danglingBefore)));
+        if (!recorded(found.get())) {
+            if (PENDING.equals(str(found.get(), WRITE_STATE))) {
+                // A stepwise write dangling past the cutoff whose writer made no step for long: released.
+                if (!updateManifestItem(key, "SET #ws = :releasing", "#ws = :pending AND gsi1sk < :cutoff "
+                        + "AND stepAt < :abandoned", Map.of(":releasing", s(RELEASING), ":pending", s(PENDING),
+                        ":cutoff", cutoff, ":abandoned", n(Timestamps.toMicros(clock.instant().minus(ABANDONED_AFTER)))))) {
+                    return false;
+                }
+            }
+            return releaseFromStore(repository, digest);
+        }
+        ManifestRecord m = manifest(found.get());
+        Steps steps = Steps.of(m);
+        if (steps.items() > MAX_MANIFEST_REFERENCES) {
+            // Too large for one transaction: it stops being recorded now (under the same condition as
+            // below), then its references go in steps.
+            if (!updateManifestItem(key, "SET #ws = :releasing, #done = :all", "attribute_not_exists(#ws) AND "
+                    + "refTags = :zero AND refPins = :zero AND refParents = :zero AND gsi1pk = :d AND gsi1sk < :cutoff "
+                    + "AND doc = :doc", Map.of(":releasing", s(RELEASING), ":all", n(steps.total()), ":zero", n(0),
+                            ":d", s(DANGLING), ":cutoff", cutoff, ":doc", found.get().get("doc")))) {
+                return false;
+            }
+            releaseFromStore(repository, digest);
+            return true;
         }
         long now = nowMicros();
         NamedTransaction tx = transaction("delete manifest " + digest);
         tx.add("manifest", TransactWriteItem.builder().delete(Delete.builder().tableName(table)
-                .key(keyOf(repoPk(repository), manifestSk(digest)))
+                .key(key)
                 .conditionExpression("refTags = :zero AND refPins = :zero AND refParents = :zero "
-                        + "AND gsi1pk = :d AND gsi1sk < :cutoff")
-                .expressionAttributeValues(Map.of(":zero", n(0), ":d", s(DANGLING),
-                        ":cutoff", s(pad(Timestamps.toMicros(danglingBefore))))).build()).build());
-        List<ManifestReferences.Change> changes = ManifestReferences.deleted(m.get());
+                        + "AND gsi1pk = :d AND gsi1sk < :cutoff AND attribute_not_exists(#ws) AND doc = :doc")
+                .expressionAttributeNames(Map.of("#ws", WRITE_STATE))
+                // the record read: a child marked mirrored since (markChildMirrored) must be lowered too
+                .expressionAttributeValues(Map.of(":zero", n(0), ":d", s(DANGLING), ":cutoff", cutoff,
+                        ":doc", found.get().get("doc"))).build())
+                .build());
+        List<ManifestReferences.Change> changes = ManifestReferences.deleted(m);
         addChanges(tx, repository, changes, now);
-        for (Digest b : m.get().blobDigests()) {
+        for (Digest b : m.blobDigests()) {
             tx.add("blob " + b, deleteRef(b, repository, digest));
-            // A sweep candidate now (a blob being swept keeps its SWEEPING key: sweep = the partition name).
-            tx.add("mark " + b, TransactWriteItem.builder().update(Update.builder().tableName(table)
-                    .key(keyOf(blobPk(b), "BLOB"))
-                    .updateExpression("SET gsi1pk = if_not_exists(#sweep, :cand), gsi1sk = :since")
-                    .expressionAttributeNames(Map.of("#sweep", "sweep"))
-                    .expressionAttributeValues(Map.of(":cand", s(CANDIDATES), ":since", s(pad(now) + "#" + b)))
-                    .build()).build());
+            tx.add("mark " + b, markCandidate(b, now));
         }
         Set<String> failed = run(tx);
         if (failed.contains("manifest")) {
@@ -676,9 +1040,37 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
         return true;
     }
 
+    /** Releases the item as it is now, if it is RELEASING; whether this call deleted it. */
+    private boolean releaseFromStore(String repository, Digest digest) {
+        Optional<Map<String, AttributeValue>> item = get(repoPk(repository), manifestSk(digest));
+        return item.isPresent() && RELEASING.equals(str(item.get(), WRITE_STATE))
+                && release(repository, digest, item.get());
+    }
+
+    /** One conditional update of a manifest item (names {@code #ws}, {@code #done}); {@code false} when its condition failed. */
+    private boolean updateManifestItem(Map<String, AttributeValue> key, String update, String condition,
+                                       Map<String, AttributeValue> vals) {
+        Map<String, String> names = new HashMap<>();
+        for (Map.Entry<String, String> e : STEP_NAMES.entrySet()) {
+            if (update.contains(e.getKey()) || condition.contains(e.getKey())) {
+                names.put(e.getKey(), e.getValue());
+            }
+        }
+        try {
+            dynamo.updateItem(b -> b.tableName(table).key(key).updateExpression(update).conditionExpression(condition)
+                    .expressionAttributeNames(names).expressionAttributeValues(vals));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        } catch (SdkException e) {
+            throw translate("update manifest item " + key.get("sk").s(), e);
+        }
+    }
+
     @Override
     public Optional<ManifestReferences.Counts> referenceCounts(String repository, Digest digest) {
-        return get(repoPk(repository), manifestSk(digest)).map(item -> new ManifestReferences.Counts(
+        return get(repoPk(repository), manifestSk(digest)).filter(DynamoIndex::recorded)
+                .map(item -> new ManifestReferences.Counts(
                 num(item, "refTags", 0), num(item, "refPins", 0), num(item, "refParents", 0)));
     }
 

@@ -32,8 +32,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.assertj.core.util.Throwables;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Mirrors of images sharing layers while the sweeper loops with a zero grace period, on s3proxy +
@@ -61,14 +62,20 @@ class AwsSweepRaceTest {
         upstream.close();
     }
 
-    @Test
-    void mirrorsRacingAZeroGraceSweeperLoseNothingTheyReference() throws Exception {
+    /** With 60 layers of its own an image is recorded in steps (more than one transaction holds). */
+    @ParameterizedTest(name = "{0} layers of its own")
+    @ValueSource(ints = {1, 60})
+    void mirrorsRacingAZeroGraceSweeperLoseNothingTheyReference(int ownLayers) throws Exception {
         Storage storage = wiring.storage();
         Sweeper sweeper = new Sweeper(storage, Clock.systemUTC());
         TestImage.Blob base = TestImage.layer(7, 20_000);
         List<TestImage> images = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            images.add(TestImage.builder(90 + i).layer(base).layer(1_000 + i).build());
+            TestImage.Builder b = TestImage.builder(90 + i).layer(base);
+            for (int l = 0; l < ownLayers; l++) {
+                b.layer(1_000 + i * 100 + l);
+            }
+            images.add(b.build());
         }
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger sweeps = new AtomicInteger();

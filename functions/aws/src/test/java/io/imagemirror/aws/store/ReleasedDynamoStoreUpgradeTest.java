@@ -9,6 +9,8 @@ import io.imagemirror.api.DistributionApi;
 import io.imagemirror.aws.AwsFixture;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.config.MirrorConfig;
+import io.imagemirror.oci.Digest;
+import io.imagemirror.store.BlobCandidate;
 import io.imagemirror.store.BlobReference;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.ReleasedStoreContent;
@@ -17,6 +19,8 @@ import io.imagemirror.store.StoreException;
 import io.imagemirror.store.TagEvent;
 import io.imagemirror.store.TickingClock;
 import io.imagemirror.store.Timestamps;
+import io.imagemirror.sweep.SweepReport;
+import io.imagemirror.sweep.Sweeper;
 import io.imagemirror.upstream.CredentialStore;
 import io.imagemirror.upstream.RegistryClient;
 import java.time.Duration;
@@ -145,6 +149,39 @@ class ReleasedDynamoStoreUpgradeTest {
             assertThat(storage.blobIndex().isReferenced(content.tagged.layerDigest())).isFalse();
             assertThat(storage.blobIndex().isReferenced(content.pinned.layerDigest())).isTrue();
         }
+    }
+
+    @Test
+    void aSchema2TablesUnreferencedBlobsBecomeSweepCandidatesWhenMigrated() {
+        // the release before the sweeper: references written (schema 2), no candidate marks anywhere
+        put("pk", "META", "sk", "SCHEMA", "version", 2);
+        String repo = ReleasedStoreContent.REPOSITORY;
+        for (ReleasedStoreContent.Image i : content.images()) {
+            for (Digest b : List.of(i.record().configDigest(), i.layerDigest())) {
+                put("pk", "BLOB#" + b, "sk", "REF#" + repo + "#" + i.record().digest(), "repo", repo,
+                        "manifest", i.record().digest().toString());
+            }
+        }
+        Digest orphan = Digest.sha256("a layer whose last manifest went before the sweeper".getBytes());
+        put("pk", "BLOB#" + orphan, "sk", "BLOB", "size", 51, "lastTouched", Timestamps.toMicros(clock.instant()));
+        try (Storage storage = open()) {
+            assertThat(new DynamoIndex(aws.dynamo, aws.table, clock).schemaVersion())
+                    .isEqualTo(DynamoIndex.SCHEMA_VERSION);
+            List<Digest> candidates = storage.blobIndex().listBlobCandidates(clock.instant().plusSeconds(1), 100, null)
+                    .items().stream().map(BlobCandidate::digest).toList();
+            assertThat(candidates).contains(orphan);
+            for (ReleasedStoreContent.Image i : content.images()) {
+                assertThat(candidates).doesNotContain(i.layerDigest(), i.record().configDigest());
+            }
+            // so the sweeper reclaims it, and nothing referenced
+            clock.advance(Duration.ofDays(2));
+            SweepReport report = new Sweeper(storage, clock).run(Duration.ofDays(1), false, 100,
+                    Sweeper.Listener.NONE);
+            assertThat(report.blobsDeleted()).isEqualTo(1);
+            assertThat(storage.blobIndex().getBlobRecord(orphan)).isEmpty();
+            assertThat(storage.blobIndex().getBlobRecord(content.tagged.layerDigest())).isPresent();
+        }
+        open().close(); // nothing left to do: one read
     }
 
     @Test

@@ -376,6 +376,21 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     }
 
     @Override
+    public boolean markChildMirrored(String repository, Digest index, Digest child) {
+        return write(() -> {
+            Optional<ManifestRecord> r = one("SELECT " + MANIFEST_COLUMNS + " FROM manifests WHERE repo = ? AND digest = ?",
+                    SqliteIndex::manifest, repository, index);
+            if (r.isEmpty() || !r.get().listsUnmirrored(child)) {
+                return false;
+            }
+            apply(repository, ManifestReferences.childMarked(child), now());
+            update("UPDATE manifests SET doc = ? WHERE repo = ? AND digest = ?",
+                    ManifestRecordJson.encode(r.get().withChildMirrored(child)), repository, index);
+            return true;
+        });
+    }
+
+    @Override
     public Page<ManifestRecord> listManifests(String repository, int limit, String pageToken) {
         int max = Page.checkLimit(limit);
         String after = after("manifests", pageToken);
