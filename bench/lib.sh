@@ -93,21 +93,31 @@ start_serve() {
   wait_http "http://127.0.0.1:$port/v2/" 60 || die "image-mirror serve did not start (see $WORK/serve.err.log)"
 }
 
-# build_image LAYOUT_DIR: an OCI layout with one ~LAYER_MIB MiB incompressible layer, tag "1".
-# The payload is AES-CTR keystream from a fixed passphrase (reproducible, incompressible); the
+# build_image LAYOUT_DIR [MIB...]: an OCI layout with one incompressible layer per size given
+# (default: one of LAYER_MIB MiB), tag "1". The payload is AES-CTR keystream from a fixed
+# passphrase (reproducible, incompressible; the first layer uses $SEED, layer i > 1 "$SEED-i"); each
 # layer is a gzip stream of *stored* deflate blocks (level 0): a valid tar+gzip layer that costs
 # no compression time, so skopeo copies it as-is instead of recompressing.
+# Sets IMAGE_LAYER_DIGEST/IMAGE_LAYER_SIZE (the first layer), IMAGE_LAYER_DIGESTS (all),
+# IMAGE_LAYERS_BYTES (their sum), IMAGE_CONFIG_SIZE and IMAGE_MANIFEST_DIGEST.
 build_image() {
-  local out="$1"
-  local src="$WORK/payload" tarf="$WORK/layer.tar.gz"
+  local out="$1"; shift
+  local sizes=("$@")
+  [ "${#sizes[@]}" -gt 0 ] || sizes=("$LAYER_MIB")
+  local src="$WORK/payload" tarf="$WORK/layer.tar.gz" i mib seed
   mkdir -p "$out/blobs/sha256" "$src"
-  log "building a ${LAYER_MIB} MiB single-layer image"
-  { openssl enc -aes-256-ctr -pass "pass:$SEED" -nosalt -pbkdf2 -in /dev/zero 2>/dev/null || true; } \
-    | head -c $((LAYER_MIB * 1024 * 1024)) > "$src/payload.bin"
-  touch -d @0 "$src/payload.bin"
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$src" -cf - payload.bin \
-    | tee >(sha256sum | cut -d' ' -f1 > "$WORK/diffid") \
-    | python3 -c '
+  log "building an image of ${#sizes[@]} layer(s): ${sizes[*]} MiB"
+  local layers_json="[]" diffids_json="[]"
+  IMAGE_LAYER_DIGESTS=(); IMAGE_LAYERS_BYTES=0
+  for ((i = 1; i <= ${#sizes[@]}; i++)); do
+    mib="${sizes[$((i - 1))]}"
+    seed="$SEED"; [ "$i" -gt 1 ] && seed="$SEED-$i"
+    { openssl enc -aes-256-ctr -pass "pass:$seed" -nosalt -pbkdf2 -in /dev/zero 2>/dev/null || true; } \
+      | head -c $((mib * 1024 * 1024)) > "$src/payload.bin"
+    touch -d @0 "$src/payload.bin"
+    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$src" -cf - payload.bin \
+      | tee >(sha256sum | cut -d' ' -f1 > "$WORK/diffid") \
+      | python3 -c '
 import sys, zlib
 c = zlib.compressobj(0, zlib.DEFLATED, 31)
 r, w = sys.stdin.buffer, sys.stdout.buffer
@@ -116,22 +126,29 @@ while True:
     if not b: break
     w.write(c.compress(b))
 w.write(c.flush())' > "$tarf"
+    sleep 0.2  # let the process substitution finish writing the diff id
+    local diffid layer_digest layer_size
+    diffid="$(cat "$WORK/diffid")"
+    layer_digest="$(sha256sum "$tarf" | cut -d' ' -f1)"
+    layer_size="$(stat -c %s "$tarf")"
+    mv "$tarf" "$out/blobs/sha256/$layer_digest"
+    layers_json="$(jq -c --arg d "sha256:$layer_digest" --argjson s "$layer_size" \
+      '. + [{mediaType:"application/vnd.oci.image.layer.v1.tar+gzip",digest:$d,size:$s}]' <<< "$layers_json")"
+    diffids_json="$(jq -c --arg d "sha256:$diffid" '. + [$d]' <<< "$diffids_json")"
+    IMAGE_LAYER_DIGESTS+=("sha256:$layer_digest"); IMAGE_LAYERS_BYTES=$((IMAGE_LAYERS_BYTES + layer_size))
+    if [ "$i" = 1 ]; then IMAGE_LAYER_DIGEST="sha256:$layer_digest"; IMAGE_LAYER_SIZE="$layer_size"; fi
+  done
   rm -rf "$src"
-  sleep 0.2  # let the process substitution finish writing the diff id
-  local diffid layer_digest layer_size cfg cfg_digest cfg_size man man_digest man_size
-  diffid="$(cat "$WORK/diffid")"
-  layer_digest="$(sha256sum "$tarf" | cut -d' ' -f1)"
-  layer_size="$(stat -c %s "$tarf")"
-  mv "$tarf" "$out/blobs/sha256/$layer_digest"
-  cfg="$(jq -cn --arg d "sha256:$diffid" '{created:"1970-01-01T00:00:00Z",architecture:"amd64",os:"linux",
-     config:{}, rootfs:{type:"layers",diff_ids:[$d]}, history:[{created:"1970-01-01T00:00:00Z",created_by:"image-mirror bench"}]}')"
+  local cfg cfg_digest cfg_size man man_digest man_size
+  cfg="$(jq -cn --argjson d "$diffids_json" '{created:"1970-01-01T00:00:00Z",architecture:"amd64",os:"linux",
+     config:{}, rootfs:{type:"layers",diff_ids:$d}, history:[{created:"1970-01-01T00:00:00Z",created_by:"image-mirror bench"}]}')"
   printf '%s' "$cfg" > "$WORK/cfg.json"
   cfg_digest="$(sha256sum "$WORK/cfg.json" | cut -d' ' -f1)"; cfg_size="$(stat -c %s "$WORK/cfg.json")"
   mv "$WORK/cfg.json" "$out/blobs/sha256/$cfg_digest"
-  man="$(jq -cn --arg cd "sha256:$cfg_digest" --argjson cs "$cfg_size" --arg ld "sha256:$layer_digest" --argjson ls "$layer_size" \
+  man="$(jq -cn --arg cd "sha256:$cfg_digest" --argjson cs "$cfg_size" --argjson ls "$layers_json" \
     '{schemaVersion:2, mediaType:"application/vnd.oci.image.manifest.v1+json",
       config:{mediaType:"application/vnd.oci.image.config.v1+json",digest:$cd,size:$cs},
-      layers:[{mediaType:"application/vnd.oci.image.layer.v1.tar+gzip",digest:$ld,size:$ls}]}')"
+      layers:$ls}')"
   printf '%s' "$man" > "$WORK/man.json"
   man_digest="$(sha256sum "$WORK/man.json" | cut -d' ' -f1)"; man_size="$(stat -c %s "$WORK/man.json")"
   mv "$WORK/man.json" "$out/blobs/sha256/$man_digest"
@@ -139,13 +156,22 @@ w.write(c.flush())' > "$tarf"
   jq -cn --arg md "sha256:$man_digest" --argjson ms "$man_size" \
     '{schemaVersion:2, manifests:[{mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$md,size:$ms,
       annotations:{"org.opencontainers.image.ref.name":"1"}}]}' > "$out/index.json"
-  IMAGE_LAYER_DIGEST="sha256:$layer_digest"; IMAGE_LAYER_SIZE="$layer_size"; IMAGE_MANIFEST_DIGEST="sha256:$man_digest"
-  log "image: manifest sha256:$man_digest, layer sha256:$layer_digest ($layer_size bytes)"
+  IMAGE_MANIFEST_DIGEST="sha256:$man_digest"; IMAGE_CONFIG_SIZE="$cfg_size"
+  log "image: manifest sha256:$man_digest, ${#sizes[@]} layer(s), $IMAGE_LAYERS_BYTES bytes; first layer $IMAGE_LAYER_DIGEST ($IMAGE_LAYER_SIZE bytes)"
 }
 
 # push_image LAYOUT_DIR HOSTPORT REPO:TAG
 push_image() {
   skopeo copy -q --dest-tls-verify=false "oci:$1:1" "docker://$2/$3" >&2
+}
+
+# blob_get_stats LOGFILE FROM_LINE: "<blob GETs> <distinct blobs> <206 answers> <bytes sent>" after line
+# FROM_LINE. The ranged parts of one blob (206s) are one fetch of that blob: "distinct blobs" is
+# the number of blob fetches.
+blob_get_stats() {
+  tail -n +"$(($2 + 1))" "$1" | awk '$6 == "\"GET" && $7 ~ /\/blobs\/sha256:/ {n++; d[$7]=1; if ($9 == 206) p++;
+      b += ($10 ~ /^[0-9]+$/ ? $10 : 0)}
+    END {printf "%d %d %d %d\n", n, length(d), p, b}'
 }
 
 # count_blob_gets LOGFILE FROM_LINE: "<GET /blobs/ lines> <bytes sent by them>" after line FROM_LINE

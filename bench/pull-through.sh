@@ -10,7 +10,10 @@
 # mode with fresh storage: cold, then warm, (c) through `image-mirror serve` with a fresh data dir:
 # cold, then warm. `sync` runs before each timed pull (outside the clock). Servers are started (and answer /v2/) before the clock starts. Upstream blob GETs
 # and the bytes they sent are counted from the upstream's access log for each proxied pull, after a
-# settle delay (SETTLE seconds, default 3) so background fills are counted too. The client writes
+# settle delay (SETTLE seconds, default 3) so background fills are counted too. image-mirror fetches
+# large blobs with parallel ranged GETs (206 answers): those parts are one fetch of the blob, so
+# "one fetch per blob" means every blob was asked for and the bytes sent are exactly the blobs'
+# sizes (nothing fetched twice); the GET lines are reported as GETs/blobs/206s. The client writes
 # into PULL_DIR (default /dev/shm when it is a writable tmpfs, else the temp dir): the client's own
 # disk writes are the same for every path and only add noise. Server CPU is user+system time of the
 # serving process (/proc/PID/stat) from the start of a pull to the end of its settle delay. Prints a Markdown
@@ -75,17 +78,20 @@ pull() {
 }
 
 # upstream_since LINE [SERVER_PID] -> sets UP_GETS UP_BYTES (blob GETs at the upstream after LINE,
-# after settling) and CPU (the server's CPU seconds since the pull began, background work included)
+# after settling), UP_FETCH ("GETs/blobs/206s") and CPU (the server's CPU seconds since the pull
+# began, background work included)
 upstream_since() {
   sleep "$SETTLE"
-  read -r UP_GETS UP_BYTES < <(count_blob_gets "$UPLOG" "$1")
+  local blobs partial
+  read -r UP_GETS blobs partial UP_BYTES < <(blob_get_stats "$UPLOG" "$1")
+  UP_FETCH="$UP_GETS/$blobs/$partial"; UP_BLOBS="$blobs"
   CPU="$(awk -v a="$C0" -v b="$(cpu_secs "${2:-$$}")" 'BEGIN{printf "%.2f", b - a}')"
 }
 
 # one untimed pull so the upstream's blob is in the page cache for every path alike
 pull "$UP"
 
-declare -a dcpu pccpu pwcpu sccpu swcpu dgets direct pcold pwarm scold swarm pgets pbytes sgets sbytes pwgets swgets
+declare -a dcpu pccpu pwcpu sccpu swcpu dgets direct pcold pwarm scold swarm pgets pbytes sgets sbytes pwgets swgets sfetch sblobs
 for ((i = 1; i <= N; i++)); do
   # (a) direct
   mark="$(lines "$UPLOG")"; pull "$UP" "$UP_PID"; direct+=("$T_PULL")
@@ -109,18 +115,21 @@ for ((i = 1; i <= N; i++)); do
   fi
   mark="$(lines "$UPLOG")"; pull "127.0.0.1:$sport" "$SERVE_PID"; scold+=("$T_PULL")
   upstream_since "$mark" "$SERVE_PID"; sgets+=("$UP_GETS"); sbytes+=("$UP_BYTES"); sccpu+=("$CPU")
+  sfetch+=("$UP_FETCH"); sblobs+=("$UP_BLOBS")
   mark="$(lines "$UPLOG")"; pull "127.0.0.1:$sport" "$SERVE_PID"; swarm+=("$T_PULL")
   upstream_since "$mark" "$SERVE_PID"; swgets+=("$UP_GETS"); swcpu+=("$CPU")
   stop_pid "$SERVE_PID"; rm -rf "$WORK/data-$i"
 
-  log "round $i/$N: direct ${direct[-1]}s | proxy cold ${pcold[-1]}s (${pgets[-1]} GETs, ${pbytes[-1]} B) warm ${pwarm[-1]}s | image-mirror cold ${scold[-1]}s (${sgets[-1]} GETs, ${sbytes[-1]} B) warm ${swarm[-1]}s"
+  log "round $i/$N (load $(cut -d' ' -f1 /proc/loadavg)): direct ${direct[-1]}s | proxy cold ${pcold[-1]}s (${pgets[-1]} GETs, ${pbytes[-1]} B) warm ${pwarm[-1]}s | image-mirror cold ${scold[-1]}s (${sfetch[-1]} GETs/blobs/206s, ${sbytes[-1]} B) warm ${swarm[-1]}s"
 done
 
 m_direct="$(median "${direct[@]}")"; m_pcold="$(median "${pcold[@]}")"; m_pwarm="$(median "${pwarm[@]}")"
 m_scold="$(median "${scold[@]}")"; m_swarm="$(median "${swarm[@]}")"
 r_cold="$(ratio "$m_scold" "$m_pcold")"; r_warm="$(ratio "$m_swarm" "$m_direct")"; r_pwarm="$(ratio "$m_pwarm" "$m_direct")"
 blobs=2  # config + layer
-one_fetch="$(printf '%s\n' "${sgets[@]}" | awk -v b=$blobs '$1 != b {bad=1} END{print bad ? "no" : "yes"}')"
+expected_bytes=$((IMAGE_LAYER_SIZE + IMAGE_CONFIG_SIZE))
+one_fetch="$(paste -d' ' <(printf '%s\n' "${sblobs[@]}") <(printf '%s\n' "${sbytes[@]}") \
+  | awk -v b=$blobs -v e="$expected_bytes" '$1 != b || $2 != e {bad=1} END{print bad ? "no" : "yes"}')"
 t_cold="$(awk -v r="$r_cold" -v o="$one_fetch" 'BEGIN{print (r <= 0.85 && o == "yes") ? "met" : "missed"}')"
 t_warm="$(awk -v r="$r_warm" 'BEGIN{print (r <= 1.05) ? "met" : "missed"}')"
 mib() { awk -v b="$1" 'BEGIN{printf "%.1f MiB", b/1048576}'; }
@@ -135,10 +144,10 @@ mkdir -p "$(dirname "$OUT")"
   echo "| (a) direct from upstream | ${direct[*]} | $m_direct | 1.00 (baseline) | ${dgets[*]} | – | $(median "${dcpu[@]}") (upstream) |"
   echo "| (b) distribution 2.8 proxy, cold | ${pcold[*]} | $m_pcold | 1.00 (cold baseline) | ${pgets[*]} | $(mib "$(median "${pbytes[@]}")") | $(median "${pccpu[@]}") |"
   echo "| (b) distribution 2.8 proxy, warm | ${pwarm[*]} | $m_pwarm | ${r_pwarm} of direct | ${pwgets[*]} | – | $(median "${pwcpu[@]}") |"
-  echo "| (c) image-mirror serve, cold | ${scold[*]} | $m_scold | **${r_cold}** of proxy cold | ${sgets[*]} | $(mib "$(median "${sbytes[@]}")") | $(median "${sccpu[@]}") |"
+  echo "| (c) image-mirror serve, cold | ${scold[*]} | $m_scold | **${r_cold}** of proxy cold | ${sfetch[*]} (GETs/blobs/206s) | $(mib "$(median "${sbytes[@]}")") | $(median "${sccpu[@]}") |"
   echo "| (c) image-mirror serve, warm | ${swarm[*]} | $m_swarm | **${r_warm}** of direct | ${swgets[*]} | – | $(median "${swcpu[@]}") |"
   echo
-  echo "Targets: cold ≤ 0.85x the distribution proxy with exactly one upstream GET per blob ($blobs blobs): **$t_cold**"
+  echo "Targets: cold ≤ 0.85x the distribution proxy with one upstream fetch per blob ($blobs blobs, $expected_bytes bytes; the ranged parts of a blob are one fetch of it): **$t_cold**"
   echo "(ratio $r_cold, one fetch per blob: $one_fetch); warm within 5% of direct: **$t_warm** (ratio $r_warm)."
   echo
   machine_info

@@ -97,7 +97,8 @@ public final class AwsWiring implements AutoCloseable {
         this.storage = Objects.requireNonNull(storage, "storage");
         this.resources = List.copyOf(resources);
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.upstreams = new Upstreams(config.toUpstreamList(), credentials, http, clock, RetryPolicy.defaults());
+        this.upstreams = new Upstreams(config.toUpstreamList(), credentials, http, clock, RetryPolicy.defaults(),
+                config.largeBlobs());
         this.blobPool = Executors.newFixedThreadPool(config.parallelism(), daemonThreads());
         this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), null, blobPool);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);

@@ -469,7 +469,7 @@ public final class PullThroughCache {
         }
         RegistryClient source = client;
         long expected = size;
-        BlobFills.Fill fill = fills.fill(digest, size, () -> source.openBlob(target.repository(), digest, expected));
+        BlobFills.Fill fill = fills.fill(digest, size, BlobFills.Source.upstream(source, target.repository(), digest, expected));
         if (fills.spooled()) {
             return new Filling(fill);
         }

@@ -39,10 +39,13 @@ import java.util.function.Function;
  * @param syncQuotaFloor below this Docker Hub {@code ratelimit-remaining} the sync planner creates no
  *     more copy jobs (pulls through the cache keep the rest of the quota)
  * @param sweep the sweeper's grace period and schedule ({@code sweep:})
+ * @param largeBlobs which blobs are fetched with parallel ranged GETs, in parts of what size, how
+ *     many at once ({@code largeBlobs: {threshold: 64MiB, partSize: 8MiB, parallelism: 4}})
  */
 public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
                            int parallelism, String serveToken, boolean dockerConfig, List<Rule> rules,
-                           int syncQuotaFloor, io.imagemirror.sweep.SweepConfig sweep) {
+                           int syncQuotaFloor, io.imagemirror.sweep.SweepConfig sweep,
+                           io.imagemirror.upstream.RangedFetch largeBlobs) {
 
     private static final String DOCKER_HUB = ReferenceGrammar.DOCKER_HUB;
     public static final Duration DEFAULT_TAG_TTL = Duration.ofMinutes(5);
@@ -99,9 +102,18 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         }
         rules = rules == null ? List.of() : List.copyOf(rules);
         sweep = sweep == null ? io.imagemirror.sweep.SweepConfig.DEFAULTS : sweep;
+        largeBlobs = largeBlobs == null ? io.imagemirror.upstream.RangedFetch.DEFAULTS : largeBlobs;
         if (syncQuotaFloor < 0) {
             throw new ConfigException("syncQuotaFloor must not be negative, got " + syncQuotaFloor);
         }
+    }
+
+    /** A configuration with the default {@code largeBlobs:} section. */
+    public MirrorConfig(Map<String, UpstreamConfig> upstreams, String defaultUpstream, Duration tagTtl,
+                        int parallelism, String serveToken, boolean dockerConfig, List<Rule> rules,
+                        int syncQuotaFloor, io.imagemirror.sweep.SweepConfig sweep) {
+        this(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep,
+                io.imagemirror.upstream.RangedFetch.DEFAULTS);
     }
 
     /** A configuration with the default {@code sweep:} section. */
@@ -121,7 +133,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
     /** A copy with these sync rules. */
     public MirrorConfig withRules(List<Rule> r) {
         return new MirrorConfig(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, r,
-                syncQuotaFloor, sweep);
+                syncQuotaFloor, sweep, largeBlobs);
     }
 
     /** Docker Hub only, anonymous: what image-mirror does with no configuration. */
@@ -148,15 +160,15 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
     public MirrorConfig withUpstream(UpstreamConfig u) {
         Map<String, UpstreamConfig> m = new LinkedHashMap<>(upstreams);
         m.put(Upstream.canonicalName(u.name()), u);
-        return new MirrorConfig(m, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep);
+        return new MirrorConfig(m, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep, largeBlobs);
     }
 
     public MirrorConfig withDefaultUpstream(String registry) {
-        return new MirrorConfig(upstreams, Upstream.canonicalName(registry), tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep);
+        return new MirrorConfig(upstreams, Upstream.canonicalName(registry), tagTtl, parallelism, serveToken, dockerConfig, rules, syncQuotaFloor, sweep, largeBlobs);
     }
 
     public MirrorConfig withParallelism(int n) {
-        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig, rules, syncQuotaFloor, sweep);
+        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, n, serveToken, dockerConfig, rules, syncQuotaFloor, sweep, largeBlobs);
     }
 
     /** The configured upstreams as the upstream client takes them (credentials included). */
@@ -189,6 +201,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
      * serveToken: ${IMAGE_MIRROR_TOKEN}
      * dockerConfig: true    # read ~/.docker/config.json for credentials
      * sweep: {grace: 24h, schedule: rate(1 day)}
+     * largeBlobs: {threshold: 64MiB, partSize: 8MiB, parallelism: 4}   # ranged GETs; parallelism 1: off
      * upstreams:
      *   - name: docker.io
      *     username: me
@@ -209,7 +222,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
             throw new ConfigException("configuration must be a mapping");
         }
         checkKeys(root, "", Set.of("defaultUpstream", "tagTtl", "parallelism", "serveToken", "dockerConfig",
-                "upstreams", "rules", "syncQuotaFloor", "sweep"));
+                "upstreams", "rules", "syncQuotaFloor", "sweep", "largeBlobs"));
         Map<String, UpstreamConfig> ups = new LinkedHashMap<>();
         JsonNode list = root.get("upstreams");
         if (list != null && !list.isNull()) {
@@ -305,7 +318,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         int quotaFloor = floor == null || floor.isNull() ? DEFAULT_SYNC_QUOTA_FLOOR : floor.asInt(-1);
         MirrorConfig config = new MirrorConfig(ups, dflt, ttl == null ? DEFAULT_TAG_TTL : parseDuration(ttl, "tagTtl"),
                 parallelism, string(root, "serveToken", env, ""), bool(root, "dockerConfig", true, ""), List.of(),
-                quotaFloor, sweepSection(root, env));
+                quotaFloor, sweepSection(root, env), largeBlobsSection(root));
         return config.withRules(rules(root.get("rules"), config));
     }
 
@@ -338,6 +351,57 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
             out.add(r);
         }
         return out;
+    }
+
+    /**
+     * The {@code largeBlobs:} section: {@code threshold} and {@code partSize} as bytes or with a
+     * unit ({@code 64MiB}, {@code 512KiB}, {@code 1GiB}), {@code parallelism} a number.
+     */
+    private static io.imagemirror.upstream.RangedFetch largeBlobsSection(JsonNode root) {
+        JsonNode lb = root.get("largeBlobs");
+        io.imagemirror.upstream.RangedFetch d = io.imagemirror.upstream.RangedFetch.DEFAULTS;
+        if (lb == null || lb.isNull()) {
+            return d;
+        }
+        if (!lb.isObject()) {
+            throw new ConfigException("largeBlobs must be a mapping");
+        }
+        checkKeys(lb, "largeBlobs.", Set.of("threshold", "partSize", "parallelism"));
+        long threshold = lb.has("threshold") ? bytes(lb.get("threshold"), "largeBlobs.threshold") : d.threshold();
+        long part = lb.has("partSize") ? bytes(lb.get("partSize"), "largeBlobs.partSize") : d.partSize();
+        int par = lb.has("parallelism") ? lb.get("parallelism").asInt(-1) : d.parallelism();
+        if (part > Integer.MAX_VALUE) {
+            throw new ConfigException("largeBlobs.partSize is too large: " + part);
+        }
+        try {
+            return new io.imagemirror.upstream.RangedFetch(threshold, (int) part, par);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+    }
+
+    /** A size: a number of bytes, or a number with B, KiB, MiB or GiB (KB, MB, GB are read the same). */
+    static long bytes(JsonNode n, String field) {
+        if (n.isIntegralNumber()) {
+            return n.asLong();
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*(\\d+)\\s*([kmg]i?b?|b)?\\s*")
+                .matcher(n.asText("").toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new ConfigException(field + " must be a size such as 64MiB, got \"" + n.asText() + "\"");
+        }
+        long v = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "b" : m.group(2);
+        int shift = switch (unit.charAt(0)) {
+            case 'k' -> 10;
+            case 'm' -> 20;
+            case 'g' -> 30;
+            default -> 0;
+        };
+        if (v > (Long.MAX_VALUE >> shift)) {
+            throw new ConfigException(field + " is too large: " + n.asText());
+        }
+        return v << shift;
     }
 
     /** The {@code sweep:} section: {@code grace} (a duration) and {@code schedule} (rate()/cron()). */

@@ -1,6 +1,10 @@
 package io.imagemirror.mirror;
 
+import io.imagemirror.oci.BlobSink;
 import io.imagemirror.oci.Digest;
+import io.imagemirror.store.DirectWriter;
+import io.imagemirror.store.WriteBehind;
+import io.imagemirror.upstream.RegistryClient;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.BlobIndex;
 import java.io.IOException;
@@ -29,10 +33,49 @@ import java.util.concurrent.Executor;
  */
 public final class BlobFills {
 
-    /** Opens the upstream stream of a blob; it must verify what it yields (a {@code RegistryClient} blob stream does). */
+    /** Where a blob's bytes come from; everything it yields must be verified by it. */
     @FunctionalInterface
     public interface Source {
+        /** Opens the blob as a stream that verifies what it yields (a {@code RegistryClient} blob stream does). */
         InputStream open() throws IOException;
+
+        /**
+         * Writes the blob into {@code sink} at its offsets and returns its size once it matched its
+         * digest and size ({@link RegistryClient#fetchBlob}: parallel ranged GETs for large blobs).
+         * The default copies {@link #open()} in order.
+         */
+        default long fetchInto(BlobSink sink) throws IOException {
+            try (InputStream in = open()) {
+                byte[] buf = new byte[SPOOL_CHUNK];
+                long position = 0;
+                while (true) {
+                    int n = in.readNBytes(buf, 0, buf.length);
+                    if (n > 0) {
+                        sink.write(position, ByteBuffer.wrap(buf, 0, n));
+                        position += n;
+                        sink.hashed(position);
+                    }
+                    if (n < buf.length) {
+                        return position; // the end, which a verifying stream reports only after its check
+                    }
+                }
+            }
+        }
+
+        /** The blob from {@code client}: streamed, or fetched with parallel ranged GETs when large. */
+        static Source upstream(RegistryClient client, String repository, Digest digest, long size) {
+            return new Source() {
+                @Override
+                public InputStream open() throws IOException {
+                    return client.openBlob(repository, digest, size);
+                }
+
+                @Override
+                public long fetchInto(BlobSink sink) throws IOException {
+                    return client.fetchBlob(repository, digest, size, sink);
+                }
+            };
+        }
     }
 
     private final BlobStore blobs;
@@ -256,12 +299,26 @@ public final class BlobFills {
         }
 
         private void runDirect(Source source) throws IOException {
-            try (InputStream in = source.open()) {
-                ProgressInputStream counted = new ProgressInputStream(in, digest, size, MirrorListener.NONE);
-                BlobStore.PutResult r = blobs.put(digest, size, counted);
+            try {
+                BlobStore.PutResult r;
+                long copied;
+                Optional<BlobStore.Upload> upload = blobs.startUpload(digest, size);
+                if (upload.isPresent()) {
+                    // written at offsets as it arrives (ranged parts in parallel), committed once verified
+                    try (BlobStore.Upload u = upload.get()) {
+                        copied = source.fetchInto(u);
+                        r = u.commit();
+                    }
+                } else {
+                    try (InputStream in = source.open()) {
+                        ProgressInputStream counted = new ProgressInputStream(in, digest, size, MirrorListener.NONE);
+                        r = blobs.put(digest, size, counted);
+                        copied = counted.bytes();
+                    }
+                }
                 record();
                 retire();
-                done.complete(r == BlobStore.PutResult.STORED ? counted.bytes() : 0L);
+                done.complete(r == BlobStore.PutResult.STORED ? copied : 0L);
             } catch (IOException | RuntimeException e) {
                 retire();
                 done.completeExceptionally(e);
@@ -271,26 +328,32 @@ public final class BlobFills {
 
         private void runSpooled(Source source) {
             try {
-                try (InputStream in = source.open();
-                     FileChannel out = FileChannel.open(spool, StandardOpenOption.WRITE)) {
-                    // Fill a large buffer before each write and wake readers once per write, not per
-                    // network read (which hands over 8 KiB at a time).
-                    byte[] buf = new byte[SPOOL_CHUNK];
-                    while (true) {
-                        int n = in.readNBytes(buf, 0, buf.length);
-                        if (n > 0) {
-                            ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-                            while (bb.hasRemaining()) {
-                                out.write(bb);
-                            }
-                            synchronized (this) {
-                                written += n;
-                                notifyAll();
+                // Written with O_DIRECT where possible: no copy into the page cache on the way in
+                // (clients read the spool back through it), and the disk is done when the blob is.
+                DirectWriter direct = DirectWriter.open(spool, size);
+                try (FileChannel out = direct == null ? FileChannel.open(spool, StandardOpenOption.WRITE) : null) {
+                    WriteBehind flusher = out == null ? null : new WriteBehind(out);
+                    // Readers are woken once per hashed chunk or part (1 MiB or more), not per network read.
+                    source.fetchInto(new BlobSink() {
+                        @Override
+                        public void write(long offset, ByteBuffer bytes) throws IOException {
+                            if (direct != null) {
+                                direct.write(offset, bytes);
+                            } else {
+                                flusher.write(offset, bytes);
                             }
                         }
-                        if (n < buf.length) {
-                            break; // end of stream: readNBytes read less than asked only there
+
+                        @Override
+                        public void hashed(long length) {
+                            synchronized (Fill.this) {
+                                written = length;
+                                Fill.this.notifyAll();
+                            }
                         }
+                    });
+                    if (direct != null) {
+                        direct.finish(); // cuts the last block's padding off before readers get the end
                     }
                     // The source verified digest and size at its end: readers may have the last byte
                     // now, before the spool is made durable for the store.
@@ -298,7 +361,13 @@ public final class BlobFills {
                         verified = true;
                         notifyAll();
                     }
-                    out.force(true);
+                    if (flusher != null) {
+                        flusher.finish();
+                    }
+                } finally {
+                    if (direct != null) {
+                        direct.close();
+                    }
                 }
                 blobs.putFile(digest, size, spool);
                 record();

@@ -491,9 +491,18 @@ public final class ImageMirror {
             return finished(run, new BlobOutcome(blob.digest(), blob.size(), BlobOutcome.Status.ALREADY_EXISTS, 0));
         }
         run.listener.blobStarted(blob.digest(), blob.size());
-        BlobFills.Fill fill = fills.fill(blob.digest(), blob.size(), () -> new ProgressInputStream(
-                run.client.openBlob(run.repository, blob.digest(), blob.size()), blob.digest(), blob.size(),
-                run.listener));
+        BlobFills.Source upstream = BlobFills.Source.upstream(run.client, run.repository, blob.digest(), blob.size());
+        BlobFills.Fill fill = fills.fill(blob.digest(), blob.size(), new BlobFills.Source() {
+            @Override
+            public java.io.InputStream open() throws IOException {
+                return new ProgressInputStream(upstream.open(), blob.digest(), blob.size(), run.listener);
+            }
+
+            @Override
+            public long fetchInto(io.imagemirror.oci.BlobSink sink) throws IOException {
+                return upstream.fetchInto(ProgressInputStream.reporting(sink, blob.digest(), blob.size(), run.listener));
+            }
+        });
         long copied = fill.await();
         BlobOutcome o = fill.owned() && (copied > 0 || blob.size() == 0)
                 ? new BlobOutcome(blob.digest(), blob.size(), BlobOutcome.Status.COPIED, copied)

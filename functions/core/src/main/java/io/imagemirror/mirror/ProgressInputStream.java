@@ -59,4 +59,26 @@ final class ProgressInputStream extends FilterInputStream implements io.imagemir
     long bytes() {
         return done;
     }
+
+    /** {@code sink}, reporting its hashed prefix to {@code listener} at most every 1 MiB (and at the end). */
+    static io.imagemirror.oci.BlobSink reporting(io.imagemirror.oci.BlobSink sink, Digest digest, long size,
+                                                 MirrorListener listener) {
+        return new io.imagemirror.oci.BlobSink() {
+            private long reported;
+
+            @Override
+            public void write(long offset, java.nio.ByteBuffer bytes) throws IOException {
+                sink.write(offset, bytes);
+            }
+
+            @Override
+            public void hashed(long length) throws IOException {
+                sink.hashed(length);
+                if (length - reported >= STEP || length == size) {
+                    reported = length;
+                    listener.blobProgress(digest, length, size);
+                }
+            }
+        };
+    }
 }

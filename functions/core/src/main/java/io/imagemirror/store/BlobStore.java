@@ -91,6 +91,29 @@ public interface BlobStore {
     }
 
     /**
+     * A blob being written at its offsets, in any order and from several threads at once (a fetch
+     * with parallel ranged GETs, {@code RegistryClient#fetchBlob}), invisible until
+     * {@link #commit()}. Closing it without a commit discards what was written. The writer
+     * verifies the bytes; commit only after it returned (see {@link io.imagemirror.oci.BlobSink}).
+     */
+    interface Upload extends io.imagemirror.oci.BlobSink, Closeable {
+        /** Makes the written, verified blob visible (durably); idempotent like {@link #put}. */
+        PutResult commit() throws IOException;
+
+        /** Discards the upload unless it was committed. */
+        @Override
+        void close();
+    }
+
+    /**
+     * Starts an {@link Upload} of {@code digest}, or empty when this store cannot take a blob at
+     * offsets (then use {@link #put}) or already has it (then there is nothing to write).
+     */
+    default Optional<Upload> startUpload(Digest digest, long size) throws IOException {
+        return Optional.empty();
+    }
+
+    /**
      * Opens the object, or the given range of it.
      *
      * @return empty when nothing is stored under {@code digest}

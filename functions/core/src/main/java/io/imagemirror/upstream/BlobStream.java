@@ -32,6 +32,7 @@ final class BlobStream extends InputStream implements io.imagemirror.oci.Verifie
     private final Digest digest;
     private final long size;
     private final RetryPolicy retry;
+    private final StallWatch.Ticket ticket;
 
     private Response response;
     private VerifyingInputStream in;
@@ -42,16 +43,23 @@ final class BlobStream extends InputStream implements io.imagemirror.oci.Verifie
     private int resumes;
     private boolean closed;
 
-    private BlobStream(Opener opener, Digest digest, long size, RetryPolicy retry) {
+    private BlobStream(Opener opener, Digest digest, long size, RetryPolicy retry, StallWatch.Ticket ticket) {
         this.opener = opener;
         this.digest = digest;
         this.size = size;
         this.retry = retry;
+        this.ticket = ticket;
     }
 
-    /** Opens the blob from its start; a missing blob fails here rather than on the first read. */
-    static BlobStream open(Opener opener, Digest digest, long size, RetryPolicy retry) throws IOException {
-        BlobStream s = new BlobStream(opener, digest, size, retry);
+    /**
+     * Opens the blob from its start; a missing blob fails here rather than on the first read.
+     *
+     * @param ticket counts the reads for the stall watch of the requests {@code opener} makes (the
+     *     caller closes it)
+     */
+    static BlobStream open(Opener opener, Digest digest, long size, RetryPolicy retry, StallWatch.Ticket ticket)
+            throws IOException {
+        BlobStream s = new BlobStream(opener, digest, size, retry, ticket);
         s.response = opener.open(0);
         s.in = new VerifyingInputStream(s.response.body().byteStream(), digest, size);
         return s;
@@ -79,7 +87,9 @@ final class BlobStream extends InputStream implements io.imagemirror.oci.Verifie
                 if (in == null) {
                     reopen();
                 }
-                return in.read(b, off, len);
+                int n = in.read(b, off, len);
+                ticket.progress();
+                return n;
             } catch (ContentMismatchException e) {
                 if (e.kind() != ContentMismatchException.Kind.TOO_SHORT) {
                     close(); // wrong bytes: asking again cannot help
@@ -195,5 +205,6 @@ final class BlobStream extends InputStream implements io.imagemirror.oci.Verifie
         closed = true;
         in = null;
         closeResponse();
+        ticket.close();
     }
 }

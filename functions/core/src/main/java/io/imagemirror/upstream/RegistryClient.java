@@ -2,6 +2,7 @@ package io.imagemirror.upstream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imagemirror.oci.BlobSink;
 import io.imagemirror.oci.ContentMismatchException;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.EchoedInput;
@@ -81,6 +82,11 @@ public final class RegistryClient {
     private final Upstream upstream;
     private final HttpUrl base;
     private final OkHttpClient http;
+    /** {@link #http} without a per-read timeout, for blob bodies; {@link #stalls} watches them instead. */
+    private final OkHttpClient blobHttp;
+    private final StallWatch stalls;
+    private final RangedFetch rangedFetch;
+    private final java.util.concurrent.Executor partHelpers;
     private final Clock clock;
     private final RetryPolicy retry;
     private final RegistryAuthenticator auth;
@@ -94,6 +100,17 @@ public final class RegistryClient {
      * @param retry how 429s, 5xx and transport failures are retried
      */
     public RegistryClient(Upstream upstream, OkHttpClient shared, Clock clock, RetryPolicy retry) {
+        this(upstream, shared, clock, retry, RangedFetch.DEFAULTS, RangedBlobFetch.defaultHelpers());
+    }
+
+    /**
+     * @param rangedFetch when and how blobs are fetched with parallel ranged GETs ({@link #fetchBlob})
+     * @param partHelpers runs the extra part fetches of a ranged fetch (the caller's thread fetches too)
+     */
+    public RegistryClient(Upstream upstream, OkHttpClient shared, Clock clock, RetryPolicy retry,
+                          RangedFetch rangedFetch, java.util.concurrent.Executor partHelpers) {
+        this.rangedFetch = Objects.requireNonNull(rangedFetch, "rangedFetch");
+        this.partHelpers = Objects.requireNonNull(partHelpers, "partHelpers");
         this.upstream = Objects.requireNonNull(upstream, "upstream");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.retry = Objects.requireNonNull(retry, "retry");
@@ -107,6 +124,8 @@ public final class RegistryClient {
                 .authenticator(auth)
                 .addNetworkInterceptor(this::guardHost)
                 .build();
+        this.blobHttp = http.newBuilder().readTimeout(0, TimeUnit.MILLISECONDS).build();
+        this.stalls = new StallWatch(Duration.ofMillis(shared.readTimeoutMillis()));
     }
 
     /**
@@ -255,24 +274,72 @@ public final class RegistryClient {
      */
     public InputStream openBlob(String repository, Digest digest, long size) throws IOException {
         checkRepository(repository);
-        return BlobStream.open(offset -> openBlobAt(repository, digest, offset), digest, size, retry);
+        StallWatch.Ticket ticket = stalls.start();
+        try {
+            return BlobStream.open(offset -> openBlobRange(repository, digest, offset, -1, ticket), digest, size, retry,
+                    ticket);
+        } catch (IOException | RuntimeException e) {
+            ticket.close();
+            throw e;
+        }
     }
 
-    private Response openBlobAt(String repository, Digest digest, long offset) throws IOException {
+    /**
+     * Fetches a blob into {@code sink} and returns its size once its bytes matched {@code digest}
+     * and {@code size}. A blob of at least the {@link RangedFetch} threshold is fetched with
+     * parallel ranged GETs when the upstream honours {@code Range} (each part written at its
+     * offset as it arrives, the parts hashed in order as the contiguous prefix grows), else as one
+     * stream; the ranged parts of a blob count as one fetch of it. Breaks are resumed as
+     * {@link #openBlob} does. Nothing is verified until this returns: the sink must not make the
+     * bytes visible before (see {@link BlobSink}).
+     *
+     * @param size the exact size from the manifest, or -1 when unknown (then it streams)
+     * @throws ContentMismatchException when the bytes are not the blob's
+     * @throws RegistryException with {@link ErrorCode#BLOB_UNKNOWN} when there is none
+     */
+    public long fetchBlob(String repository, Digest digest, long size, BlobSink sink) throws IOException {
+        checkRepository(repository);
+        return new RangedBlobFetch((first, last, ticket) -> openBlobRange(repository, digest, first, last, ticket),
+                digest, size, sink, rangedFetch, partHelpers, retry, stalls).run();
+    }
+
+    /** The policy {@link #fetchBlob} follows. */
+    public RangedFetch rangedFetch() {
+        return rangedFetch;
+    }
+
+    /** A GET of the blob from byte {@code first} to {@code last} (inclusive; -1: to the end; 0 and -1: no Range). */
+    private Response openBlobRange(String repository, Digest digest, long first, long last, StallWatch.Ticket ticket)
+            throws IOException {
         // identity: OkHttp would otherwise ask for gzip and unzip transparently, and a Range over
         // a compressed representation would not line up with the blob's bytes.
-        Request.Builder req = request(repository, "blobs", digest.toString()).get().header("Accept-Encoding", "identity");
-        if (offset > 0) {
-            req.header("Range", "bytes=" + offset + "-");
+        Request.Builder req = request(repository, "blobs", digest.toString()).get().header("Accept-Encoding", "identity")
+                .tag(StallWatch.Ticket.class, ticket);
+        if (first > 0 || last >= 0) {
+            req.header("Range", "bytes=" + first + "-" + (last >= 0 ? Long.toString(last) : ""));
         }
         return open(req.build(), ErrorCode.BLOB_UNKNOWN);
     }
 
     /** The start offset of a {@code 206}'s {@code Content-Range}, or -1 when absent or malformed. */
     static long contentRangeStart(Response response) {
+        long[] r = contentRange(response);
+        return r == null ? -1 : r[0];
+    }
+
+    /** {@code {first, last, total}} of a {@code Content-Range} (total -1 for {@code *}), or null when absent or malformed. */
+    static long[] contentRange(Response response) {
         String value = response.header("Content-Range");
         Matcher m = value == null ? null : CONTENT_RANGE.matcher(value.trim());
-        return m != null && m.matches() ? Long.parseLong(m.group(1)) : -1;
+        if (m == null || !m.matches()) {
+            return null;
+        }
+        try {
+            return new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
+                    m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3))};
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /** Every tag of {@code repository}, following {@code Link} pagination. */
@@ -473,8 +540,16 @@ public final class RegistryClient {
     /** One attempt: sends, and follows redirects without credentials to hosts the policy accepts. */
     private Response send(Request first) throws IOException {
         Request current = first;
+        StallWatch.Ticket ticket = first.tag(StallWatch.Ticket.class);
         for (int hop = 0; ; hop++) {
-            Response r = http.newCall(current).execute();
+            Response r;
+            if (ticket != null) {
+                okhttp3.Call call = blobHttp.newCall(current);
+                ticket.attach(call);
+                r = call.execute();
+            } else {
+                r = http.newCall(current).execute();
+            }
             if (auth.isUpstream(current.url())) {
                 noteRateLimit(r);
             }
@@ -498,6 +573,9 @@ public final class RegistryClient {
                 if (v != null) {
                     next.header(h, v);
                 }
+            }
+            if (ticket != null) {
+                next.tag(StallWatch.Ticket.class, ticket);
             }
             if (auth.isUpstream(target)) {
                 next.tag(AuthScope.class, current.tag(AuthScope.class));

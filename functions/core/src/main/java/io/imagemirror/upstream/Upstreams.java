@@ -24,10 +24,18 @@ public final class Upstreams {
     private final OkHttpClient http;
     private final Clock clock;
     private final RetryPolicy retry;
+    private final RangedFetch rangedFetch;
     private final Map<String, RegistryClient> clients = new ConcurrentHashMap<>();
 
     public Upstreams(Collection<Upstream> upstreams, CredentialStore credentials, OkHttpClient http, Clock clock,
                      RetryPolicy retry) {
+        this(upstreams, credentials, http, clock, retry, RangedFetch.DEFAULTS);
+    }
+
+    /** @param rangedFetch when large blobs are fetched with parallel ranged GETs (config {@code largeBlobs:}) */
+    public Upstreams(Collection<Upstream> upstreams, CredentialStore credentials, OkHttpClient http, Clock clock,
+                     RetryPolicy retry, RangedFetch rangedFetch) {
+        this.rangedFetch = Objects.requireNonNull(rangedFetch, "rangedFetch");
         Map<String, Upstream> byName = new LinkedHashMap<>();
         for (Upstream u : upstreams) {
             if (byName.put(u.name(), u) != null) {
@@ -69,6 +77,7 @@ public final class Upstreams {
                     + String.join(", ", configured.keySet()) + ")", ErrorCode.DENIED);
         }
         return clients.computeIfAbsent(name,
-                n -> new RegistryClient(upstream.withCredentialsFrom(credentials), http, clock, retry));
+                n -> new RegistryClient(upstream.withCredentialsFrom(credentials), http, clock, retry, rangedFetch,
+                        RangedBlobFetch.defaultHelpers()));
     }
 }

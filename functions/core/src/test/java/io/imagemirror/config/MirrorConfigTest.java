@@ -58,6 +58,25 @@ class MirrorConfigTest {
     }
 
     @Test
+    void largeBlobsSectionSetsTheRangedFetchPolicyWithSizesInUnits() throws Exception {
+        assertThat(MirrorConfig.defaults().largeBlobs()).isEqualTo(io.imagemirror.upstream.RangedFetch.DEFAULTS);
+        MirrorConfig c = MirrorConfig.fromTree(
+                json("{'largeBlobs':{'threshold':'1GiB','partSize':'512KiB','parallelism':8}}"), k -> null);
+        assertThat(c.largeBlobs()).isEqualTo(new io.imagemirror.upstream.RangedFetch(1L << 30, 512 << 10, 8));
+        assertThat(c.withParallelism(2).largeBlobs()).isEqualTo(c.largeBlobs());
+        assertThat(MirrorConfig.fromTree(json("{'largeBlobs':{'threshold':1048576}}"), k -> null).largeBlobs().threshold())
+                .isEqualTo(1 << 20);
+        assertThat(MirrorConfig.fromTree(json("{'largeBlobs':{'parallelism':1}}"), k -> null).largeBlobs().ranged(1L << 40))
+                .as("parallelism 1 turns ranged fetches off").isFalse();
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'largeBlobs':{'partSize':'8 parsecs'}}"), k -> null))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("largeBlobs.partSize");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'largeBlobs':{'partSize':'1KiB'}}"), k -> null))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("largeBlobs.partSize");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'largeBlobs':{'treshold':'1GiB'}}"), k -> null))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("largeBlobs.treshold");
+    }
+
+    @Test
     void defaultIsFirstUpstreamWhenDockerHubIsNotListed() throws Exception {
         MirrorConfig c = MirrorConfig.fromTree(json("{'upstreams':[{'name':'quay.io'},{'name':'ghcr.io'}]}"), k -> null);
         assertThat(c.defaultUpstream()).isEqualTo("quay.io");

@@ -11,7 +11,7 @@ import java.time.Clock;
 /**
  * Streams one blob through {@link RegistryClient} and prints how many bytes verified and the peak
  * heap used. Run by {@link LargeBlobLowHeapTest} in a child JVM with a small {@code -Xmx}; by hand:
- * {@code java -Xmx96m -cp <test classpath> io.imagemirror.upstream.LargeBlobRead http://127.0.0.1:PORT repo sha256:… SIZE}.
+ * {@code java -Xmx96m -cp <test classpath> io.imagemirror.upstream.LargeBlobRead http://127.0.0.1:PORT repo sha256:… SIZE [ranged]}.
  */
 public final class LargeBlobRead {
     private LargeBlobRead() {
@@ -27,10 +27,26 @@ public final class LargeBlobRead {
                 RetryPolicy.defaults());
         long start = System.nanoTime();
         long total = 0;
-        byte[] buf = new byte[64 * 1024];
-        try (InputStream in = client.openBlob(repo, digest, size)) {
-            for (int n; (n = in.read(buf)) >= 0; ) {
-                total += n;
+        if (args.length > 4 && args[4].equals("ranged")) {
+            // parallel ranged GETs (the default policy) written at their offsets into a file
+            java.nio.file.Path file = java.nio.file.Files.createTempFile("large-blob", ".part");
+            try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(file,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                total = client.fetchBlob(repo, digest, size, (offset, bytes) -> {
+                    while (bytes.hasRemaining()) {
+                        offset += out.write(bytes, offset);
+                    }
+                });
+                System.out.println("ranged fetch into a file of " + out.size() + " bytes");
+            } finally {
+                java.nio.file.Files.deleteIfExists(file);
+            }
+        } else {
+            byte[] buf = new byte[64 * 1024];
+            try (InputStream in = client.openBlob(repo, digest, size)) {
+                for (int n; (n = in.read(buf)) >= 0; ) {
+                    total += n;
+                }
             }
         }
         long peak = 0;

@@ -79,7 +79,7 @@ public final class LocalRuntime implements AutoCloseable {
         this.blobPool = Executors.newFixedThreadPool(config.parallelism(), named("copy"));
         this.background = Executors.newFixedThreadPool(Math.max(4, config.parallelism()), named("background"));
         this.upstreams = new Upstreams(config.toUpstreamList(), credentials(config), RegistryClient.defaultHttpClient(),
-                clock, RetryPolicy.defaults());
+                clock, RetryPolicy.defaults(), config.largeBlobs());
         this.syncTimer = Executors.newSingleThreadScheduledExecutor(named("sync"));
         this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), spoolDir, background);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);

@@ -59,6 +59,16 @@ public final class FaultProxy implements AutoCloseable {
         RESET
     }
 
+    /** How blob GETs that ask for a {@code Range} are answered (see {@link #ranges}). */
+    public enum Ranges {
+        /** Forwarded as they are: the registry answers {@code 206} with the range. */
+        HONOUR,
+        /** The {@code Range} header is dropped: the registry answers {@code 200} with the whole blob. */
+        IGNORE,
+        /** Forwarded, but the answer's {@code Content-Range} claims to start one byte later than it does. */
+        MISLABEL
+    }
+
     /**
      * A stall point: the proxy signals {@link #awaitReached} when the body got to the offset, then
      * waits for {@link #release}.
@@ -142,6 +152,8 @@ public final class FaultProxy implements AutoCloseable {
     private final Deque<Fault> faults = new ConcurrentLinkedDeque<>();
     private final List<String> requestLines = Collections.synchronizedList(new ArrayList<>());
     private final List<Socket> open = Collections.synchronizedList(new ArrayList<>());
+    private volatile Ranges ranges = Ranges.HONOUR;
+    private final java.util.concurrent.atomic.AtomicLong rangedBlobGets = new java.util.concurrent.atomic.AtomicLong();
 
     private FaultProxy(URI upstream, ServerSocket socket) {
         this.upstream = upstream;
@@ -164,6 +176,17 @@ public final class FaultProxy implements AutoCloseable {
     public FaultProxy inject(Fault fault) {
         faults.add(fault);
         return this;
+    }
+
+    /** How blob GETs with a {@code Range} are answered from now on. */
+    public FaultProxy ranges(Ranges mode) {
+        this.ranges = mode;
+        return this;
+    }
+
+    /** Blob GETs that arrived with a {@code Range} header (whatever was done with it). */
+    public long rangedBlobGets() {
+        return rangedBlobGets.get();
     }
 
     /** Drops queued faults that were not used. */
@@ -248,15 +271,22 @@ public final class FaultProxy implements AutoCloseable {
     private boolean forward(String method, String target, Map<String, String> headers, byte[] body, OutputStream out,
                             Socket s) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(upstream.resolve(target)).timeout(Duration.ofSeconds(30));
+        boolean blobGet = method.equals("GET") && target.contains("/blobs/sha256:");
+        Ranges rangeMode = ranges;
+        if (blobGet && header(headers, "Range") != null) {
+            rangedBlobGets.incrementAndGet();
+        }
         for (Map.Entry<String, String> h : headers.entrySet()) {
             String n = h.getKey().toLowerCase(Locale.ROOT);
+            if (blobGet && n.equals("range") && rangeMode == Ranges.IGNORE) {
+                continue;
+            }
             if (!List.of("host", "content-length", "connection", "expect", "upgrade", "transfer-encoding",
                     "keep-alive", "te", "date", "via", "from", "warning").contains(n)) {
                 b.header(h.getKey(), h.getValue());
             }
         }
         b.method(method, body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-        boolean blobGet = method.equals("GET") && target.contains("/blobs/sha256:");
         Fault fault = blobGet ? faults.poll() : null;
         if (fault != null && fault.kind() == Kind.STATUS) {
             int status = (int) fault.offset();
@@ -283,7 +313,9 @@ public final class FaultProxy implements AutoCloseable {
         StringBuilder head = new StringBuilder("HTTP/1.1 " + r.statusCode() + " Proxied\r\n");
         r.headers().map().forEach((k, vs) -> {
             String n = k.toLowerCase(Locale.ROOT);
-            if (!List.of("content-length", "connection", "transfer-encoding", "keep-alive", ":status").contains(n)) {
+            if (n.equals("content-range") && blobGet && rangeMode == Ranges.MISLABEL) {
+                vs.forEach(v -> head.append(k).append(": ").append(shifted(v)).append("\r\n"));
+            } else if (!List.of("content-length", "connection", "transfer-encoding", "keep-alive", ":status").contains(n)) {
                 vs.forEach(v -> head.append(k).append(": ").append(v).append("\r\n"));
             }
         });
@@ -322,6 +354,15 @@ public final class FaultProxy implements AutoCloseable {
             s.setSoLinger(true, 0); // close() now sends RST instead of FIN
         }
         return false; // the answer's framing is broken: end the connection
+    }
+
+    /** {@code bytes A-B/N} as {@code bytes A+1-B+1/N}: a range other than the one sent. */
+    private static String shifted(String contentRange) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("bytes (\\d+)-(\\d+)/(.*)").matcher(contentRange.trim());
+        if (!m.matches()) {
+            return contentRange;
+        }
+        return "bytes " + (Long.parseLong(m.group(1)) + 1) + "-" + (Long.parseLong(m.group(2)) + 1) + "/" + m.group(3);
     }
 
     private static String header(Map<String, String> headers, String name) {

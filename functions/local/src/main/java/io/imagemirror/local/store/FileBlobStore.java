@@ -8,6 +8,8 @@ import io.imagemirror.store.ByteRange;
 import io.imagemirror.store.Page;
 import io.imagemirror.store.RangeNotSatisfiableException;
 import io.imagemirror.store.StoreException;
+import io.imagemirror.store.DirectWriter;
+import io.imagemirror.store.WriteBehind;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -44,6 +46,8 @@ import java.util.stream.Stream;
 public final class FileBlobStore implements BlobStore {
 
     private static final String TEMP_SUFFIX = ".part";
+    /** Bytes per write of a streamed put: few system calls, and the write-behind sees large steps. */
+    private static final int WRITE_CHUNK = 1 << 20;
 
     private final Path root;
     private final Path tmp;
@@ -135,33 +139,128 @@ public final class FileBlobStore implements BlobStore {
             // Hashed here unless `in` verifies this digest and size itself (a blob from upstream does).
             InputStream verifying = VerifyingInputStream.over(in, digest, size);
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                byte[] buf = new byte[64 * 1024];
-                int n;
-                while ((n = verifying.read(buf, 0, buf.length)) >= 0) {
-                    ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-                    while (bb.hasRemaining()) {
-                        out.write(bb);
+                WriteBehind disk = new WriteBehind(out);
+                byte[] buf = new byte[size >= 0 && size < WRITE_CHUNK ? (int) size + 1 : WRITE_CHUNK];
+                long position = 0;
+                while (true) {
+                    int n = verifying.readNBytes(buf, 0, buf.length);
+                    if (n > 0) {
+                        disk.write(position, ByteBuffer.wrap(buf, 0, n));
+                        position += n;
+                    }
+                    if (n < buf.length) {
+                        break; // the end, reported only after the bytes were verified
                     }
                 }
-                out.force(true);
+                disk.finish();
             }
-            Files.createDirectories(target.getParent());
-            PutResult result;
-            try {
-                Files.createLink(target, temp);
-                result = PutResult.STORED;
-            } catch (FileAlreadyExistsException e) {
-                result = PutResult.ALREADY_EXISTS;
-            } catch (UnsupportedOperationException e) {
-                // No hard links here: rename, which may replace an identical, already verified file.
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-                result = PutResult.STORED;
-            }
-            syncDirectory(target.getParent());
-            return result;
+            return publish(temp, target);
         } finally {
             Files.deleteIfExists(temp);
         }
+    }
+
+    /**
+     * An upload into a temp file written at offsets, linked into place by {@link Upload#commit()}
+     * (see {@link #put}). Written with {@code O_DIRECT} where the file system allows it
+     * ({@link DirectWriter}: no page-cache copy, the disk busy during the transfer), else buffered
+     * with the disk flushed behind the writers ({@link WriteBehind}).
+     */
+    @Override
+    public Optional<Upload> startUpload(Digest digest, long size) throws IOException {
+        Path target = pathOf(digest);
+        if (size < 0 || Files.exists(target)) {
+            return Optional.empty();
+        }
+        Path temp = Files.createTempFile(tmp, digest.hex().substring(0, 12) + "-", TEMP_SUFFIX);
+        DirectWriter direct = DirectWriter.open(temp, size);
+        FileChannel out = null;
+        WriteBehind buffered = null;
+        if (direct == null) {
+            try {
+                out = FileChannel.open(temp, StandardOpenOption.WRITE);
+            } catch (IOException e) {
+                Files.deleteIfExists(temp);
+                throw e;
+            }
+            buffered = new WriteBehind(out);
+        }
+        FileChannel channel = out;
+        WriteBehind disk = buffered;
+        return Optional.of(new Upload() {
+            private boolean closed;
+
+            @Override
+            public void write(long offset, ByteBuffer bytes) throws IOException {
+                if (offset < 0 || offset + bytes.remaining() > size) {
+                    throw new IOException("write past the end of " + digest + " (" + size + " bytes)");
+                }
+                if (direct != null) {
+                    direct.write(offset, bytes);
+                } else {
+                    disk.write(offset, bytes);
+                }
+            }
+
+            @Override
+            public synchronized PutResult commit() throws IOException {
+                if (closed) {
+                    throw new IllegalStateException("upload of " + digest + " is closed");
+                }
+                long written = direct != null ? direct.end() : disk.size();
+                if (written != size) {
+                    throw new IOException("upload of " + digest + " has " + written + " bytes, not " + size);
+                }
+                if (direct != null) {
+                    direct.finish();
+                    direct.close();
+                } else {
+                    disk.finish();
+                    channel.close();
+                }
+                try {
+                    return publish(temp, target);
+                } finally {
+                    close();
+                }
+            }
+
+            @Override
+            public synchronized void close() {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                if (direct != null) {
+                    direct.close();
+                } else {
+                    closeQuietly(channel);
+                }
+                try {
+                    Files.deleteIfExists(temp);
+                } catch (IOException e) {
+                    // left for DataDirectoryLock to clear at the next start
+                }
+            }
+        });
+    }
+
+    /** Links a verified, fsynced temp file into place (never replacing an object) and syncs the directory. */
+    private PutResult publish(Path temp, Path target) throws IOException {
+        Files.createDirectories(target.getParent());
+        PutResult result;
+        try {
+            Files.createLink(target, temp);
+            result = PutResult.STORED;
+        } catch (FileAlreadyExistsException e) {
+            result = PutResult.ALREADY_EXISTS;
+        } catch (UnsupportedOperationException e) {
+            // No hard links here: rename, which may replace an identical, already verified file.
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            result = PutResult.STORED;
+        }
+        syncDirectory(target.getParent());
+        return result;
     }
 
     private static void syncDirectory(Path dir) {

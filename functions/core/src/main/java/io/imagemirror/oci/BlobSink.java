@@ -1,0 +1,30 @@
+package io.imagemirror.oci;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * Where a fetch writes a blob's bytes at their offsets: a temp file, a spool, a multipart upload.
+ * A fetch over parallel ranged GETs calls {@link #write} from several threads at once, for
+ * distinct ranges, in any order; the bytes are not verified yet when they arrive. The fetch hashes
+ * them in order as the contiguous prefix grows and reports that prefix with {@link #hashed}; it
+ * returns only after the whole blob matched its digest and size, and throws otherwise. So a sink
+ * must not make anything visible before the fetch returned (commit after it, discard on failure).
+ *
+ * <p>Implementations must be thread-safe for writes to distinct ranges.
+ */
+public interface BlobSink {
+
+    /**
+     * Writes {@code bytes} (from its position to its limit) at {@code offset} of the blob. The
+     * buffer is the caller's again when this returns.
+     */
+    void write(long offset, ByteBuffer bytes) throws IOException;
+
+    /**
+     * The first {@code length} bytes have been written and hashed in order. Called with growing
+     * values, one at a time; the last call ({@code length} = size) comes before the digest check.
+     */
+    default void hashed(long length) throws IOException {
+    }
+}
