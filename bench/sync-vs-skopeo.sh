@@ -2,13 +2,15 @@
 # Benchmark (issue 11): `image-mirror sync` vs `skopeo sync` over a 200-tag repository.
 #
 #   bench/sync-vs-skopeo.sh                 # 200 tags, 10 moved
-#   TAGS=100 MOVED=5 OUT=/tmp/r.md bench/sync-vs-skopeo.sh
+#   TAGS=100 MOVED=5 N=5 OUT=/tmp/r.md bench/sync-vs-skopeo.sh
 #
 # One local upstream docker-registry (access log on) holds bench/many with $TAGS tags of one small
 # image. Both tools first copy everything once (not measured); then, measured: (1) a no-op sync
-# (nothing changed upstream) and (2) a sync after $MOVED tags were moved to another image. For each:
-# wall time, and the requests the upstream saw, by method and kind (tag list, manifest, blob).
-# image-mirror runs `sync <rule>` (list, HEAD per tag, copy what changed) into a local store;
+# (nothing changed upstream; $N interleaved rounds, medians) and (2) a sync after $MOVED tags were
+# moved to another image. For each: wall time, and the requests the upstream saw, by method and
+# kind (tag list, manifest, blob). image-mirror runs `sync <rule>` (list, HEAD per tag, copy what
+# changed) twice each time, as `java -jar` and as `bin/image-mirror` (the same jar with its AppCDS
+# archive, made by its unmeasured first run), into two local stores;
 # skopeo runs `sync --src yaml` (Debian's skopeo, every tag by an empty tag list) into a second
 # docker-registry. Prints a Markdown table and writes it to $OUT (default
 # bench/results/sync-vs-skopeo.md). Needs: java 17, the built jar, docker-registry, skopeo, jq,
@@ -17,6 +19,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TAGS="${TAGS:-200}"
 MOVED="${MOVED:-10}"
+N="${N:-3}"
 LAYER_MIB="${LAYER_MIB:-1}"
 OUT="${OUT:-$here/results/sync-vs-skopeo.md}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-sync.XXXXXX")"
@@ -26,6 +29,7 @@ trap 'exit 130' INT TERM
 need_tools java docker-registry skopeo jq curl openssl python3 sha256sum
 [ -s "$JAR" ] || die "no jar at $JAR: run mvn -B -q -ntp package -DskipTests"
 [[ "$TAGS" =~ ^[1-9][0-9]*$ ]] && [[ "$MOVED" =~ ^[0-9]+$ ]] && [ "$MOVED" -le "$TAGS" ] || die "bad TAGS/MOVED"
+[[ "$N" =~ ^[1-9]$ ]] || die "N must be 1..9"
 
 UP_PORT="$(free_port)"; UP="127.0.0.1:$UP_PORT"
 start_registry upstream "$UP_PORT" "$WORK/upstream"
@@ -63,6 +67,11 @@ rules:
 YAML
 mirror_sync() { java -jar "$JAR" --config "$WORK/mirror.yaml" --data "$DATA" sync many > "$WORK/mirror-$1.out" 2>&1 \
   || { cat "$WORK/mirror-$1.out" >&2; die "image-mirror sync failed"; }; }
+# the same jar through bin/image-mirror (its AppCDS archive of `sync`, made by its first run), into
+# a second store so that both see the same changes
+export IMAGE_MIRROR_JAR="$JAR" IMAGE_MIRROR_CDS_DIR="$WORK/cds"
+launcher_sync() { "$REPO_DIR/bin/image-mirror" --config "$WORK/mirror.yaml" --data "$DATA-launcher" sync many \
+  > "$WORK/launcher-$1.out" 2>&1 || { cat "$WORK/launcher-$1.out" >&2; die "bin/image-mirror sync failed"; }; }
 
 # skopeo: a YAML source naming every tag of the repository, into a second registry
 DEST_PORT="$(free_port)"
@@ -78,6 +87,7 @@ skopeo_sync() { skopeo sync --src yaml --dest docker --dest-tls-verify=false "$W
 
 log "initial copies (not measured)"
 mirror_sync initial
+launcher_sync initial
 skopeo_sync initial
 
 # measure NAME CMD... -> sets T and R (requests)
@@ -91,12 +101,23 @@ measure() {
 
 declare -A wall req
 # the planner's own duration (list + HEADs + queueing), without JVM start and store opening
-planned() { sed -n 's/^many: .* in \([0-9.]*\)s$/\1/p' "$WORK/mirror-$1.out"; }
-measure noop-mirror mirror_sync; wall[noop-mirror]="$T"; req[noop-mirror]="$R"
-measure noop-skopeo skopeo_sync; wall[noop-skopeo]="$T"; req[noop-skopeo]="$R"
+planned() { sed -n 's/^many: .* in \([0-9.]*\)s$/\1/p' "$WORK/$1.out"; }
+# no-op: N interleaved rounds of the three; medians (requests are the same every round)
+declare -A noop_walls noop_plans
+for ((i = 1; i <= N; i++)); do
+  for v in mirror launcher skopeo; do
+    measure "noop-$v" "${v}_sync"; noop_walls[$v]+=" $T"; req[noop-$v]="$R"
+    [ "$v" = skopeo ] || noop_plans[$v]+=" $(planned "$v-noop-$v")"
+  done
+done
+for v in mirror launcher skopeo; do
+  # shellcheck disable=SC2086 # space-separated numbers
+  wall[noop-$v]="$(median ${noop_walls[$v]})"
+done
 log "moving $MOVED tags"
 for ((t = 1; t <= MOVED; t++)); do push_image "$WORK/b" "$UP" "bench/many:1.0.$t"; done
 measure moved-mirror mirror_sync; wall[moved-mirror]="$T"; req[moved-mirror]="$R"
+measure moved-launcher launcher_sync; wall[moved-launcher]="$T"; req[moved-launcher]="$R"
 measure moved-skopeo skopeo_sync; wall[moved-skopeo]="$T"; req[moved-skopeo]="$R"
 
 grep -q "many: $TAGS listed, $TAGS selected, $TAGS unchanged, 0 copied" "$WORK/mirror-noop-mirror.out" \
@@ -110,7 +131,10 @@ row() {
   echo "| $label | ${wall[$key]} | $tl | $mh | $mg | $b | $n |"
 }
 noop_ratio="$(ratio "${wall[noop-skopeo]}" "${wall[noop-mirror]}")"
+noop_ratio_l="$(ratio "${wall[noop-skopeo]}" "${wall[noop-launcher]}")"
 IFS='|' read -r _ _ _ _ noop_n <<< "${req[noop-mirror]}"
+# shellcheck disable=SC2086 # space-separated numbers
+plan_noop="$(median ${noop_plans[mirror]} ${noop_plans[launcher]})"
 mkdir -p "$(dirname "$OUT")"
 {
   echo "### sync vs skopeo sync — $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -120,17 +144,20 @@ mkdir -p "$(dirname "$OUT")"
   echo
   echo "| run | wall (s) | GET tags/list | HEAD manifest | GET manifest | blob requests | all |"
   echo "| --- | --- | --- | --- | --- | --- | --- |"
-  row noop-mirror "no-op: image-mirror sync"
-  row noop-skopeo "no-op: skopeo sync"
-  row moved-mirror "$MOVED moved: image-mirror sync"
+  row noop-mirror "no-op: \`java -jar … sync\` (median of $N)"
+  row noop-launcher "no-op: \`bin/image-mirror sync\` (median of $N)"
+  row noop-skopeo "no-op: skopeo sync (median of $N)"
+  row moved-mirror "$MOVED moved: \`java -jar … sync\`"
+  row moved-launcher "$MOVED moved: \`bin/image-mirror sync\`"
   row moved-skopeo "$MOVED moved: skopeo sync"
   echo
   echo "No-op: image-mirror made $noop_n upstream requests for $TAGS tags (target: at most one per tag"
-  echo "plus the list pages); skopeo / image-mirror wall time **${noop_ratio}x** (target ≥ 5x)."
-  echo "image-mirror's wall time includes JVM start and opening the store; the planner itself (list,"
-  echo "HEADs, decisions; what serve and the SyncPlanner function pay per pass) took $(planned noop-mirror) s"
-  echo "in the no-op run (skopeo / planner: **$(ratio "${wall[noop-skopeo]}" "$(planned noop-mirror)")x**) and"
-  echo "$(planned moved-mirror) s to plan the moved run (its 10 copies ran after it, inside the wall time)."
+  echo "plus the list pages); skopeo / image-mirror wall time **${noop_ratio}x** with \`java -jar\`,"
+  echo "**${noop_ratio_l}x** with \`bin/image-mirror\` (target ≥ 5x). image-mirror's wall time includes JVM"
+  echo "start and opening the store; the planner itself (list, HEADs, decisions; what serve and the"
+  echo "SyncPlanner function pay per pass) took $plan_noop s (median) in the no-op runs (skopeo / planner:"
+  echo "**$(ratio "${wall[noop-skopeo]}" "$plan_noop")x**) and $(planned mirror-moved-mirror) s to plan the moved run"
+  echo "(its $MOVED copies ran after it, inside the wall time). Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   machine_info
 } | tee "$OUT"

@@ -138,17 +138,32 @@ public final class MirrorJobs {
      * @throws MirrorException when the mirror failed (the job is then recorded FAILED)
      */
     public Outcome run(String jobId) throws MirrorException {
-        return run(jobId, TimeBudget.UNLIMITED);
+        return run(jobId, TimeBudget.UNLIMITED, MirrorListener.NONE);
+    }
+
+    /**
+     * Runs a delivered job, as {@link #run(String)}, telling {@code watcher} its progress as well (a
+     * foreground command's display); the job's own progress record is kept either way.
+     *
+     * @throws MirrorException when the mirror failed (the job is then recorded FAILED)
+     */
+    public Outcome run(String jobId, MirrorListener watcher) throws MirrorException {
+        return run(jobId, TimeBudget.UNLIMITED, watcher);
+    }
+
+    /** Runs a delivered job within {@code budget}, as {@link #run(String, TimeBudget, MirrorListener)}. */
+    public Outcome run(String jobId, TimeBudget budget) throws MirrorException {
+        return run(jobId, budget, MirrorListener.NONE);
     }
 
     /**
      * Runs a delivered job within {@code budget}: large blobs that are not done when it is spent
-     * continue in a next run ({@link Outcome#CONTINUED}).
+     * continue in a next run ({@link Outcome#CONTINUED}); {@code watcher} hears its progress too.
      *
      * @throws MirrorException when the mirror failed (the job is then recorded FAILED), or its
      *     continuation could not be queued (the job is then QUEUED; a redelivery goes on)
      */
-    public Outcome run(String jobId, TimeBudget budget) throws MirrorException {
+    public Outcome run(String jobId, TimeBudget budget, MirrorListener watcher) throws MirrorException {
         Optional<Job> found = metadata.getJob(jobId);
         if (found.isEmpty()) {
             return Outcome.UNKNOWN_JOB;
@@ -184,7 +199,7 @@ public final class MirrorJobs {
         if (!metadata.updateJob(running, job.status())) {
             return Outcome.DUPLICATE;
         }
-        ProgressRecorder progress = new ProgressRecorder(running);
+        ProgressRecorder progress = new ProgressRecorder(running, watcher);
         ResumableCopies.Session session = resumable == null ? null : resumable.session(budget, continuation.blobs());
         try {
             JobResult result = execute(request, progress, session);
@@ -313,15 +328,20 @@ public final class MirrorJobs {
         throw new IllegalStateException("no worker for job kind " + request.kind());
     }
 
-    /** Writes bytes done / total into the job every few seconds while blobs copy. */
+    /**
+     * Writes bytes done / total into the job every few seconds while blobs copy, and passes every
+     * event on to the watcher.
+     */
     private final class ProgressRecorder implements MirrorListener {
         private final AtomicLong done = new AtomicLong();
         private final AtomicLong total = new AtomicLong();
+        private final MirrorListener watcher;
         private volatile Job latest;
         private volatile Instant lastWrite;
 
-        ProgressRecorder(Job running) {
+        ProgressRecorder(Job running, MirrorListener watcher) {
             this.latest = running;
+            this.watcher = watcher;
             this.lastWrite = clock.instant();
         }
 
@@ -330,13 +350,35 @@ public final class MirrorJobs {
         }
 
         @Override
+        public void resolving(String reference) {
+            watcher.resolving(reference);
+        }
+
+        @Override
+        public void upToDate(String reference, Digest digest) {
+            watcher.upToDate(reference, digest);
+        }
+
+        @Override
+        public void manifest(Digest digest, String mediaType, boolean stored) {
+            watcher.manifest(digest, mediaType, stored);
+        }
+
+        @Override
+        public void tagged(String reference, Digest previous, Digest digest) {
+            watcher.tagged(reference, previous, digest);
+        }
+
+        @Override
         public void blobStarted(Digest digest, long size) {
+            watcher.blobStarted(digest, size);
             total.addAndGet(size);
             maybeWrite();
         }
 
         @Override
         public void blobFinished(BlobOutcome outcome) {
+            watcher.blobFinished(outcome);
             if (outcome.status() != BlobOutcome.Status.COPIED) {
                 total.addAndGet(outcome.size());
                 done.addAndGet(outcome.size());
@@ -346,6 +388,7 @@ public final class MirrorJobs {
 
         @Override
         public void blobProgress(Digest digest, long d, long size) {
+            watcher.blobProgress(digest, d, size);
             if (d == size) {
                 done.addAndGet(size);
             }

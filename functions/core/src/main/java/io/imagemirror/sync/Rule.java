@@ -49,9 +49,12 @@ import java.util.Set;
  * @param tagTtl the pull-through freshness for {@code source}, or null for the global one
  * @param prefetch what a pull through the cache fetches of an index of {@code source}, or null for
  *     the upstream's setting (the rule's own copies follow {@code platforms} either way)
+ * @param enabled whether the planner runs it when due ({@code enabled: false} keeps a rule, its state
+ *     and its runs while it is paused; naming it on {@code sync RULE} still runs it)
  */
 public record Rule(String name, String source, TagSelector tags, List<Platform> platforms, boolean referrers,
-                   Schedule schedule, Duration tagTtl, RemovedUpstream removedUpstream, Prefetch prefetch) {
+                   Schedule schedule, Duration tagTtl, RemovedUpstream removedUpstream, Prefetch prefetch,
+                   boolean enabled) {
 
     /** What a tag deleted upstream does here; its history is kept either way. */
     public enum RemovedUpstream {
@@ -62,7 +65,7 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
     }
 
     private static final Set<String> KEYS = Set.of("name", "source", "tags", "platforms", "referrers", "schedule",
-            "tagTtl", "removedUpstream", "prefetch");
+            "tagTtl", "removedUpstream", "prefetch", "enabled");
     private static final Set<String> TAG_KEYS = Set.of("include", "exclude", "semver", "keepLatest");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -79,10 +82,16 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
         }
     }
 
-    /** A rule that leaves pull-through prefetch to its upstream. */
+    /** An enabled rule that leaves pull-through prefetch to its upstream. */
     public Rule(String name, String source, TagSelector tags, List<Platform> platforms, boolean referrers,
                 Schedule schedule, Duration tagTtl, RemovedUpstream removedUpstream) {
         this(name, source, tags, platforms, referrers, schedule, tagTtl, removedUpstream, null);
+    }
+
+    /** An enabled rule. */
+    public Rule(String name, String source, TagSelector tags, List<Platform> platforms, boolean referrers,
+                Schedule schedule, Duration tagTtl, RemovedUpstream removedUpstream, Prefetch prefetch) {
+        this(name, source, tags, platforms, referrers, schedule, tagTtl, removedUpstream, prefetch, true);
     }
 
     /** Whether {@code name} may name a rule: 1-63 characters of a-z, 0-9 and -. */
@@ -169,8 +178,12 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
                 throw new InvalidRuleException("prefetch", e.getMessage());
             }
         }
+        JsonNode enabled = node.get("enabled");
+        if (enabled != null && !enabled.isNull() && !enabled.isBoolean()) {
+            throw new InvalidRuleException("enabled", "must be true or false");
+        }
         return new Rule(name, source, tags, platforms, ref != null && ref.asBoolean(), schedule, ttl, removed,
-                prefetch);
+                prefetch, enabled == null || enabled.isNull() || enabled.asBoolean());
     }
 
     /** The canonical repository of {@code source}: a name without tag or digest, of a configured upstream. */
@@ -226,6 +239,9 @@ public record Rule(String name, String source, TagSelector tags, List<Platform> 
         n.put("removedUpstream", removedUpstream.name().toLowerCase(Locale.ROOT));
         if (prefetch != null) {
             n.put("prefetch", prefetch.toString());
+        }
+        if (!enabled) {
+            n.put("enabled", false);
         }
         return n;
     }

@@ -27,7 +27,11 @@ import java.util.regex.Pattern;
 public final class Schedule {
     private static final Pattern RATE = Pattern.compile("rate\\((\\d{1,9}) (minute|minutes|hour|hours|day|days)\\)");
     private static final Pattern CRON = Pattern.compile("cron\\((.+)\\)");
-    private static final CronParser QUARTZ = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.QUARTZ));
+
+    /** Built on the first cron(): rate() schedules (the defaults) need no cron-utils classes. */
+    private static final class Quartz {
+        static final CronParser PARSER = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.QUARTZ));
+    }
 
     private final String expression;
     private final Duration rate;
@@ -74,7 +78,7 @@ public final class Schedule {
                         + "day-of-week year), got " + fields.length);
             }
             try {
-                Cron parsed = QUARTZ.parse("0 " + String.join(" ", fields).toUpperCase(Locale.ROOT));
+                Cron parsed = Quartz.PARSER.parse("0 " + String.join(" ", fields).toUpperCase(Locale.ROOT));
                 parsed.validate();
                 return new Schedule(e, null, ExecutionTime.forCron(parsed));
             } catch (IllegalArgumentException ex) {

@@ -79,7 +79,7 @@ public final class SyncPlanner {
         this.clock = clock;
     }
 
-    /** Runs every rule that is due now (and that no other planner holds). */
+    /** Runs every enabled rule that is due now (and that no other planner holds). */
     public List<SyncRun> runDue(SyncListener listener) {
         List<SyncRun> out = new ArrayList<>();
         for (SyncRules.Stored s : rules.list()) {
@@ -87,6 +87,9 @@ public final class SyncPlanner {
                 continue; // unreadable here (e.g. its upstream left the configuration): shown by the API
             }
             Rule rule = s.rule().get();
+            if (!rule.enabled()) {
+                continue; // paused: kept with its state and runs, not run until enabled again (or named)
+            }
             claim(rule, false).ifPresent(claim -> out.add(runClaimed(rule, claim, false, listener)));
         }
         return out;

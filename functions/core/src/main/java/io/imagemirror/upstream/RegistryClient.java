@@ -329,6 +329,7 @@ public final class RegistryClient {
         return rangedFetch;
     }
 
+    /**
      * The bytes of a blob from {@code offset} on, <em>not</em> verified here: for a copy that keeps
      * its own hash state across processes ({@code mirror/ResumableCopies}) and checks the digest at
      * the end itself. One {@code Range} request (a plain GET at offset 0), no resume on a broken

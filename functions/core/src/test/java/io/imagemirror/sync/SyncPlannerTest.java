@@ -1,6 +1,7 @@
 package io.imagemirror.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -154,6 +155,32 @@ class SyncPlannerTest extends MirrorTestBase {
         assertThat(requests.seen.stream().filter(s -> s.isBlob())).isEmpty();
         assertThat(queued).isEmpty();
         assertThat(rules.runs("minors", 10)).extracting(SyncRun::id).containsExactly(second.id(), first.id());
+    }
+
+    @Test
+    void aDisabledRuleIsNotRunWhenDueAndContactsNothingUntilEnabled() throws Exception {
+        upstream.pusher().pushImage("lib/app", "3.20", TestImage.builder(1).build());
+        Rule paused = rule("{'name': 'paused', 'source': 'SOURCE', 'schedule': 'rate(1 minute)', 'enabled': false}");
+        assertThat(paused.enabled()).isFalse();
+        assertThat(paused.toTree().path("enabled").asBoolean(true)).isFalse();
+        assertThat(rules.get("paused")).contains(paused);
+        requests.reset();
+        assertThat(planner(0).runDue(SyncListener.NONE)).isEmpty();
+        assertThat(requests.seen).isEmpty();
+        assertThat(queued).isEmpty();
+        assertThat(rules.runs("paused", 10)).isEmpty();
+
+        Rule enabled = rule("{'name': 'paused', 'source': 'SOURCE', 'schedule': 'rate(1 minute)'}");
+        assertThat(enabled.enabled()).isTrue();
+        assertThat(enabled.toTree().has("enabled")).isFalse();
+        assertThat(planner(0).runDue(SyncListener.NONE)).singleElement()
+                .satisfies(run -> assertThat(run.changed()).containsExactly("3.20"));
+    }
+
+    @Test
+    void enabledMustBeTrueOrFalse() {
+        assertThatThrownBy(() -> rule("{'name': 'x', 'source': 'SOURCE', 'schedule': 'rate(1 minute)', 'enabled': 'no'}"))
+                .isInstanceOfSatisfying(InvalidRuleException.class, e -> assertThat(e.field()).isEqualTo("enabled"));
     }
 
     @Test

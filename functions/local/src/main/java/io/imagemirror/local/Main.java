@@ -9,6 +9,6 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        System.exit(ImageMirrorCommand.commandLine().execute(args));
+        System.exit(ImageMirrorCommand.commandLine(args).execute(args));
     }
 }

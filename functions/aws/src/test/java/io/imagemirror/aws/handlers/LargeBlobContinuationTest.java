@@ -94,7 +94,7 @@ class LargeBlobContinuationTest {
     void countUploads() {
         uploads = new CountingUploads((S3BlobStore) wiring.storage().blobs());
         jobs = new MirrorJobs(wiring.mirror(), wiring.upstreams(), wiring.storage().jobs(),
-                new SqsJobQueue(aws.sqs, aws.queueUrl), Clock.systemUTC(),
+                new SqsJobQueue(aws.sqs, aws.queueUrl), Clock.systemUTC(), 0,
                 new ResumableCopies(uploads, THRESHOLD, PART_SIZE, PARTS_IN_FLIGHT, partPool));
     }
 

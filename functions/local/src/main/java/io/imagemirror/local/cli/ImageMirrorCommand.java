@@ -11,7 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -29,12 +33,35 @@ import picocli.CommandLine.Spec;
 @Command(name = "image-mirror",
         mixinStandardHelpOptions = true,
         versionProvider = ImageMirrorCommand.Version.class,
-        description = "Mirror container images into owned storage and serve them as an OCI pull-through cache.",
-        subcommands = {MirrorCommand.class, ServeCommand.class, RefCommand.class, PruneCommand.class, RmCommand.class,
-            ImagesCommand.class, HistoryCommand.class,
-            InspectCommand.class, SearchCommand.class, DfCommand.class, RulesCommand.class, SyncCommand.class,
-            CommandLine.HelpCommand.class})
+        description = "Mirror container images into owned storage and serve them as an OCI pull-through cache.")
 public final class ImageMirrorCommand {
+
+    /**
+     * The subcommands, by name and alias, in the order help lists them. Not in the annotation:
+     * picocli builds the model of every subcommand it is given (reflection over their fields and
+     * the types those name, up to Jackson and SQLite), which cost more than a short command's own
+     * work; {@link #commandLine(String...)} adds only the one the arguments name.
+     */
+    static final Map<String, Class<?>> SUBCOMMANDS;
+
+    static {
+        Map<String, Class<?>> byName = new LinkedHashMap<>();
+        byName.put("mirror", MirrorCommand.class);
+        byName.put("serve", ServeCommand.class);
+        byName.put("ref", RefCommand.class);
+        byName.put("prune", PruneCommand.class);
+        byName.put("rm", RmCommand.class);
+        byName.put("images", ImagesCommand.class);
+        byName.put("ls", ImagesCommand.class);
+        byName.put("history", HistoryCommand.class);
+        byName.put("inspect", InspectCommand.class);
+        byName.put("search", SearchCommand.class);
+        byName.put("df", DfCommand.class);
+        byName.put("rules", RulesCommand.class);
+        byName.put("sync", SyncCommand.class);
+        byName.put("help", CommandLine.HelpCommand.class);
+        SUBCOMMANDS = Collections.unmodifiableMap(byName);
+    }
 
     @Spec
     CommandSpec spec;
@@ -56,7 +83,58 @@ public final class ImageMirrorCommand {
      * whole usage text (status 2).
      */
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new ImageMirrorCommand());
+        return withConventions(withSubcommands(new CommandLine(new ImageMirrorCommand()), null));
+    }
+
+    /**
+     * The command line for these arguments: like {@link #commandLine()}, but with only the
+     * subcommand the arguments name when they name one (the process then loads only what that
+     * command needs). Help, version, a missing or unknown subcommand get every subcommand, so
+     * usage texts, suggestions and exit codes are those of the full command line.
+     */
+    public static CommandLine commandLine(String... args) {
+        CommandLine top = new CommandLine(new ImageMirrorCommand());
+        return withConventions(withSubcommands(top, subcommandNamed(top.getCommandSpec(), args)));
+    }
+
+    /**
+     * The subcommand class the first positional argument names, skipping the top-level options
+     * and their values ({@code --config FILE}, {@code --data=DIR}); null when there is none or
+     * it names no subcommand, or when it is {@code help} or follows {@code --help} / {@code --version}.
+     */
+    static Class<?> subcommandNamed(CommandSpec top, String... args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--")) {
+                return null;
+            }
+            if (a.startsWith("-") && a.length() > 1) {
+                int eq = a.indexOf('=');
+                CommandLine.Model.OptionSpec option = top.findOption(eq < 0 ? a : a.substring(0, eq));
+                if (option == null || option.usageHelp() || option.versionHelp()) {
+                    return null; // picocli reports or answers it, with the full command line
+                }
+                if (eq < 0 && option.arity().max() > 0) {
+                    i++;
+                }
+                continue;
+            }
+            Class<?> named = SUBCOMMANDS.get(a);
+            return named == CommandLine.HelpCommand.class ? null : named;
+        }
+        return null;
+    }
+
+    private static CommandLine withSubcommands(CommandLine top, Class<?> only) {
+        if (only != null) {
+            top.addSubcommand(only);
+        } else {
+            new LinkedHashSet<>(SUBCOMMANDS.values()).forEach(top::addSubcommand);
+        }
+        return top;
+    }
+
+    private static CommandLine withConventions(CommandLine cl) {
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine line = ex.getCommandLine();
             String suggestion = ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()

@@ -67,11 +67,10 @@ final class MirrorCommand implements Callable<Integer> {
         }
         MirrorRequest request = new MirrorRequest(ref, wanted, allTags, referrers, nonDistributable, Cause.CLI);
         try (LocalRuntime rt = parent.runtime(config, false)) {
-            MirrorListener progress = quiet || json ? MirrorListener.NONE
-                    : System.console() != null ? new TerminalProgress(out) : new PlainProgress(out);
-            MirrorResult result = rt.mirror().mirror(request, progress);
-            if (progress instanceof TerminalProgress t) {
-                t.finish();
+            ProgressDisplay display = quiet || json ? null : ProgressDisplay.forOutput(out);
+            MirrorResult result = rt.mirror().mirror(request, display == null ? MirrorListener.NONE : display);
+            if (display != null) {
+                display.finish();
             }
             if (json) {
                 out.println(JobJson.result(MirrorJobResult.of(result)));

@@ -1,12 +1,11 @@
 package io.imagemirror.local.cli;
 
 import io.imagemirror.mirror.BlobOutcome;
-import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.oci.Digest;
 import java.io.PrintWriter;
 
 /** Progress as plain lines, for logs and pipes: one line when a layer starts and one when it is settled. */
-final class PlainProgress implements MirrorListener {
+final class PlainProgress implements ProgressDisplay {
     private final PrintWriter out;
 
     PlainProgress(PrintWriter out) {

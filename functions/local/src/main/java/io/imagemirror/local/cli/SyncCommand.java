@@ -81,7 +81,7 @@ final class SyncCommand implements Callable<Integer> {
                         "no sync rule " + EchoedInput.of(n) + " (see 'image-mirror rules ls')")));
             }
             if (dryRun && named.isEmpty()) {
-                rules.list().forEach(s -> s.rule().ifPresent(named::add));
+                rules.list().forEach(s -> s.rule().filter(Rule::enabled).ifPresent(named::add));
             }
             List<String> queued = new CopyOnWriteArrayList<>();
             MirrorJobs foreground = new MirrorJobs(rt.mirror(), rt.upstreams(), rt.storage().jobs(), queued::add,
@@ -90,8 +90,9 @@ final class SyncCommand implements Callable<Integer> {
             Printer printer = new Printer(out);
             List<SyncRun> runs = named.isEmpty() ? planner.runDue(printer) : planner.run(named, dryRun, printer);
             boolean failed = runs.stream().anyMatch(SyncRun::hasFailures);
+            Copies copies = new Copies();
             for (String id : queued) {
-                failed |= !copy(out, foreground, id);
+                failed |= !copy(out, foreground, id, copies);
             }
             for (SyncRun run : runs) {
                 out.printf("%s: %d listed, %d selected, %d unchanged, %d %s, %d deferred, %d failed, %d removed upstream%s"
@@ -103,28 +104,52 @@ final class SyncCommand implements Callable<Integer> {
             }
             if (runs.isEmpty()) {
                 out.println("no rule is due (name rules to run them now; --status shows the last runs)");
+            } else if (!dryRun) {
+                int tagsFailed = runs.stream().mapToInt(run -> run.failed().size()).sum() + copies.failed;
+                out.printf("Summary: %d rule(s), %d tag(s) checked, %d up to date, %d copied (%s copied, %s reused), "
+                        + "%d deferred, %d failed%n", runs.size(), runs.stream().mapToInt(SyncRun::selected).sum(),
+                        runs.stream().mapToInt(run -> run.unchanged().size()).sum(), copies.succeeded,
+                        PlainProgress.human(copies.bytesCopied), PlainProgress.human(copies.bytesReused),
+                        runs.stream().mapToInt(run -> run.deferred().size()).sum(), tagsFailed);
             }
             out.flush();
             return failed ? 1 : 0;
         }
     }
 
-    /** Runs one copy job here; prints its outcome like docker pull's last lines. */
-    private static boolean copy(PrintWriter out, MirrorJobs jobs, String id) {
+    /** What the copies of one invocation came to, for the summary line. */
+    private static final class Copies {
+        int succeeded;
+        int failed;
+        long bytesCopied;
+        long bytesReused;
+    }
+
+    /**
+     * Runs one copy job here, showing its layers as {@code mirror} does (bars on a terminal, lines
+     * otherwise) between docker pull's first and last lines.
+     */
+    private static boolean copy(PrintWriter out, MirrorJobs jobs, String id, Copies copies) {
         Job job = jobs.get(id).orElseThrow();
         String image = requestedImage(job);
         out.println(image + ": Pulling");
         out.flush();
+        ProgressDisplay display = ProgressDisplay.forOutput(out);
         try {
-            jobs.run(id);
+            jobs.run(id, display);
         } catch (MirrorException e) {
+            display.finish();
             out.println(image + ": error: " + e.getMessage());
             out.flush();
+            copies.failed++;
             return false;
         }
+        display.finish();
         Job done = jobs.get(id).orElseThrow();
         if (done.status() != JobStatus.SUCCEEDED) {
             out.println(image + ": error: " + done.error());
+            out.flush();
+            copies.failed++;
             return false;
         }
         long copied = 0;
@@ -136,6 +161,9 @@ final class SyncCommand implements Callable<Integer> {
         } catch (IOException e) {
             // the summary line only; the job itself succeeded
         }
+        copies.succeeded++;
+        copies.bytesCopied += copied;
+        copies.bytesReused += reused;
         out.println(image + ": Pull complete (" + PlainProgress.human(copied) + " copied, "
                 + PlainProgress.human(reused) + " reused)");
         out.flush();

@@ -1,7 +1,6 @@
 package io.imagemirror.local.cli;
 
 import io.imagemirror.mirror.BlobOutcome;
-import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.oci.Digest;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -11,7 +10,7 @@ import java.util.Map;
  * Progress on a terminal, like {@code docker pull}: one line per layer, redrawn in place with a
  * bar while it downloads. Redraws at most ten times a second.
  */
-final class TerminalProgress implements MirrorListener {
+final class TerminalProgress implements ProgressDisplay {
     private static final int BAR = 40;
 
     private final PrintWriter out;
@@ -43,7 +42,8 @@ final class TerminalProgress implements MirrorListener {
         draw(true);
     }
 
-    synchronized void finish() {
+    @Override
+    public synchronized void finish() {
         draw(true);
     }
 

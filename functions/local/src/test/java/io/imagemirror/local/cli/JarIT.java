@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The shaded jar as users run it: {@code java -jar functions/local/target/image-mirror.jar ...}. */
 class JarIT {
@@ -21,8 +22,13 @@ class JarIT {
     }
 
     static Result runJar(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", JAR.toString()));
+        return runJar(List.of(), args);
+    }
+
+    static Result runJar(List<String> jvmOptions, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-jar", JAR.toString()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).start();
         p.getOutputStream().close();
@@ -39,6 +45,19 @@ class JarIT {
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.out().lines()).containsExactly("docker.io/library/alpine:latest",
                 "gcr.io/google-containers/git-sync:v3.1.5", "127.0.0.1:5000/a/b:c");
+    }
+
+    /** What a short command loads is what decides its start time (issue #16's CLI start target). */
+    @Test
+    void refLoadsNeitherJsonNorSqliteNorHttpNorCloudClasses(@TempDir Path tmp) throws Exception {
+        Path log = tmp.resolve("classes.txt");
+        Result r = runJar(List.of("-Xlog:class+load:file=" + log), "ref", "alpine");
+        assertThat(r.status()).as(r.err()).isZero();
+        List<String> loaded = Files.readAllLines(log);
+        assertThat(loaded).anyMatch(l -> l.contains(" io.imagemirror.local.cli.RefCommand "));
+        assertThat(loaded).noneMatch(l -> l.contains(" com.fasterxml.jackson.") || l.contains(" org.sqlite.")
+                || l.contains(" com.cronutils.") || l.contains(" software.amazon.") || l.contains(" org.eclipse.jetty.")
+                || l.contains(" java.net.http."));
     }
 
     @Test

@@ -18,7 +18,7 @@ class RefCommandTest {
     static Run run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = ImageMirrorCommand.commandLine();
+        CommandLine cl = ImageMirrorCommand.commandLine(args);
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int status = cl.execute(args);

@@ -7,6 +7,7 @@ import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.time.Clock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -131,6 +132,21 @@ class SyncCommandsTest {
         assertThat(first.status()).as(first.err() + first.out()).isZero();
         assertThat(first.out()).contains(":v1: Pull complete").contains(":v2: Pull complete")
                 .contains("app: 3 listed, 2 selected, 0 unchanged, 2 copied");
+        // docker pull's voice, line by line (not a terminal): each layer of v1 starts and completes
+        // between the image's first and last lines, then one summary
+        List<String> lines = first.out().lines().toList();
+        int pulling = lines.indexOf(upstream.hostPort() + "/team/app:v1: Pulling");
+        int complete = lines.indexOf(lines.stream().filter(l -> l.startsWith(upstream.hostPort() + "/team/app:v1: Pull complete"))
+                .findFirst().orElseThrow());
+        assertThat(pulling).isNotNegative().isLessThan(complete);
+        for (TestImage.Blob layer : img.layers()) {
+            String hex = layer.digest().substring("sha256:".length(), "sha256:".length() + 12);
+            assertThat(lines.subList(pulling, complete)).contains(hex + ": Pull complete")
+                    .anyMatch(l -> l.startsWith(hex + ": Pulling fs layer ("));
+        }
+        assertThat(lines).noneMatch(l -> l.contains("\u001b"));
+        assertThat(lines.get(lines.size() - 1)).startsWith("Summary: 1 rule(s), 2 tag(s) checked, 0 up to date, 2 copied (")
+                .endsWith(", 0 deferred, 0 failed");
 
         RefCommandTest.Run second = run("sync", "app");
         assertThat(second.status()).isZero();
@@ -141,6 +157,46 @@ class SyncCommandsTest {
         assertThat(status.out().lines().filter(l -> l.startsWith("app "))).hasSize(2);
         assertThat(status.out().lines().filter(l -> l.startsWith("app ")).toList().get(1)).contains(" ok ");
         assertThat(run("sync", "nope").status()).isEqualTo(2);
+    }
+
+    @Test
+    void aDisabledRuleIsListedAsSuchSkippedWhenDueAndRunWhenNamed() throws Exception {
+        upstream.pusher().pushImage("team/app", "v1", TestImage.builder(13).build());
+        Path rulesFile = file("rules.yaml", "rules:\n  - name: app\n    source: up/team/app\n"
+                + "    schedule: rate(1 hour)\n    enabled: false\n");
+        assertThat(run("rules", "apply", rulesFile.toString()).out().lines()).containsExactly("rule/app created");
+        assertThat(run("rules", "ls").out()).contains("enabled: false");
+
+        RefCommandTest.Run due = run("sync");
+        assertThat(due.status()).as(due.err()).isZero();
+        assertThat(due.out()).contains("no rule is due");
+        assertThat(run("sync", "--dry-run").out()).doesNotContain("v1");
+
+        RefCommandTest.Run named = run("sync", "app");
+        assertThat(named.status()).as(named.err() + named.out()).isZero();
+        assertThat(named.out()).contains("/team/app:v1: Pull complete");
+    }
+
+    @Test
+    void aTagWhoseCopyFailsIsReportedAndTheExitStatusIsOne() throws Exception {
+        TestImage good = TestImage.builder(11).build();
+        TestImage broken = TestImage.builder(12).build();
+        upstream.pusher().pushImage("team/app", "v1", good);
+        upstream.pusher().pushImage("team/app", "v2", broken);
+        // the registry still answers v2's manifest, but one of its layers is gone from its storage
+        String hex = broken.layers().get(0).digest().substring("sha256:".length());
+        Path blob = upstream.directory().resolve("data/docker/registry/v2/blobs/sha256/" + hex.substring(0, 2) + "/" + hex
+                + "/data");
+        assertThat(blob).exists();
+        Files.delete(blob);
+        Files.writeString(config, Files.readString(config) + "rules:\n  - name: app\n    source: up/team/app\n"
+                + "    schedule: rate(1 hour)\n");
+
+        RefCommandTest.Run r = run("sync", "app");
+        assertThat(r.status()).as(r.out() + r.err()).isEqualTo(1);
+        assertThat(r.out()).contains("/team/app:v1: Pull complete").contains("/team/app:v2: error: ");
+        assertThat(r.out().lines().toList().get((int) r.out().lines().count() - 1))
+                .startsWith("Summary: 1 rule(s), 2 tag(s) checked, 0 up to date, 1 copied (").endsWith(", 0 deferred, 1 failed");
     }
 
     @Test

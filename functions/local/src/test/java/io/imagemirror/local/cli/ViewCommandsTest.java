@@ -67,11 +67,11 @@ class ViewCommandsTest {
     static Run run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = ImageMirrorCommand.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
         List<String> all = new ArrayList<>(List.of("--data", data.toString(), "--config", config.toString()));
         all.addAll(List.of(args));
+        CommandLine cl = ImageMirrorCommand.commandLine(all.toArray(String[]::new));
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
         int status = cl.execute(all.toArray(String[]::new));
         return new Run(status, out.toString(), err.toString());
     }
