@@ -1,5 +1,7 @@
 package io.imagemirror.cache;
 
+import io.imagemirror.metrics.Meter;
+import io.imagemirror.metrics.Metrics;
 import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.mirror.MirrorListener;
@@ -131,6 +133,7 @@ public final class PullThroughCache {
     private final Recorder recorder;
     private final ColdBlobs coldBlobs;
     private final RepositoryScope scope;
+    private final Metrics metrics;
 
     /**
      * A cache that records pulled references in the background of this process.
@@ -154,6 +157,14 @@ public final class PullThroughCache {
     public PullThroughCache(Upstreams upstreams, BlobFills fills, Storage storage, Duration tagTtl,
                             Executor background, Clock clock, Consumer<String> log, Recorder recorder,
                             ColdBlobs coldBlobs) {
+        this(upstreams, fills, storage, tagTtl, background, clock, log, recorder, coldBlobs, Metrics.NONE);
+    }
+
+    /** @param metrics counts lookups by result ({@link Meter#CACHE_LOOKUPS}) */
+    public PullThroughCache(Upstreams upstreams, BlobFills fills, Storage storage, Duration tagTtl,
+                            Executor background, Clock clock, Consumer<String> log, Recorder recorder,
+                            ColdBlobs coldBlobs, Metrics metrics) {
+        this.metrics = metrics;
         this.upstreams = upstreams;
         this.fills = fills;
         this.tagIndex = storage.tagIndex();
@@ -226,12 +237,14 @@ public final class PullThroughCache {
         }
         if (stored.isPresent()) {
             notePull(target, digest, recording);
+            metrics.count(Meter.CACHE_LOOKUPS, "manifest", "hit");
             return stored.get();
         }
         if (client == null) {
             client = upstreams.client(target.registry());
         }
         ServedManifest fetched = fetchAndStore(client, target, digest);
+        metrics.count(Meter.CACHE_LOOKUPS, "manifest", "miss");
         record(recording);
         return fetched;
     }
@@ -275,6 +288,7 @@ public final class PullThroughCache {
             Optional<ServedManifest> fresh = readStored(target, known);
             if (fresh.isPresent()) {
                 notePull(target, known, byTag(target, tag, known));
+                metrics.count(Meter.CACHE_LOOKUPS, "manifest", "hit");
                 return fresh.get();
             }
         }
@@ -288,6 +302,7 @@ public final class PullThroughCache {
             if (stale.isPresent()) {
                 log.accept("serving " + target.repositoryKey() + ":" + tag + " stale at " + known
                         + ": upstream answered " + e.getMessage());
+                metrics.count(Meter.CACHE_LOOKUPS, "manifest", "stale");
                 return stale.get();
             }
             throw e;
@@ -297,10 +312,12 @@ public final class PullThroughCache {
             Optional<ServedManifest> same = readStored(target, known);
             if (same.isPresent()) {
                 notePull(target, known, byTag(target, tag, known));
+                metrics.count(Meter.CACHE_LOOKUPS, "manifest", "hit");
                 return same.get();
             }
         }
         Optional<ServedManifest> stored = readStored(target, head.digest());
+        metrics.count(Meter.CACHE_LOOKUPS, "manifest", stored.isPresent() ? "hit" : "miss");
         ServedManifest served = stored.isPresent() ? stored.get() : fetchAndStore(client, target, head.digest());
         if (!head.digest().equals(recorded.map(TagRecord::digest).orElse(null))) {
             remember(pendingTags, key, new PendingTag(head.digest(), now));
@@ -404,6 +421,7 @@ public final class PullThroughCache {
             size = client.headBlob(target.repository(), digest);
             scope.vouch(target.name(), digest);
         }
+        metrics.count(Meter.CACHE_LOOKUPS, "blob", info.isPresent() ? "hit" : "miss");
         if (info.isPresent()) {
             return new Stored(info.get().size());
         }

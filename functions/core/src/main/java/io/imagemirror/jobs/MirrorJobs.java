@@ -1,5 +1,7 @@
 package io.imagemirror.jobs;
 
+import io.imagemirror.metrics.Meter;
+import io.imagemirror.metrics.Metrics;
 import io.imagemirror.mirror.BlobOutcome;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.mirror.MirrorException;
@@ -55,8 +57,16 @@ public final class MirrorJobs {
     private final JobStore metadata;
     private final JobQueue queue;
     private final Clock clock;
+    private final Metrics metrics;
 
     public MirrorJobs(ImageMirror mirror, Upstreams upstreams, JobStore jobs, JobQueue queue, Clock clock) {
+        this(mirror, upstreams, jobs, queue, clock, Metrics.NONE);
+    }
+
+    /** @param metrics times the jobs run, by kind and outcome ({@link Meter#JOBS}) */
+    public MirrorJobs(ImageMirror mirror, Upstreams upstreams, JobStore jobs, JobQueue queue, Clock clock,
+                      Metrics metrics) {
+        this.metrics = metrics;
         this.mirror = mirror;
         this.upstreams = upstreams;
         this.metadata = jobs;
@@ -117,14 +127,18 @@ public final class MirrorJobs {
             return Outcome.DUPLICATE;
         }
         ProgressRecorder progress = new ProgressRecorder(running);
+        long start = System.nanoTime();
         try {
             JobResult result = execute(request, progress);
             metadata.updateJob(progress.latest().succeeded(JobJson.result(result), clock.instant()), JobStatus.RUNNING);
+            metrics.since(Meter.JOBS, start, request.kind(), "succeeded");
             return Outcome.SUCCEEDED;
         } catch (MirrorException e) {
+            metrics.since(Meter.JOBS, start, request.kind(), "failed");
             metadata.updateJob(progress.latest().failed(e.getMessage(), clock.instant()), JobStatus.RUNNING);
             throw e;
         } catch (RuntimeException e) {
+            metrics.since(Meter.JOBS, start, request.kind(), "failed");
             metadata.updateJob(progress.latest().failed("internal error: " + e, clock.instant()), JobStatus.RUNNING);
             throw e;
         }

@@ -1,5 +1,7 @@
 package io.imagemirror.mirror;
 
+import io.imagemirror.metrics.Meter;
+import io.imagemirror.metrics.Metrics;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.BlobIndex;
@@ -39,6 +41,7 @@ public final class BlobFills {
     private final BlobIndex metadata;
     private final Path spoolDir;
     private final Executor executor;
+    private final Metrics metrics;
     private final Map<Digest, Fill> inFlight = new ConcurrentHashMap<>();
     private static final int SPOOL_CHUNK = 1 << 20;
 
@@ -47,6 +50,12 @@ public final class BlobFills {
      * @param executor runs spooled fills (they outlive the request that started them)
      */
     public BlobFills(BlobStore blobs, BlobIndex metadata, Path spoolDir, Executor executor) {
+        this(blobs, metadata, spoolDir, executor, Metrics.NONE);
+    }
+
+    /** @param metrics counts fills by outcome ({@link Meter#BLOB_FILLS}) and the bytes fetched */
+    public BlobFills(BlobStore blobs, BlobIndex metadata, Path spoolDir, Executor executor, Metrics metrics) {
+        this.metrics = metrics;
         this.blobs = blobs;
         this.metadata = metadata;
         this.spoolDir = spoolDir;
@@ -73,6 +82,7 @@ public final class BlobFills {
     public Fill fill(Digest digest, long size, Source source) throws IOException {
         Fill running = inFlight.get(digest);
         if (running != null) {
+            metrics.count(Meter.BLOB_FILLS, "coalesced");
             return running.joined();
         }
         Fill mine = new Fill(digest, size);
@@ -86,6 +96,7 @@ public final class BlobFills {
             if (mine.spool != null) {
                 Files.deleteIfExists(mine.spool);
             }
+            metrics.count(Meter.BLOB_FILLS, "coalesced");
             return theirs.joined();
         }
         // Won the slot. Another fill of this digest may have stored, recorded and retired between
@@ -220,6 +231,7 @@ public final class BlobFills {
                     notifyAll();
                 }
                 decide(true);
+                metrics.count(Meter.BLOB_FILLS, "found_stored");
                 done.complete(0L);
             }
         }
@@ -261,8 +273,10 @@ public final class BlobFills {
                 BlobStore.PutResult r = blobs.put(digest, size, counted);
                 record();
                 retire();
+                fetched(counted.bytes());
                 done.complete(r == BlobStore.PutResult.STORED ? counted.bytes() : 0L);
             } catch (IOException | RuntimeException e) {
+                metrics.count(Meter.BLOB_FILLS, "failed");
                 retire();
                 done.completeExceptionally(e);
                 throw e;
@@ -308,8 +322,10 @@ public final class BlobFills {
                     finished = true;
                     notifyAll();
                 }
+                fetched(written);
                 done.complete(written);
             } catch (IOException | RuntimeException e) {
+                metrics.count(Meter.BLOB_FILLS, "failed");
                 removeSpool();
                 retire();
                 synchronized (this) {
@@ -318,6 +334,11 @@ public final class BlobFills {
                 }
                 done.completeExceptionally(e);
             }
+        }
+
+        private void fetched(long bytes) {
+            metrics.count(Meter.BLOB_FILLS, "fetched");
+            metrics.add(Meter.UPSTREAM_BYTES, bytes);
         }
 
         /** No longer in flight: a request from now on finds the blob stored, or starts a new fill. */

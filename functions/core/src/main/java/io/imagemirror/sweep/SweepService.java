@@ -1,5 +1,7 @@
 package io.imagemirror.sweep;
 
+import io.imagemirror.metrics.Meter;
+import io.imagemirror.metrics.Metrics;
 import io.imagemirror.store.Storage;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,8 +21,15 @@ public final class SweepService {
     private final SweepConfig config;
     private final ReentrantLock running = new ReentrantLock();
     private final ImageRemover remover;
+    private final Metrics metrics;
 
     public SweepService(Storage storage, SweepConfig config, Clock clock) {
+        this(storage, config, clock, Metrics.NONE);
+    }
+
+    /** @param metrics what each sweep (not a dry run) reports to ({@link Meter#SWEEPS} and the deleted counts) */
+    public SweepService(Storage storage, SweepConfig config, Clock clock, Metrics metrics) {
+        this.metrics = metrics;
         this.sweeper = new Sweeper(storage, clock);
         this.records = new SweepRecords(storage.jobs(), clock);
         this.config = Objects.requireNonNull(config, "config");
@@ -40,11 +49,18 @@ public final class SweepService {
     public SweepReport sweep(Duration grace, boolean dryRun, Predicate<io.imagemirror.store.ManifestRecord> filter,
                              Sweeper.Listener listener) {
         running.lock();
+        long start = System.nanoTime();
         try {
             SweepReport r = sweeper.run(grace == null ? config.grace() : grace, dryRun, Sweeper.DEFAULT_PAGE_SIZE,
                     filter, listener);
             records.record(r);
+            if (!dryRun) {
+                r.recordTo(metrics, "finished", start);
+            }
             return r;
+        } catch (RuntimeException e) {
+            metrics.since(Meter.SWEEPS, start, "failed");
+            throw e;
         } finally {
             running.unlock();
         }

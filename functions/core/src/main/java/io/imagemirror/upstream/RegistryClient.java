@@ -3,6 +3,8 @@ package io.imagemirror.upstream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagemirror.oci.ContentMismatchException;
+import io.imagemirror.metrics.Meter;
+import io.imagemirror.metrics.Metrics;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.EchoedInput;
 import io.imagemirror.oci.ErrorCode;
@@ -86,6 +88,7 @@ public final class RegistryClient {
     private final RegistryAuthenticator auth;
     private final AddressPolicy addresses;
     private final AtomicReference<RateLimit> rateLimit = new AtomicReference<>();
+    private final Metrics metrics;
 
     /**
      * @param upstream the registry to talk to (with its credentials, if any)
@@ -94,6 +97,12 @@ public final class RegistryClient {
      * @param retry how 429s, 5xx and transport failures are retried
      */
     public RegistryClient(Upstream upstream, OkHttpClient shared, Clock clock, RetryPolicy retry) {
+        this(upstream, shared, clock, retry, Metrics.NONE);
+    }
+
+    /** @param metrics counts and times every request that reaches the network, and the stated quota */
+    public RegistryClient(Upstream upstream, OkHttpClient shared, Clock clock, RetryPolicy retry, Metrics metrics) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.upstream = Objects.requireNonNull(upstream, "upstream");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.retry = Objects.requireNonNull(retry, "retry");
@@ -106,6 +115,7 @@ public final class RegistryClient {
                 .addInterceptor(auth)
                 .authenticator(auth)
                 .addNetworkInterceptor(this::guardHost)
+                .addNetworkInterceptor(this::measure)
                 .build();
     }
 
@@ -527,6 +537,19 @@ public final class RegistryClient {
         return chain.proceed(r.header("Authorization") == null ? r : r.newBuilder().removeHeader("Authorization").build());
     }
 
+    /** Times each request on the network (after {@link #guardHost}: a refused host is not a request). */
+    private Response measure(Interceptor.Chain chain) throws IOException {
+        long start = System.nanoTime();
+        String status = "error";
+        try {
+            Response r = chain.proceed(chain.request());
+            status = Integer.toString(r.code());
+            return r;
+        } finally {
+            metrics.since(Meter.UPSTREAM_REQUESTS, start, upstream.name(), chain.request().method(), status);
+        }
+    }
+
     private RegistryException failureOf(Request request, Response r, ErrorCode notFound) throws IOException {
         try (r) {
             List<OciError> errors = request.method().equals("HEAD") ? List.of() : OciError.read(r.body().byteStream());
@@ -569,7 +592,11 @@ public final class RegistryClient {
 
     private void noteRateLimit(Response r) {
         RateLimit.parse(r.header("ratelimit-limit"), r.header("ratelimit-remaining"), clock.instant())
-                .ifPresent(rateLimit::set);
+                .ifPresent(q -> {
+                    rateLimit.set(q);
+                    metrics.set(Meter.QUOTA_REMAINING, q.remaining(), upstream.name());
+                    metrics.set(Meter.QUOTA_LIMIT, q.limit(), upstream.name());
+                });
     }
 
     // ---- reading answers -------------------------------------------------------------------

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import io.imagemirror.metrics.Metrics;
 import okhttp3.OkHttpClient;
 
 /**
@@ -25,9 +26,17 @@ public final class Upstreams {
     private final Clock clock;
     private final RetryPolicy retry;
     private final Map<String, RegistryClient> clients = new ConcurrentHashMap<>();
+    private final Metrics metrics;
 
     public Upstreams(Collection<Upstream> upstreams, CredentialStore credentials, OkHttpClient http, Clock clock,
                      RetryPolicy retry) {
+        this(upstreams, credentials, http, clock, retry, Metrics.NONE);
+    }
+
+    /** @param metrics what the clients report their requests and the stated quotas to */
+    public Upstreams(Collection<Upstream> upstreams, CredentialStore credentials, OkHttpClient http, Clock clock,
+                     RetryPolicy retry, Metrics metrics) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
         Map<String, Upstream> byName = new LinkedHashMap<>();
         for (Upstream u : upstreams) {
             if (byName.put(u.name(), u) != null) {
@@ -63,6 +72,6 @@ public final class Upstreams {
                     + String.join(", ", configured.keySet()) + ")", ErrorCode.DENIED);
         }
         return clients.computeIfAbsent(name,
-                n -> new RegistryClient(upstream.withCredentialsFrom(credentials), http, clock, retry));
+                n -> new RegistryClient(upstream.withCredentialsFrom(credentials), http, clock, retry, metrics));
     }
 }
