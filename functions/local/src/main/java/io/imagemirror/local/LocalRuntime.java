@@ -1,5 +1,6 @@
 package io.imagemirror.local;
 
+import io.imagemirror.metrics.Metrics;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -67,26 +68,35 @@ public final class LocalRuntime implements AutoCloseable {
     private final io.imagemirror.sweep.SweepService sweeps;
     private final Upstreams upstreams;
     private final ScheduledExecutorService syncTimer;
+    private final Metrics metrics;
 
     /**
      * @param spoolDir where cold blobs are spooled while served (inside the data directory for the
      *     local store), or null to stream fills straight into the store
      */
     public LocalRuntime(MirrorConfig config, Storage storage, Path spoolDir, Clock clock) {
+        this(config, storage, spoolDir, clock, Metrics.NONE);
+    }
+
+    /** @param metrics what the engine reports to ({@code serve}'s {@code /metrics}) */
+    public LocalRuntime(MirrorConfig config, Storage storage, Path spoolDir, Clock clock, Metrics metrics) {
+        this.metrics = metrics;
         this.config = config;
         this.storage = storage;
         this.clock = clock;
         this.blobPool = Executors.newFixedThreadPool(config.parallelism(), named("copy"));
         this.background = Executors.newFixedThreadPool(Math.max(4, config.parallelism()), named("background"));
         this.upstreams = new Upstreams(config.toUpstreamList(), credentials(config), RegistryClient.defaultHttpClient(),
-                clock, RetryPolicy.defaults());
+                clock, RetryPolicy.defaults(), metrics);
         this.syncTimer = Executors.newSingleThreadScheduledExecutor(named("sync"));
-        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), spoolDir, background);
+        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), spoolDir, background, metrics);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
-        this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), id -> background.execute(() -> runJob(id)), clock);
-        this.cache = new PullThroughCache(mirror, upstreams, fills, storage, config.tagTtl(), background, clock,
-                LOG::warn);
-        this.sweeps = new io.imagemirror.sweep.SweepService(storage, config.sweep(), clock);
+        this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), id -> background.execute(() -> runJob(id)), clock,
+                metrics);
+        this.cache = new PullThroughCache(upstreams, fills, storage, config.tagTtl(), background, clock, LOG::warn,
+                PullThroughCache.inBackground(mirror, background, LOG::warn), PullThroughCache.ColdBlobs.STORE_FIRST,
+                metrics);
+        this.sweeps = new io.imagemirror.sweep.SweepService(storage, config.sweep(), clock, metrics);
     }
 
     public io.imagemirror.sweep.SweepService sweeps() {
@@ -212,7 +222,7 @@ public final class LocalRuntime implements AutoCloseable {
     /** A sync planner that queues its copy jobs through {@code copyJobs}. */
     public SyncPlanner planner(MirrorJobs copyJobs) {
         return new SyncPlanner(syncRules(), storage.rules(), storage.tagIndex(), upstreams, copyJobs,
-                config.syncQuotaFloor(), clock);
+                config.syncQuotaFloor(), clock, metrics);
     }
 
     /**
@@ -249,7 +259,8 @@ public final class LocalRuntime implements AutoCloseable {
      */
     public ApiHandler routes(boolean loopbackListener) {
         NameRouter names = new NameRouter(config);
-        DistributionApi registry = new DistributionApi(cache, storage.blobs(), names, false, Duration.ofMinutes(15));
+        DistributionApi registry = new DistributionApi(cache, storage.blobs(), names, false, Duration.ofMinutes(15),
+                metrics);
         MirrorApi mirrorApi = new MirrorApi(jobs, names, new SyncRules(storage.rules(), storage.jobs(), names),
                 new MirrorViews(storage, names)).withSweeps(sweeps);
         String token = config.serveToken();
