@@ -5,6 +5,7 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import io.imagemirror.aws.AwsWiring;
+import io.imagemirror.aws.metrics.EmfMetrics;
 import io.imagemirror.aws.queue.SqsJobQueue;
 import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.store.Job;
@@ -27,19 +28,30 @@ import java.util.List;
 public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
 
     private final MirrorJobs jobs;
+    private final EmfMetrics metrics;
 
     /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public CopyWorkerHandler() {
-        this(AwsWiring.shared().jobs());
+        this(AwsWiring.shared().jobs(), AwsWiring.shared().metrics());
         SnapStartPriming.forCopyWorker(this).register();
     }
 
     public CopyWorkerHandler(MirrorJobs jobs) {
+        this(jobs, null);
+    }
+
+    /** @param metrics flushed after each event (null: not measured) */
+    public CopyWorkerHandler(MirrorJobs jobs, EmfMetrics metrics) {
         this.jobs = jobs;
+        this.metrics = metrics;
     }
 
     @Override
     public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
+        return Invocations.run(context, metrics, () -> runAll(event, context));
+    }
+
+    private SQSBatchResponse runAll(SQSEvent event, Context context) {
         List<SQSBatchResponse.BatchItemFailure> failures = new ArrayList<>();
         List<SQSEvent.SQSMessage> records = event.getRecords() == null ? List.of() : event.getRecords();
         for (SQSEvent.SQSMessage message : records) {
