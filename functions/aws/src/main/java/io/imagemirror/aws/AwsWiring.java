@@ -121,6 +121,9 @@ public final class AwsWiring implements AutoCloseable {
                         .supplyAsync(RegistryClient::defaultHttpClient, task -> initThread(task, "init-http"));
                 shared = fromEnvironment(System.getenv(), http::join, Clock.systemUTC(),
                         new EmfMetrics(software.amazon.cloudwatchlogs.emf.environment.LambdaEnvironment::new));
+                // Off the init path: the metrics library is loaded while the handler finishes its init and
+                // reads the first event, so neither init nor the first flush pays for it.
+                initThread(EmfMetrics::prepare, "init-metrics");
             } catch (IOException e) {
                 throw new IllegalStateException("image-mirror cannot start: " + e.getMessage(), e);
             }

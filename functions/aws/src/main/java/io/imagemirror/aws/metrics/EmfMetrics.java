@@ -72,6 +72,23 @@ public final class EmfMetrics implements Metrics {
     }
 
     /**
+     * Loads the library and its JSON serializer by serializing a line that is thrown away: run off the
+     * request path (a thread started after init), so the first flush does not pay for it.
+     */
+    public static void prepare() {
+        try {
+            software.amazon.cloudwatchlogs.emf.model.MetricsContext context =
+                    new software.amazon.cloudwatchlogs.emf.model.MetricsContext();
+            context.setNamespace(NAMESPACE);
+            context.setDimensions(new DimensionSet());
+            context.putMetric(Meter.HTTP_REQUESTS.key(), 0, Unit.SECONDS);
+            context.serialize();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException e) {
+            // only a warm-up: the first flush reports what is wrong
+        }
+    }
+
+    /**
      * Writes what was measured since the last flush, one EMF line per set of dimensions, and forgets
      * it. A failure to write is reported on standard error and does not fail the invocation.
      *
