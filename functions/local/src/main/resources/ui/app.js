@@ -81,9 +81,36 @@ async function loadUsage() {
         ["reclaimable", size(u.reclaimableBytes)], ["pulls served", u.pulls]]
         .map(([l, n]) => el("div", { class: "card" }, el("div", { class: "n" }, n), el("div", { class: "l" }, l))));
     sharingChart(u);
+    loadCache(box);
   } catch (e) {
     box.replaceChildren(el("p", { class: "error" }, "storage: " + e.message));
   }
+}
+
+// Cache hits and misses since serve started, from its /metrics (Prometheus text); nothing when absent.
+async function loadCache(box) {
+  let text;
+  try {
+    const r = await fetch("/metrics");
+    if (!r.ok) return;
+    text = await r.text();
+  } catch (e) {
+    return;
+  }
+  const count = (kind, result) => {
+    const re = new RegExp("^imagemirror_cache_lookups_total\\{(?=[^}]*kind=\"" + kind + "\")(?=[^}]*result=\""
+      + result + "\")[^}]*\\} (\\S+)$", "m");
+    const m = re.exec(text);
+    return m ? Math.round(Number(m[1])) : 0;
+  };
+  const cards = [];
+  for (const kind of ["manifest", "blob"]) {
+    const hit = count(kind, "hit"), miss = count(kind, "miss");
+    const ratio = hit + miss > 0 ? Math.round(100 * hit / (hit + miss)) + "%" : "–";
+    cards.push([kind + " cache hits / misses", hit + " / " + miss + " (" + ratio + ")"]);
+  }
+  box.append(...cards.map(([l, n]) => el("div", { class: "card" }, el("div", { class: "n" }, n),
+    el("div", { class: "l" }, l + " since start"))));
 }
 
 function imagesUrl() {

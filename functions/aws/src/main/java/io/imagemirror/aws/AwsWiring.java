@@ -6,10 +6,10 @@ import io.imagemirror.sync.SyncPlanner;
 import io.imagemirror.sync.SyncRules;
 import io.imagemirror.cache.PullThroughCache;
 import java.time.Duration;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imagemirror.aws.handlers.LambdaLog;
+import io.imagemirror.aws.metrics.EmfMetrics;
 import io.imagemirror.aws.queue.SqsJobQueue;
 import io.imagemirror.aws.secrets.SecretsManagerCredentials;
 import io.imagemirror.aws.store.AwsClients;
@@ -70,7 +70,6 @@ public final class AwsWiring implements AutoCloseable {
     public static final List<String> VARIABLES = List.of(BUCKET, TABLE, QUEUE_URL, CONFIG, CREDENTIALS_SECRET);
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Logger LOG = LoggerFactory.getLogger(AwsWiring.class);
     /** Cold blobs up to this size are stored within the request (API Gateway allows 30 s). */
     static final long COLD_BLOB_IN_REQUEST = 32L << 20;
     /** How long a presigned blob URL stays valid. */
@@ -92,6 +91,7 @@ public final class AwsWiring implements AutoCloseable {
     private final MirrorJobs jobs;
     private final List<AutoCloseable> resources;
     private final Clock clock;
+    private final EmfMetrics metrics;
     private DistributionApi registryApi;
 
     /**
@@ -101,6 +101,14 @@ public final class AwsWiring implements AutoCloseable {
      */
     public AwsWiring(MirrorConfig config, Storage storage, CredentialStore credentials, JobQueue queue,
                      OkHttpClient http, Clock clock, List<AutoCloseable> resources) {
+        this(config, storage, credentials, queue, http, clock, resources,
+                new EmfMetrics(software.amazon.cloudwatchlogs.emf.environment.LambdaEnvironment::new));
+    }
+
+    /** @param metrics what the engine reports to, written as EMF lines at the end of each invocation */
+    public AwsWiring(MirrorConfig config, Storage storage, CredentialStore credentials, JobQueue queue,
+                     OkHttpClient http, Clock clock, List<AutoCloseable> resources, EmfMetrics metrics) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.config = Objects.requireNonNull(config, "config");
         this.names = new NameRouter(config);
         this.storage = Objects.requireNonNull(storage, "storage");
@@ -109,14 +117,14 @@ public final class AwsWiring implements AutoCloseable {
         // The quota ledger and the fill leases live in the table: every instance shares them.
         this.upstreams = new Upstreams(config.toUpstreamList(), credentials, http, clock, RetryPolicy.defaults(),
                 config.largeBlobs(), new QuotaLedger(storage.upstreamLedger(), clock, QuotaLedger.DEFAULT_FLUSH_EVERY,
-                LOG::warn));
+                LOG::warn), metrics);
         this.blobPool = Executors.newFixedThreadPool(config.parallelism(), daemonThreads("blob-copy-"));
         this.leases = new FillLeases(storage.leases(), config.fills(), clock, LOG::info);
-        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), null, blobPool, leases);
+        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), null, blobPool, leases, metrics);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
         this.partPool = Executors.newCachedThreadPool(daemonThreads("part-upload-"));
         this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), queue, clock, config.syncQuotaFloor(),
-                resumableCopies(storage, partPool));
+                resumableCopies(storage, partPool), metrics);
     }
 
     /**
@@ -136,7 +144,14 @@ public final class AwsWiring implements AutoCloseable {
     public static synchronized AwsWiring shared() {
         if (shared == null) {
             try {
-                shared = fromEnvironment(System.getenv(), RegistryClient.defaultHttpClient(), Clock.systemUTC());
+                // The upstream HTTP client (TLS setup) is built while the store opens.
+                java.util.concurrent.CompletableFuture<OkHttpClient> http = java.util.concurrent.CompletableFuture
+                        .supplyAsync(RegistryClient::defaultHttpClient, task -> initThread(task, "init-http"));
+                shared = fromEnvironment(System.getenv(), http::join, Clock.systemUTC(),
+                        new EmfMetrics(software.amazon.cloudwatchlogs.emf.environment.LambdaEnvironment::new));
+                // Off the init path: the metrics library is loaded while the handler finishes its init and
+                // reads the first event, so neither init nor the first flush pays for it.
+                initThread(EmfMetrics::prepare, "init-metrics");
             } catch (IOException e) {
                 throw new IllegalStateException("image-mirror cannot start: " + e.getMessage(), e);
             }
@@ -153,6 +168,18 @@ public final class AwsWiring implements AutoCloseable {
      */
     public static AwsWiring fromEnvironment(Map<String, String> env, OkHttpClient http, Clock clock)
             throws IOException {
+        return fromEnvironment(env, http, clock,
+                new EmfMetrics(software.amazon.cloudwatchlogs.emf.environment.LambdaEnvironment::new));
+    }
+
+    /** As {@link #fromEnvironment(Map, OkHttpClient, Clock)}, reporting to {@code metrics}. */
+    public static AwsWiring fromEnvironment(Map<String, String> env, OkHttpClient http, Clock clock,
+                                            EmfMetrics metrics) throws IOException {
+        return fromEnvironment(env, () -> http, clock, metrics);
+    }
+
+    private static AwsWiring fromEnvironment(Map<String, String> env, java.util.function.Supplier<OkHttpClient> http,
+                                             Clock clock, EmfMetrics metrics) throws IOException {
         String bucket = required(env, BUCKET);
         String table = required(env, TABLE);
         String queueUrl = required(env, QUEUE_URL);
@@ -165,12 +192,22 @@ public final class AwsWiring implements AutoCloseable {
                 credentials = SecretsManagerCredentials.load(sm, secret.trim());
             }
         }
-        Storage storage = AwsStorage.open(clients, bucket, table, false, clock);
+        // The SQS client is built while the store opens (init time is mostly SDK class loading).
+        java.util.concurrent.CompletableFuture<SqsClient> sqsClient = java.util.concurrent.CompletableFuture
+                .supplyAsync(clients::sqs, task -> initThread(task, "init-sqs"));
+        Storage storage;
+        try {
+            storage = AwsStorage.open(clients, bucket, table, false, clock);
+        } catch (RuntimeException e) {
+            sqsClient.thenAccept(AwsWiring::closeQuietly);
+            throw e;
+        }
         List<AutoCloseable> resources = new ArrayList<>();
         try {
-            SqsClient sqs = clients.sqs();
+            SqsClient sqs = sqsClient.join();
             resources.add(sqs);
-            return new AwsWiring(config, storage, credentials, new SqsJobQueue(sqs, queueUrl), http, clock, resources);
+            return new AwsWiring(config, storage, credentials, new SqsJobQueue(sqs, queueUrl), http.get(), clock,
+                    resources, metrics);
         } catch (RuntimeException e) {
             storage.close();
             resources.forEach(AwsWiring::closeQuietly);
@@ -200,6 +237,12 @@ public final class AwsWiring implements AutoCloseable {
             throw new ConfigException("environment variable " + name + " is not set");
         }
         return v.trim();
+    }
+
+    private static void initThread(Runnable task, String name) {
+        Thread t = new Thread(task, name);
+        t.setDaemon(true);
+        t.start();
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
@@ -236,6 +279,11 @@ public final class AwsWiring implements AutoCloseable {
         return leases;
     }
 
+    /** The metrics of this execution environment, flushed by the handlers after each event. */
+    public EmfMetrics metrics() {
+        return metrics;
+    }
+
     /** What a name means on this mirror, for {@code /v1} and {@code /v2} alike. */
     public NameRouter names() {
         return names;
@@ -249,7 +297,7 @@ public final class AwsWiring implements AutoCloseable {
     /** The sync planner over the table's rules, queueing copy jobs like {@code POST /v1/mirror}. */
     public SyncPlanner planner() {
         return new SyncPlanner(rules(), storage.rules(), storage.tagIndex(), upstreams, jobs, config.syncQuotaFloor(),
-                clock);
+                clock, metrics);
     }
 
     /**
@@ -265,8 +313,8 @@ public final class AwsWiring implements AutoCloseable {
             // even when the tag has moved on upstream meanwhile, or when an index names it.
             PullThroughCache.Recorder recorder = r -> jobs.submit(PullThroughRecording.of(r));
             PullThroughCache cache = new PullThroughCache(upstreams, fills, storage, config.tagTtl(), blobPool, clock,
-                    LOG::warn, recorder, new PullThroughCache.ColdBlobs(COLD_BLOB_IN_REQUEST, true));
-            registryApi = new DistributionApi(cache, storage.blobs(), names, true, PRESIGN_TTL);
+                    LambdaLog::warn, recorder, new PullThroughCache.ColdBlobs(COLD_BLOB_IN_REQUEST, true), metrics);
+            registryApi = new DistributionApi(cache, storage.blobs(), names, true, PRESIGN_TTL, metrics);
         }
         return registryApi;
     }

@@ -58,6 +58,10 @@ class DeploymentJarIT {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(p.waitFor()).as(out).isZero();
             assertThat(out).contains("api 202 {\"jobId\":").contains("worker failures 0");
+            // The metrics of the POST, as an EMF line written with only the jar on the class path.
+            assertThat(out.lines().filter(l -> l.startsWith("{\"_aws\"") && l.contains("\"route\":\"v1.mirror\"")
+                    && l.contains("\"status\":\"202\"") && l.contains("\"http.requests\":")).count()).as(out)
+                    .isEqualTo(1);
             var messages = aws.sqs.receiveMessage(b -> b.queueUrl(aws.queueUrl).waitTimeSeconds(5)).messages();
             assertThat(messages).hasSize(1);
             assertThat(out).contains(messages.get(0).body().replace("{\"jobId\":\"", "").replace("\"}", ""));

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imagemirror.cache.NameRouter;
 import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.cache.Target;
+import io.imagemirror.metrics.Meter;
+import io.imagemirror.metrics.Metrics;
 import io.imagemirror.oci.ContentMismatchException;
 import io.imagemirror.oci.Descriptor;
 import io.imagemirror.oci.Digest;
@@ -50,10 +52,18 @@ public final class DistributionApi implements ApiHandler {
     private final BlobStore blobs;
     private final boolean redirectBlobs;
     private final Duration presignTtl;
+    private final Metrics metrics;
 
     /** @param blobs the blob store {@code cache} fills, which stored blobs are served from */
     public DistributionApi(PullThroughCache cache, BlobStore blobs, NameRouter router, boolean redirectBlobs,
                            Duration presignTtl) {
+        this(cache, blobs, router, redirectBlobs, presignTtl, Metrics.NONE);
+    }
+
+    /** @param metrics counts the blob bytes answered ({@link Meter#BLOB_BYTES_SERVED}) */
+    public DistributionApi(PullThroughCache cache, BlobStore blobs, NameRouter router, boolean redirectBlobs,
+                           Duration presignTtl, Metrics metrics) {
+        this.metrics = metrics;
         this.cache = cache;
         this.router = router;
         this.blobs = blobs;
@@ -164,6 +174,7 @@ public final class DistributionApi implements ApiHandler {
         PullThroughCache.ServedBlob served = cache.blob(target, digest, req.isHead());
         long size = served.size();
         if (served instanceof PullThroughCache.Redirect redirect && !req.isHead()) {
+            metrics.add(Meter.BLOB_BYTES_SERVED, size, "upstream");
             return ApiResponse.redirect(307, redirect.location()).header("Docker-Content-Digest", digest.toString());
         }
         Optional<ByteRange> range;
@@ -176,6 +187,7 @@ public final class DistributionApi implements ApiHandler {
         if (redirectBlobs && served instanceof PullThroughCache.Stored && !req.isHead()) {
             Optional<URI> url = blobs.presignGet(digest, presignTtl);
             if (url.isPresent()) {
+                metrics.add(Meter.BLOB_BYTES_SERVED, size, "store");
                 return ApiResponse.redirect(307, url.get()).header("Docker-Content-Digest", digest.toString());
             }
         }
@@ -201,12 +213,14 @@ public final class DistributionApi implements ApiHandler {
             // Once these headers are sent, a failure of the fill can only abort the transfer: the
             // stream fails, the carrier drops the connection, the client sees a short body.
             r = ApiResponse.stream(status, "application/octet-stream", f.fill().open(first, length), length);
+            metrics.add(Meter.BLOB_BYTES_SERVED, length, "upstream");
         } else {
             Optional<BlobStore.Content> content = blobs.open(digest, range.orElse(ByteRange.ALL));
             if (content.isEmpty()) {
                 return ApiErrors.of(404, ErrorCode.BLOB_UNKNOWN, "blob " + digest + " is not stored");
             }
             r = ApiResponse.stream(status, "application/octet-stream", content.get().stream(), content.get().length());
+            metrics.add(Meter.BLOB_BYTES_SERVED, content.get().length(), "store");
         }
         if (range.isPresent()) {
             r.header("Content-Range", "bytes " + first + "-" + (first + length - 1) + "/" + size);

@@ -1,5 +1,7 @@
 package io.imagemirror.cache;
 
+import io.imagemirror.metrics.Meter;
+import io.imagemirror.metrics.Metrics;
 import io.imagemirror.mirror.BlobFills;
 import io.imagemirror.mirror.FetchedElsewhereException;
 import io.imagemirror.mirror.FillLeases;
@@ -162,6 +164,7 @@ public final class PullThroughCache {
     private final Recorder recorder;
     private final ColdBlobs coldBlobs;
     private final RepositoryScope scope;
+    private final Metrics metrics;
 
     /**
      * A cache that records pulled references in the background of this process.
@@ -185,6 +188,14 @@ public final class PullThroughCache {
     public PullThroughCache(Upstreams upstreams, BlobFills fills, Storage storage, Duration tagTtl,
                             Executor background, Clock clock, Consumer<String> log, Recorder recorder,
                             ColdBlobs coldBlobs) {
+        this(upstreams, fills, storage, tagTtl, background, clock, log, recorder, coldBlobs, Metrics.NONE);
+    }
+
+    /** @param metrics counts lookups by result ({@link Meter#CACHE_LOOKUPS}) */
+    public PullThroughCache(Upstreams upstreams, BlobFills fills, Storage storage, Duration tagTtl,
+                            Executor background, Clock clock, Consumer<String> log, Recorder recorder,
+                            ColdBlobs coldBlobs, Metrics metrics) {
+        this.metrics = metrics;
         this.upstreams = upstreams;
         this.fills = fills;
         this.tagIndex = storage.tagIndex();
@@ -282,12 +293,14 @@ public final class PullThroughCache {
         }
         if (stored.isPresent()) {
             notePull(target, digest, recording);
+            metrics.count(Meter.CACHE_LOOKUPS, "manifest", "hit");
             return stored.get();
         }
         if (client == null) {
             client = upstreams.client(target.registry());
         }
         ServedManifest fetched = fetchAndStore(client, target, digest);
+        metrics.count(Meter.CACHE_LOOKUPS, "manifest", "miss");
         record(recording);
         return fetched;
     }
@@ -333,6 +346,7 @@ public final class PullThroughCache {
             Optional<ServedManifest> fresh = readStored(target, known);
             if (fresh.isPresent()) {
                 notePull(target, known, byTag(target, tag, known));
+                metrics.count(Meter.CACHE_LOOKUPS, "manifest", "hit");
                 return fresh.get();
             }
         }
@@ -352,6 +366,7 @@ public final class PullThroughCache {
             if (stale.isPresent()) {
                 log.accept("serving " + target.repositoryKey() + ":" + tag + " stale at " + known
                         + ": upstream answered " + e.getMessage());
+                metrics.count(Meter.CACHE_LOOKUPS, "manifest", "stale");
                 return stale.get();
             }
             throw e;
@@ -361,10 +376,12 @@ public final class PullThroughCache {
             Optional<ServedManifest> same = readStored(target, known);
             if (same.isPresent()) {
                 notePull(target, known, byTag(target, tag, known));
+                metrics.count(Meter.CACHE_LOOKUPS, "manifest", "hit");
                 return same.get();
             }
         }
         Optional<ServedManifest> stored = readStored(target, head.digest());
+        metrics.count(Meter.CACHE_LOOKUPS, "manifest", stored.isPresent() ? "hit" : "miss");
         ServedManifest served = stored.isPresent() ? stored.get() : fetchAndStore(client, target, head.digest());
         if (!head.digest().equals(recorded.map(TagRecord::digest).orElse(null))) {
             remember(pendingTags, key, new PendingTag(head.digest(), now));
@@ -543,6 +560,7 @@ public final class PullThroughCache {
             size = client.headBlob(target.repository(), digest);
             scope.vouch(target.name(), digest);
         }
+        metrics.count(Meter.CACHE_LOOKUPS, "blob", info.isPresent() ? "hit" : "miss");
         if (info.isPresent()) {
             return new Stored(info.get().size());
         }

@@ -1,6 +1,8 @@
 package io.imagemirror.jobs;
 
 import io.imagemirror.cache.PullThroughCache;
+import io.imagemirror.metrics.Meter;
+import io.imagemirror.metrics.Metrics;
 import io.imagemirror.mirror.BlobOutcome;
 import io.imagemirror.mirror.CopySuspendedException;
 import io.imagemirror.mirror.ImageMirror;
@@ -78,6 +80,7 @@ public final class MirrorJobs {
     private final Clock clock;
     private final int quotaFloor;
     private final ResumableCopies resumable;
+    private final Metrics metrics;
 
     /** Jobs that never wait for the upstream's quota. */
     public MirrorJobs(ImageMirror mirror, Upstreams upstreams, JobStore jobs, JobQueue queue, Clock clock) {
@@ -100,6 +103,24 @@ public final class MirrorJobs {
      */
     public MirrorJobs(ImageMirror mirror, Upstreams upstreams, JobStore jobs, JobQueue queue, Clock clock,
                       int quotaFloor, ResumableCopies resumable) {
+        this(mirror, upstreams, jobs, queue, clock, quotaFloor, resumable, Metrics.NONE);
+    }
+
+    /** @param metrics times the jobs run, by kind and outcome ({@link Meter#JOBS}) */
+    public MirrorJobs(ImageMirror mirror, Upstreams upstreams, JobStore jobs, JobQueue queue, Clock clock,
+                      Metrics metrics) {
+        this(mirror, upstreams, jobs, queue, clock, 0, null, metrics);
+    }
+
+    /**
+     * @param quotaFloor copies (sync and mirror jobs) are deferred while the upstream's quota, as the
+     *     shared ledger ({@link Upstreams#quota()}) knows it, is below this
+     * @param resumable how large blobs are copied across runs, or null to copy each in one stream
+     * @param metrics times the jobs run, by kind and outcome ({@link Meter#JOBS})
+     */
+    public MirrorJobs(ImageMirror mirror, Upstreams upstreams, JobStore jobs, JobQueue queue, Clock clock,
+                      int quotaFloor, ResumableCopies resumable, Metrics metrics) {
+        this.metrics = metrics;
         this.mirror = mirror;
         this.upstreams = upstreams;
         this.metadata = jobs;
@@ -201,6 +222,7 @@ public final class MirrorJobs {
         }
         ProgressRecorder progress = new ProgressRecorder(running, watcher);
         ResumableCopies.Session session = resumable == null ? null : resumable.session(budget, continuation.blobs());
+        long start = System.nanoTime();
         try {
             JobResult result = execute(request, progress, session);
             Job done = progress.latest();
@@ -211,15 +233,19 @@ public final class MirrorJobs {
                 done = done.withRequest(JobJson.payload(request, continuation.retry(List.of())), clock.instant());
             }
             metadata.updateJob(done.succeeded(JobJson.result(result), clock.instant()), JobStatus.RUNNING);
+            metrics.since(Meter.JOBS, start, request.kind(), "succeeded");
             return Outcome.SUCCEEDED;
         } catch (MirrorException e) {
             if (session != null && isSuspension(e)) {
+                metrics.since(Meter.JOBS, start, request.kind(), "continued");
                 return continueLater(progress.latest(), request, continuation.next(session.partials()));
             }
+            metrics.since(Meter.JOBS, start, request.kind(), "failed");
             metadata.updateJob(afterFailure(progress.latest(), request, continuation, session, e)
                     .failed(e.getMessage(), clock.instant()), JobStatus.RUNNING);
             throw e;
         } catch (RuntimeException e) {
+            metrics.since(Meter.JOBS, start, request.kind(), "failed");
             metadata.updateJob(afterFailure(progress.latest(), request, continuation, session, e)
                     .failed("internal error: " + e, clock.instant()), JobStatus.RUNNING);
             throw e;

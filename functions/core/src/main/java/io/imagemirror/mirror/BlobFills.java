@@ -1,6 +1,8 @@
 package io.imagemirror.mirror;
 
 import io.imagemirror.oci.BlobSink;
+import io.imagemirror.metrics.Meter;
+import io.imagemirror.metrics.Metrics;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.store.DirectWriter;
 import io.imagemirror.store.WriteBehind;
@@ -89,6 +91,7 @@ public final class BlobFills {
     private final BlobIndex metadata;
     private final Path spoolDir;
     private final Executor executor;
+    private final Metrics metrics;
     private final Map<Digest, Fill> inFlight = new ConcurrentHashMap<>();
     /** Cross-instance leases, or null when this process is the only one filling this store. */
     private final FillLeases leases;
@@ -107,6 +110,22 @@ public final class BlobFills {
      *     this process fills them
      */
     public BlobFills(BlobStore blobs, BlobIndex metadata, Path spoolDir, Executor executor, FillLeases leases) {
+        this(blobs, metadata, spoolDir, executor, leases, Metrics.NONE);
+    }
+
+    /** @param metrics counts fills by outcome ({@link Meter#BLOB_FILLS}) and the bytes fetched */
+    public BlobFills(BlobStore blobs, BlobIndex metadata, Path spoolDir, Executor executor, Metrics metrics) {
+        this(blobs, metadata, spoolDir, executor, null, metrics);
+    }
+
+    /**
+     * @param leases coalesces fills across the instances sharing {@code blobs}, or null when only
+     *     this process fills them
+     * @param metrics counts fills by outcome ({@link Meter#BLOB_FILLS}) and the bytes fetched
+     */
+    public BlobFills(BlobStore blobs, BlobIndex metadata, Path spoolDir, Executor executor, FillLeases leases,
+                     Metrics metrics) {
+        this.metrics = metrics;
         this.blobs = blobs;
         this.metadata = metadata;
         this.spoolDir = spoolDir;
@@ -156,6 +175,7 @@ public final class BlobFills {
     public Fill fill(Digest digest, long size, Source source, boolean giveUpWhenBusy) throws IOException {
         Fill running = inFlight.get(digest);
         if (running != null) {
+            metrics.count(Meter.BLOB_FILLS, "coalesced");
             return running.joined();
         }
         Fill mine = new Fill(digest, size);
@@ -169,6 +189,7 @@ public final class BlobFills {
             if (mine.spool != null) {
                 Files.deleteIfExists(mine.spool);
             }
+            metrics.count(Meter.BLOB_FILLS, "coalesced");
             return theirs.joined();
         }
         // Won the slot. Another fill of this digest may have stored, recorded and retired between
@@ -341,6 +362,7 @@ public final class BlobFills {
                     notifyAll();
                 }
                 decide(true);
+                metrics.count(Meter.BLOB_FILLS, "found_stored");
                 done.complete(0L);
             }
         }
@@ -413,8 +435,10 @@ public final class BlobFills {
                 }
                 record();
                 retire();
+                fetched(copied);
                 done.complete(r == BlobStore.PutResult.STORED ? copied : 0L);
             } catch (IOException | RuntimeException e) {
+                metrics.count(Meter.BLOB_FILLS, "failed");
                 retire();
                 done.completeExceptionally(e);
                 throw e;
@@ -472,8 +496,10 @@ public final class BlobFills {
                     finished = true;
                     notifyAll();
                 }
+                fetched(written);
                 done.complete(written);
             } catch (IOException | RuntimeException e) {
+                metrics.count(Meter.BLOB_FILLS, "failed");
                 removeSpool();
                 retire();
                 synchronized (this) {
@@ -482,6 +508,11 @@ public final class BlobFills {
                 }
                 done.completeExceptionally(e);
             }
+        }
+
+        private void fetched(long bytes) {
+            metrics.count(Meter.BLOB_FILLS, "fetched");
+            metrics.add(Meter.UPSTREAM_BYTES, bytes);
         }
 
         /** No longer in flight: a request from now on finds the blob stored, or starts a new fill. */

@@ -1,5 +1,7 @@
 package io.imagemirror.sweep;
 
+import io.imagemirror.metrics.Meter;
+import io.imagemirror.metrics.Metrics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -16,6 +18,24 @@ public record SweepReport(Instant startedAt, Instant finishedAt, Instant cutoff,
         Objects.requireNonNull(startedAt, "startedAt");
         Objects.requireNonNull(finishedAt, "finishedAt");
         Objects.requireNonNull(cutoff, "cutoff");
+    }
+
+    /** What this sweep did after {@code earlier}, a report of the same sweep at an earlier checkpoint. */
+    public SweepReport since(SweepReport earlier) {
+        return new SweepReport(startedAt, finishedAt, cutoff, manifestsDeleted - earlier.manifestsDeleted,
+                blobsDeleted - earlier.blobsDeleted, bytesReclaimed - earlier.bytesReclaimed, pages - earlier.pages,
+                dryRun);
+    }
+
+    /**
+     * Reports this sweep (or, with {@code outcome} {@code paused}, the part of it one invocation
+     * did) to {@code metrics}: its time since {@code startNanos} and what it deleted.
+     */
+    public void recordTo(Metrics metrics, String outcome, long startNanos) {
+        metrics.since(Meter.SWEEPS, startNanos, outcome);
+        metrics.add(Meter.SWEEP_DELETED, manifestsDeleted, "manifest");
+        metrics.add(Meter.SWEEP_DELETED, blobsDeleted, "blob");
+        metrics.add(Meter.SWEEP_RECLAIMED, bytesReclaimed);
     }
 
     public Duration duration() {

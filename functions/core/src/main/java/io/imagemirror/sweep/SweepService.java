@@ -1,5 +1,7 @@
 package io.imagemirror.sweep;
 
+import io.imagemirror.metrics.Meter;
+import io.imagemirror.metrics.Metrics;
 import io.imagemirror.store.Storage;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,6 +24,7 @@ public final class SweepService {
     private final Retention retention;
     private final Clock clock;
     private final Storage storage;
+    private final Metrics metrics;
 
     public SweepService(Storage storage, SweepConfig config, Clock clock) {
         this(storage, config, Retention.NONE, clock);
@@ -32,6 +35,21 @@ public final class SweepService {
      *     sweep ({@link #scheduledSweep}) and in {@code prune --all}; a plain prune deletes what dangles
      */
     public SweepService(Storage storage, SweepConfig config, Retention retention, Clock clock) {
+        this(storage, config, retention, clock, Metrics.NONE);
+    }
+
+    /** @param metrics what each sweep (not a dry run) reports to ({@link Meter#SWEEPS} and the deleted counts) */
+    public SweepService(Storage storage, SweepConfig config, Clock clock, Metrics metrics) {
+        this(storage, config, Retention.NONE, clock, metrics);
+    }
+
+    /**
+     * @param retention the configured policies ({@link Retention#of}), run first in every scheduled
+     *     sweep ({@link #scheduledSweep}) and in {@code prune --all}; a plain prune deletes what dangles
+     * @param metrics what each sweep (not a dry run) reports to ({@link Meter#SWEEPS} and the deleted counts)
+     */
+    public SweepService(Storage storage, SweepConfig config, Retention retention, Clock clock, Metrics metrics) {
+        this.metrics = metrics;
         this.sweeper = new Sweeper(storage, clock);
         this.records = new SweepRecords(storage.jobs(), clock);
         this.config = Objects.requireNonNull(config, "config");
@@ -73,6 +91,7 @@ public final class SweepService {
      */
     public SweepReport scheduledSweep(Sweeper.Listener listener) {
         running.lock();
+        long start = System.nanoTime();
         try {
             SweepReport r = sweeper.withRetention(retention).run(config.grace(), false, Sweeper.DEFAULT_PAGE_SIZE,
                     m -> true, listener);
@@ -95,7 +114,13 @@ public final class SweepService {
             SweepReport r = s.run(grace == null ? config.grace() : grace, dryRun, Sweeper.DEFAULT_PAGE_SIZE,
                     filter, listener);
             records.record(r);
+            if (!dryRun) {
+                r.recordTo(metrics, "finished", start);
+            }
             return r;
+        } catch (RuntimeException e) {
+            metrics.since(Meter.SWEEPS, start, "failed");
+            throw e;
         } finally {
             running.unlock();
         }

@@ -1,5 +1,7 @@
 package io.imagemirror.sync;
 
+import io.imagemirror.metrics.Meter;
+import io.imagemirror.metrics.Metrics;
 import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.jobs.SyncCopy;
 import io.imagemirror.oci.Digest;
@@ -64,12 +66,20 @@ public final class SyncPlanner {
     private final int quotaFloor;
     private final Clock clock;
     private final String holder = "planner-" + UUID.randomUUID();
+    private final Metrics metrics;
 
     /**
      * @param quotaFloor no copy job is queued while the upstream says fewer pulls than this remain
      */
     public SyncPlanner(SyncRules rules, RuleStore states, TagIndex tags, Upstreams upstreams, MirrorJobs jobs,
                        int quotaFloor, Clock clock) {
+        this(rules, states, tags, upstreams, jobs, quotaFloor, clock, Metrics.NONE);
+    }
+
+    /** @param metrics times the runs and counts their tags ({@link Meter#SYNC_RUNS}, {@link Meter#SYNC_TAGS}) */
+    public SyncPlanner(SyncRules rules, RuleStore states, TagIndex tags, Upstreams upstreams, MirrorJobs jobs,
+                       int quotaFloor, Clock clock, Metrics metrics) {
+        this.metrics = metrics;
         this.rules = rules;
         this.states = states;
         this.tags = tags;
@@ -177,6 +187,7 @@ public final class SyncPlanner {
                 r.unchanged, r.changed, r.deferred, r.failed, r.removed, r.untagged, r.jobs);
         if (!dryRun) {
             rules.record(run);
+            SyncMetrics.record(metrics, run);
         }
         listener.ruleFinished(run);
         return run;

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagemirror.oci.BlobSink;
 import io.imagemirror.oci.ContentMismatchException;
+import io.imagemirror.metrics.Meter;
+import io.imagemirror.metrics.Metrics;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.EchoedInput;
 import io.imagemirror.oci.ErrorCode;
@@ -93,6 +95,7 @@ public final class RegistryClient {
     private final AddressPolicy addresses;
     private final AtomicReference<RateLimit> rateLimit = new AtomicReference<>();
     private final UpstreamObserver observer;
+    private final Metrics metrics;
 
     /**
      * @param upstream the registry to talk to (with its credentials, if any)
@@ -128,6 +131,25 @@ public final class RegistryClient {
     public RegistryClient(Upstream upstream, OkHttpClient shared, Clock clock, RetryPolicy retry,
                           RangedFetch rangedFetch, java.util.concurrent.Executor partHelpers,
                           UpstreamObserver observer) {
+        this(upstream, shared, clock, retry, rangedFetch, partHelpers, observer, Metrics.NONE);
+    }
+
+    /** @param metrics counts and times every request that reaches the network, and the stated quota */
+    public RegistryClient(Upstream upstream, OkHttpClient shared, Clock clock, RetryPolicy retry, Metrics metrics) {
+        this(upstream, shared, clock, retry, RangedFetch.DEFAULTS, RangedBlobFetch.defaultHelpers(),
+                UpstreamObserver.NONE, metrics);
+    }
+
+    /**
+     * @param rangedFetch when and how blobs are fetched with parallel ranged GETs ({@link #fetchBlob})
+     * @param partHelpers runs the extra part fetches of a ranged fetch (the caller's thread fetches too)
+     * @param observer hears every answer and every failure (the shared quota ledger)
+     * @param metrics counts and times every request that reaches the network, and the stated quota
+     */
+    public RegistryClient(Upstream upstream, OkHttpClient shared, Clock clock, RetryPolicy retry,
+                          RangedFetch rangedFetch, java.util.concurrent.Executor partHelpers,
+                          UpstreamObserver observer, Metrics metrics) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.rangedFetch = Objects.requireNonNull(rangedFetch, "rangedFetch");
         this.partHelpers = Objects.requireNonNull(partHelpers, "partHelpers");
         this.observer = Objects.requireNonNull(observer, "observer");
@@ -143,6 +165,7 @@ public final class RegistryClient {
                 .addInterceptor(auth)
                 .authenticator(auth)
                 .addNetworkInterceptor(this::guardHost)
+                .addNetworkInterceptor(this::measure)
                 .build();
         this.blobHttp = http.newBuilder().readTimeout(0, TimeUnit.MILLISECONDS).build();
         this.stalls = new StallWatch(Duration.ofMillis(shared.readTimeoutMillis()));
@@ -665,6 +688,19 @@ public final class RegistryClient {
         return chain.proceed(r.header("Authorization") == null ? r : r.newBuilder().removeHeader("Authorization").build());
     }
 
+    /** Times each request on the network (after {@link #guardHost}: a refused host is not a request). */
+    private Response measure(Interceptor.Chain chain) throws IOException {
+        long start = System.nanoTime();
+        String status = "error";
+        try {
+            Response r = chain.proceed(chain.request());
+            status = Integer.toString(r.code());
+            return r;
+        } finally {
+            metrics.since(Meter.UPSTREAM_REQUESTS, start, upstream.name(), chain.request().method(), status);
+        }
+    }
+
     private RegistryException failureOf(Request request, Response r, ErrorCode notFound) throws IOException {
         try (r) {
             List<OciError> errors = request.method().equals("HEAD") ? List.of() : OciError.read(r.body().byteStream());
@@ -708,7 +744,11 @@ public final class RegistryClient {
     private void noteRateLimit(Response r) {
         Optional<RateLimit> quota = RateLimit.parse(r.header("ratelimit-limit"), r.header("ratelimit-remaining"),
                 clock.instant());
-        quota.ifPresent(rateLimit::set);
+        quota.ifPresent(q -> {
+            rateLimit.set(q);
+            metrics.set(Meter.QUOTA_REMAINING, q.remaining(), upstream.name());
+            metrics.set(Meter.QUOTA_LIMIT, q.limit(), upstream.name());
+        });
         observer.answered(upstream.name(), r.request().method(), kindOf(r.request().url()), r.code(), quota);
     }
 

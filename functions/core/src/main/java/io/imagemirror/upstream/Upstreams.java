@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import io.imagemirror.metrics.Metrics;
 import okhttp3.OkHttpClient;
 
 /**
@@ -29,6 +30,7 @@ public final class Upstreams {
     private final RangedFetch rangedFetch;
     private final Map<String, RegistryClient> clients = new ConcurrentHashMap<>();
     private final QuotaLedger quota;
+    private final Metrics metrics;
 
     /** Upstreams whose quota ledger lives in this process only. */
     public Upstreams(Collection<Upstream> upstreams, CredentialStore credentials, OkHttpClient http, Clock clock,
@@ -55,6 +57,24 @@ public final class Upstreams {
      */
     public Upstreams(Collection<Upstream> upstreams, CredentialStore credentials, OkHttpClient http, Clock clock,
                      RetryPolicy retry, RangedFetch rangedFetch, QuotaLedger quota) {
+        this(upstreams, credentials, http, clock, retry, rangedFetch, quota, Metrics.NONE);
+    }
+
+    /** @param metrics what the clients report their requests and the stated quotas to */
+    public Upstreams(Collection<Upstream> upstreams, CredentialStore credentials, OkHttpClient http, Clock clock,
+                     RetryPolicy retry, Metrics metrics) {
+        this(upstreams, credentials, http, clock, retry, RangedFetch.DEFAULTS, new QuotaLedger(
+                new InProcessCoordination(), clock, QuotaLedger.DEFAULT_FLUSH_EVERY, line -> { }), metrics);
+    }
+
+    /**
+     * @param rangedFetch when large blobs are fetched with parallel ranged GETs (config {@code largeBlobs:})
+     * @param quota the ledger every client reports to (over the storage's {@code upstreamLedger})
+     * @param metrics what the clients report their requests and the stated quotas to
+     */
+    public Upstreams(Collection<Upstream> upstreams, CredentialStore credentials, OkHttpClient http, Clock clock,
+                     RetryPolicy retry, RangedFetch rangedFetch, QuotaLedger quota, Metrics metrics) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.rangedFetch = Objects.requireNonNull(rangedFetch, "rangedFetch");
         this.quota = Objects.requireNonNull(quota, "quota");
         Map<String, Upstream> byName = new LinkedHashMap<>();
@@ -109,6 +129,6 @@ public final class Upstreams {
         }
         return clients.computeIfAbsent(name,
                 n -> new RegistryClient(upstream.withCredentialsFrom(credentials), http, clock, retry, rangedFetch,
-                        RangedBlobFetch.defaultHelpers(), quota));
+                        RangedBlobFetch.defaultHelpers(), quota, metrics));
     }
 }

@@ -1,5 +1,6 @@
 package io.imagemirror.local;
 
+import io.imagemirror.metrics.Metrics;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -71,12 +72,19 @@ public final class LocalRuntime implements AutoCloseable {
     private final io.imagemirror.sweep.SweepService sweeps;
     private final Upstreams upstreams;
     private final ScheduledExecutorService syncTimer;
+    private final Metrics metrics;
 
     /**
      * @param spoolDir where cold blobs are spooled while served (inside the data directory for the
      *     local store), or null to stream fills straight into the store
      */
     public LocalRuntime(MirrorConfig config, Storage storage, Path spoolDir, Clock clock) {
+        this(config, storage, spoolDir, clock, Metrics.NONE);
+    }
+
+    /** @param metrics what the engine reports to ({@code serve}'s {@code /metrics}) */
+    public LocalRuntime(MirrorConfig config, Storage storage, Path spoolDir, Clock clock, Metrics metrics) {
+        this.metrics = metrics;
         this.config = config;
         this.storage = storage;
         this.clock = clock;
@@ -86,10 +94,10 @@ public final class LocalRuntime implements AutoCloseable {
         // on the aws store they are the table's, shared with the Lambdas and other serve replicas.
         this.upstreams = new Upstreams(config.toUpstreamList(), credentials(config), RegistryClient.defaultHttpClient(),
                 clock, RetryPolicy.defaults(), config.largeBlobs(), new QuotaLedger(storage.upstreamLedger(), clock,
-                        QuotaLedger.DEFAULT_FLUSH_EVERY, LOG::warn));
+                        QuotaLedger.DEFAULT_FLUSH_EVERY, LOG::warn), metrics);
         this.syncTimer = Executors.newSingleThreadScheduledExecutor(named("sync"));
         this.leases = new FillLeases(storage.leases(), config.fills(), clock, LOG::info);
-        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), spoolDir, background, leases);
+        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), spoolDir, background, leases, metrics);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
         this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), new JobQueue() {
             @Override
@@ -101,12 +109,13 @@ public final class LocalRuntime implements AutoCloseable {
             public void sendLater(String id, Duration delay) {
                 syncTimer.schedule(() -> send(id), delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             }
-        }, clock, config.syncQuotaFloor());
-        this.cache = new PullThroughCache(mirror, upstreams, fills, storage, config.tagTtl(), background, clock,
-                LOG::warn);
+        }, clock, config.syncQuotaFloor(), null, metrics);
+        this.cache = new PullThroughCache(upstreams, fills, storage, config.tagTtl(), background, clock, LOG::warn,
+                PullThroughCache.inBackground(mirror, background, LOG::warn), PullThroughCache.ColdBlobs.STORE_FIRST,
+                metrics);
         this.sweeps = new io.imagemirror.sweep.SweepService(storage, config.sweep(),
                 io.imagemirror.sweep.Retention.of(config.sweep().retention(),
-                        io.imagemirror.sweep.Retention.rules(syncRules(), config.rules())), clock);
+                        io.imagemirror.sweep.Retention.rules(syncRules(), config.rules())), clock, metrics);
     }
 
     public io.imagemirror.sweep.SweepService sweeps() {
@@ -231,7 +240,7 @@ public final class LocalRuntime implements AutoCloseable {
     /** A sync planner that queues its copy jobs through {@code copyJobs}. */
     public SyncPlanner planner(MirrorJobs copyJobs) {
         return new SyncPlanner(syncRules(), storage.rules(), storage.tagIndex(), upstreams, copyJobs,
-                config.syncQuotaFloor(), clock);
+                config.syncQuotaFloor(), clock, metrics);
     }
 
     /**
@@ -268,7 +277,8 @@ public final class LocalRuntime implements AutoCloseable {
      */
     public ApiHandler routes(boolean loopbackListener) {
         NameRouter names = new NameRouter(config);
-        DistributionApi registry = new DistributionApi(cache, storage.blobs(), names, false, Duration.ofMinutes(15));
+        DistributionApi registry = new DistributionApi(cache, storage.blobs(), names, false, Duration.ofMinutes(15),
+                metrics);
         MirrorApi mirrorApi = new MirrorApi(jobs, names, new SyncRules(storage.rules(), storage.jobs(), names),
                 new MirrorViews(storage, names)).withSweeps(sweeps)
                 .withUpstreams(upstreams, config.syncQuotaFloor(), clock);

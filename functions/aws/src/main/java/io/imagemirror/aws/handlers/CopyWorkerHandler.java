@@ -5,6 +5,7 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import io.imagemirror.aws.AwsWiring;
+import io.imagemirror.aws.metrics.EmfMetrics;
 import io.imagemirror.aws.queue.SqsJobQueue;
 import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.mirror.TimeBudget;
@@ -39,21 +40,36 @@ public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatc
 
     private final MirrorJobs jobs;
     private final Function<Context, TimeBudget> budget;
+    private final EmfMetrics metrics;
 
     /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public CopyWorkerHandler() {
-        this(AwsWiring.shared().jobs());
+        this(AwsWiring.shared().jobs(), AwsWiring.shared().metrics());
         SnapStartPriming.forCopyWorker(this).register();
     }
 
     public CopyWorkerHandler(MirrorJobs jobs) {
-        this(jobs, CopyWorkerHandler::remainingTime);
+        this(jobs, CopyWorkerHandler::remainingTime, null);
     }
 
     /** @param budget the time a job may take, given the invocation's context (tests give a few seconds) */
     public CopyWorkerHandler(MirrorJobs jobs, Function<Context, TimeBudget> budget) {
+        this(jobs, budget, null);
+    }
+
+    /** @param metrics flushed after each event (null: not measured) */
+    public CopyWorkerHandler(MirrorJobs jobs, EmfMetrics metrics) {
+        this(jobs, CopyWorkerHandler::remainingTime, metrics);
+    }
+
+    /**
+     * @param budget the time a job may take, given the invocation's context (tests give a few seconds)
+     * @param metrics flushed after each event (null: not measured)
+     */
+    public CopyWorkerHandler(MirrorJobs jobs, Function<Context, TimeBudget> budget, EmfMetrics metrics) {
         this.jobs = jobs;
         this.budget = budget;
+        this.metrics = metrics;
     }
 
     /** The invocation's remaining time less {@link #MARGIN}; unlimited without a context (a local call). */
@@ -66,6 +82,10 @@ public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatc
 
     @Override
     public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
+        return Invocations.run(context, metrics, () -> runAll(event, context));
+    }
+
+    private SQSBatchResponse runAll(SQSEvent event, Context context) {
         List<SQSBatchResponse.BatchItemFailure> failures = new ArrayList<>();
         List<SQSEvent.SQSMessage> records = event.getRecords() == null ? List.of() : event.getRecords();
         for (SQSEvent.SQSMessage message : records) {

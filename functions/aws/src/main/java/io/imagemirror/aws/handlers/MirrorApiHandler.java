@@ -4,7 +4,10 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import io.imagemirror.api.ApiHandler;
+import io.imagemirror.api.MeteredApi;
 import io.imagemirror.api.MirrorApi;
+import io.imagemirror.aws.metrics.EmfMetrics;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.cache.NameRouter;
 import io.imagemirror.jobs.MirrorJobs;
@@ -27,13 +30,15 @@ import io.imagemirror.sync.SyncRules;
  */
 public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
 
-    private final MirrorApi api;
+    private final ApiHandler api;
+    private final EmfMetrics metrics;
 
     /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public MirrorApiHandler() {
-        this(new MirrorApiHandler(AwsWiring.shared().jobs(), AwsWiring.shared().names(), AwsWiring.shared().rules(),
-                AwsWiring.shared().storage(), AwsWiring.shared().config().sweep()).api.withUpstreams(
-                AwsWiring.shared().upstreams(), AwsWiring.shared().config().syncQuotaFloor(), java.time.Clock.systemUTC()));
+        this(routes(AwsWiring.shared().jobs(), AwsWiring.shared().names(), AwsWiring.shared().rules(),
+                AwsWiring.shared().storage(), AwsWiring.shared().config().sweep()).withUpstreams(
+                AwsWiring.shared().upstreams(), AwsWiring.shared().config().syncQuotaFloor(), java.time.Clock.systemUTC()),
+                AwsWiring.shared().metrics());
         SnapStartPriming.forMirrorApi(this).register();
     }
 
@@ -51,19 +56,36 @@ public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEv
      *     deletions to the Sweeper function (the only role allowed to delete objects)
      */
     public MirrorApiHandler(MirrorJobs jobs, NameRouter names, SyncRules rules, Storage storage, SweepConfig sweep) {
-        java.time.Clock clock = java.time.Clock.systemUTC();
-        SweepService sweeps = new SweepService(storage, sweep, Retention.of(sweep.retention(),
-                Retention.rules(rules, java.util.List.of())), clock).recordsOnly();
-        this.api = new MirrorApi(jobs, names, rules, new MirrorViews(storage, names)).withSweeps(sweeps);
+        this(routes(jobs, names, rules, storage, sweep), (EmfMetrics) null);
+    }
+
+    /** @param metrics counts the requests and is flushed after each event */
+    public MirrorApiHandler(MirrorJobs jobs, NameRouter names, SyncRules rules, Storage storage, EmfMetrics metrics) {
+        this(routes(jobs, names, rules, storage, SweepConfig.DEFAULTS), metrics);
     }
 
     /** Over given routes (e.g. with {@link MirrorApi#withUpstreams} for {@code GET /v1/upstreams}). */
     public MirrorApiHandler(MirrorApi api) {
-        this.api = api;
+        this(api, (EmfMetrics) null);
+    }
+
+    /** @param metrics counts the requests and is flushed after each event (null: not measured) */
+    public MirrorApiHandler(MirrorApi api, EmfMetrics metrics) {
+        this.api = metrics == null ? api : new MeteredApi(api, metrics);
+        this.metrics = metrics;
+    }
+
+    /** The routes, with prune and rm recording only (the Sweeper function deletes the bytes). */
+    private static MirrorApi routes(MirrorJobs jobs, NameRouter names, SyncRules rules, Storage storage,
+                                    SweepConfig sweep) {
+        java.time.Clock clock = java.time.Clock.systemUTC();
+        SweepService sweeps = new SweepService(storage, sweep, Retention.of(sweep.retention(),
+                Retention.rules(rules, java.util.List.of())), clock).recordsOnly();
+        return new MirrorApi(jobs, names, rules, new MirrorViews(storage, names)).withSweeps(sweeps);
     }
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        return HttpApiAdapter.serve(api, event, context);
+        return Invocations.run(context, metrics, () -> HttpApiAdapter.serve(api, event, context));
     }
 }

@@ -5,6 +5,8 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import io.imagemirror.api.ApiHandler;
+import io.imagemirror.api.MeteredApi;
+import io.imagemirror.aws.metrics.EmfMetrics;
 import io.imagemirror.aws.AwsWiring;
 
 /**
@@ -16,19 +18,26 @@ import io.imagemirror.aws.AwsWiring;
 public final class RegistryHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
 
     private final ApiHandler api;
+    private final EmfMetrics metrics;
 
     /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public RegistryHandler() {
-        this(AwsWiring.shared().registryApi());
+        this(AwsWiring.shared().registryApi(), AwsWiring.shared().metrics());
         SnapStartPriming.forRegistry(this, AwsWiring.shared().storage()).register();
     }
 
     public RegistryHandler(ApiHandler api) {
-        this.api = api;
+        this(api, null);
+    }
+
+    /** @param metrics counts the requests and is flushed after each event (null: not measured) */
+    public RegistryHandler(ApiHandler api, EmfMetrics metrics) {
+        this.api = metrics == null ? api : new MeteredApi(api, metrics);
+        this.metrics = metrics;
     }
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        return HttpApiAdapter.serve(api, event, context);
+        return Invocations.run(context, metrics, () -> HttpApiAdapter.serve(api, event, context));
     }
 }

@@ -30,6 +30,7 @@ public final class SweeperHandler implements RequestHandler<ScheduledEvent, Stri
     private final Duration grace;
     private final int pageSize;
     private final Clock clock;
+    private final io.imagemirror.aws.metrics.EmfMetrics metrics;
 
     /** Production wiring, from the environment (see {@link AwsWiring}). */
     public SweeperHandler() {
@@ -38,6 +39,7 @@ public final class SweeperHandler implements RequestHandler<ScheduledEvent, Stri
 
     public SweeperHandler(AwsWiring wiring, int pageSize) {
         this.clock = Clock.systemUTC();
+        this.metrics = wiring.metrics();
         // Retention first (sweep.retention of the configuration), protecting what sync rules select.
         this.sweeper = new Sweeper(wiring.storage(), clock, Retention.of(wiring.config().sweep().retention(),
                 Retention.rules(wiring.rules(), wiring.config().rules())));
@@ -48,8 +50,29 @@ public final class SweeperHandler implements RequestHandler<ScheduledEvent, Stri
 
     @Override
     public String handleRequest(ScheduledEvent event, Context context) {
+        return Invocations.run(context, metrics, () -> sweep(context));
+    }
+
+    private String sweep(Context context) {
+        long start = System.nanoTime();
         Optional<Sweeper.Checkpoint> saved = records.checkpoint();
-        Sweeper.Checkpoint c = saved.orElseGet(() -> sweeper.start(grace));
+        Sweeper.Checkpoint c;
+        try {
+            c = saved.orElseGet(() -> sweeper.start(grace));
+        } catch (RuntimeException e) {
+            metrics.since(io.imagemirror.metrics.Meter.SWEEPS, start, "failed");
+            throw e;
+        }
+        SweepReport before = sweeper.report(c);
+        try {
+            return sweepFrom(c, context, before, start);
+        } catch (RuntimeException e) {
+            metrics.since(io.imagemirror.metrics.Meter.SWEEPS, start, "failed");
+            throw e;
+        }
+    }
+
+    private String sweepFrom(Sweeper.Checkpoint c, Context context, SweepReport before, long start) {
         int pages = 0;
         do {
             c = sweeper.step(c, pageSize, Sweeper.Listener.NONE);
@@ -61,11 +84,13 @@ public final class SweeperHandler implements RequestHandler<ScheduledEvent, Stri
                     + " page(s) (" + c.manifestsDeleted() + " manifests, " + c.blobsDeleted()
                     + " blobs so far); the next run continues it";
             LambdaLog.line(context, at);
+            sweeper.report(c).since(before).recordTo(metrics, "paused", start);
             return at;
         }
         SweepReport r = sweeper.report(c);
         records.record(r);
         records.clearCheckpoint();
+        r.since(before).recordTo(metrics, "finished", start);
         String done = "sweep of " + r.startedAt() + " done: " + r.manifestsDeleted() + " manifests, "
                 + r.blobsDeleted() + " blobs, " + r.bytesReclaimed() + " bytes reclaimed in " + r.pages() + " pages";
         LambdaLog.line(context, done);

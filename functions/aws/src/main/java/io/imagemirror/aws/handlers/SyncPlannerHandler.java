@@ -18,18 +18,29 @@ import java.util.Map;
 public final class SyncPlannerHandler implements RequestHandler<Map<String, Object>, String> {
 
     private final SyncPlanner planner;
+    private final io.imagemirror.aws.metrics.EmfMetrics metrics;
 
     /** Production wiring, from the environment (see {@link AwsWiring}). */
     public SyncPlannerHandler() {
-        this(AwsWiring.shared().planner());
+        this(AwsWiring.shared().planner(), AwsWiring.shared().metrics());
     }
 
     public SyncPlannerHandler(SyncPlanner planner) {
+        this(planner, null);
+    }
+
+    /** @param metrics flushed after each event (null: not measured) */
+    public SyncPlannerHandler(SyncPlanner planner, io.imagemirror.aws.metrics.EmfMetrics metrics) {
         this.planner = planner;
+        this.metrics = metrics;
     }
 
     @Override
     public String handleRequest(Map<String, Object> event, Context context) {
+        return Invocations.run(context, metrics, () -> runDue(context));
+    }
+
+    private String runDue(Context context) {
         List<SyncRun> runs = planner.runDue(SyncListener.NONE);
         int jobs = 0;
         int failed = 0;

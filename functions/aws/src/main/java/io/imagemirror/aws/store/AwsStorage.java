@@ -34,31 +34,45 @@ public final class AwsStorage {
      */
     public static Storage open(AwsClients clients, String bucket, String table, boolean createMissing,
                                boolean migrate, Clock clock) {
-        List<AutoCloseable> resources = new ArrayList<>();
+        List<AutoCloseable> resources = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicReference<DynamoDbClient> dynamoClient =
+                new java.util.concurrent.atomic.AtomicReference<>();
         try {
-            S3Client s3 = clients.s3();
-            resources.add(s3);
-            S3Presigner presigner = clients.s3Presigner();
-            resources.add(presigner);
-            DynamoDbClient dynamo = clients.dynamoDb();
-            resources.add(dynamo);
-            ensureBucket(s3, bucket, createMissing);
-            if (!DynamoIndex.tableExists(dynamo, table)) {
-                if (!createMissing) {
-                    throw new StoreException("DynamoDB table " + table + " does not exist; create it (see "
-                            + "docs/storage.md) or pass --create-missing", null, false);
-                }
-                DynamoIndex.createTable(dynamo, table);
+            // S3 and DynamoDB are independent until here: their clients (each loads a few hundred SDK
+            // classes) are built and their bucket and table checked at the same time, which is most of a
+            // function's init (bench/cold-start.sh).
+            java.util.concurrent.CompletableFuture<DynamoIndex> indexed = java.util.concurrent.CompletableFuture
+                    .supplyAsync(() -> {
+                        DynamoDbClient dynamo = clients.dynamoDb();
+                        resources.add(dynamo);
+                        dynamoClient.set(dynamo);
+                        return openIndex(dynamo, table, createMissing, migrate, clock);
+                    }, task -> {
+                        Thread t = new Thread(task, "open-dynamodb");
+                        t.setDaemon(true);
+                        t.start();
+                    });
+            S3Client s3;
+            S3Presigner presigner;
+            try {
+                s3 = clients.s3();
+                resources.add(s3);
+                presigner = clients.s3Presigner();
+                resources.add(presigner);
+                ensureBucket(s3, bucket, createMissing);
+            } finally {
+                // Never leave the other half running on a failure: its resources are closed below.
+                awaitQuietly(indexed);
             }
-            DynamoIndex index = new DynamoIndex(dynamo, table, clock);
-            if (migrate) {
-                index.migrate();
-            } else {
-                index.refuseNewerSchema();
+            DynamoIndex index;
+            try {
+                index = indexed.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
             }
             return Storage.of(new S3BlobStore(s3, presigner, bucket, "blobs"),
-                    new S3BlobStore(s3, presigner, bucket, "manifests"), index, new DynamoCoordination(dynamo, table),
-                    resources);
+                    new S3BlobStore(s3, presigner, bucket, "manifests"), index,
+                    new DynamoCoordination(dynamoClient.get(), table), List.copyOf(resources));
         } catch (RuntimeException e) {
             for (AutoCloseable c : resources) {
                 try {
@@ -68,6 +82,32 @@ public final class AwsStorage {
                 }
             }
             throw e;
+        }
+    }
+
+    private static DynamoIndex openIndex(DynamoDbClient dynamo, String table, boolean createMissing, boolean migrate,
+                                         Clock clock) {
+        if (!DynamoIndex.tableExists(dynamo, table)) {
+            if (!createMissing) {
+                throw new StoreException("DynamoDB table " + table + " does not exist; create it (see "
+                        + "docs/storage.md) or pass --create-missing", null, false);
+            }
+            DynamoIndex.createTable(dynamo, table);
+        }
+        DynamoIndex index = new DynamoIndex(dynamo, table, clock);
+        if (migrate) {
+            index.migrate();
+        } else {
+            index.refuseNewerSchema();
+        }
+        return index;
+    }
+
+    private static void awaitQuietly(java.util.concurrent.CompletableFuture<?> f) {
+        try {
+            f.join();
+        } catch (RuntimeException ignored) {
+            // reported by the caller's own join
         }
     }
 

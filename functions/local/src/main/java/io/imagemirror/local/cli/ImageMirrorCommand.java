@@ -177,11 +177,17 @@ public final class ImageMirrorCommand {
      *     stored ({@code serve}); a plain copy streams straight into the store instead
      */
     LocalRuntime runtime(MirrorConfig config, boolean spooled) throws IOException {
+        return runtime(config, spooled, io.imagemirror.metrics.Metrics.NONE);
+    }
+
+    /** As {@link #runtime(MirrorConfig, boolean)}, reporting to {@code metrics}. */
+    LocalRuntime runtime(MirrorConfig config, boolean spooled, io.imagemirror.metrics.Metrics metrics)
+            throws IOException {
         Storage storage = store.open();
         Path spool = !spooled ? null
                 : store.backend() == StoreOptions.Backend.local ? store.dataDir().resolve("spool")
                 : Files.createTempDirectory("image-mirror-spool");
-        return new LocalRuntime(config, storage, spool, Clock.systemUTC());
+        return new LocalRuntime(config, storage, spool, Clock.systemUTC(), metrics);
     }
 
     /** The version from the jar manifest (or "dev" when run from classes). */

@@ -1,5 +1,7 @@
 package io.imagemirror.local.cli;
 
+import io.imagemirror.api.MeteredApi;
+import io.imagemirror.local.metrics.PrometheusMetrics;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.local.LocalRuntime;
 import io.imagemirror.local.http.LocalHttpServer;
@@ -61,9 +63,11 @@ final class ServeCommand implements Callable<Integer> {
         }
         InetSocketAddress address = parseListen(listen);
         CountDownLatch stopped = new CountDownLatch(1);
-        try (LocalRuntime rt = parent.runtime(config, true);
-             LocalHttpServer server = LocalHttpServer.start(address, threads,
-                     rt.routes(address.getAddress().isLoopbackAddress()), LocalRuntime.accessLog(), Clock.systemUTC())) {
+        PrometheusMetrics metrics = new PrometheusMetrics();
+        try (LocalRuntime rt = parent.runtime(config, true, metrics);
+             LocalHttpServer server = LocalHttpServer.start(address, threads, metrics.serving(
+                     new MeteredApi(rt.routes(address.getAddress().isLoopbackAddress()), metrics)),
+                     LocalRuntime.accessLog(), Clock.systemUTC())) {
             Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "shutdown"));
             rt.startSweepTimer();
             // The file's rules join the stored ones; the planner runs them (and /v1/rules' ones) on its timer.

@@ -309,10 +309,12 @@ class ViewCommandsTest {
     void serveAnswersTheViewsAndThePageShowsTheMirroredImages() throws Exception {
         Storage storage = Storage.of(FileBlobStore.blobs(data), FileBlobStore.manifests(data),
                 SqliteIndex.open(data, Clock.systemUTC()), List.of());
+        io.imagemirror.local.metrics.PrometheusMetrics metrics = new io.imagemirror.local.metrics.PrometheusMetrics();
         try (LocalRuntime rt = new LocalRuntime(LocalRuntime.readConfig(config, Map.of()), storage, tmp.resolve("spool"),
-                Clock.systemUTC());
-             LocalHttpServer server = LocalHttpServer.start(new InetSocketAddress("127.0.0.1", 0), 8, rt.routes(true),
-                     line -> { }, Clock.systemUTC())) {
+                Clock.systemUTC(), metrics);
+             LocalHttpServer server = LocalHttpServer.start(new InetSocketAddress("127.0.0.1", 0), 8,
+                     metrics.serving(new io.imagemirror.api.MeteredApi(rt.routes(true), metrics)), line -> { },
+                     Clock.systemUTC())) {
             String base = "http://127.0.0.1:" + server.address().getPort();
             HttpClient http = HttpClient.newHttpClient();
             HttpResponse<String> dangling = http.send(HttpRequest.newBuilder(URI.create(base
@@ -350,6 +352,8 @@ class ViewCommandsTest {
             for (String name : List.of("golftrack", "app-web", "app-db", "multi-arm")) {
                 assertThat(dom).contains("<td>" + name + "</td>");
             }
+            assertThat(dom).as("cache hits and misses from /metrics").contains("blob cache hits / misses since start")
+                    .contains("manifest cache hits / misses since start");
             assertThat(dom).contains(shortId(golf3)).contains("layer sharing saved")
                     .contains("History of golftrack:1.5");
             assertThat(dom.split("class=\"cause\"", -1)).as("three moves on the timeline").hasSize(4);
