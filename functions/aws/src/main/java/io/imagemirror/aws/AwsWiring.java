@@ -117,9 +117,9 @@ public final class AwsWiring implements AutoCloseable {
         // The quota ledger and the fill leases live in the table: every instance shares them.
         this.upstreams = new Upstreams(config.toUpstreamList(), credentials, http, clock, RetryPolicy.defaults(),
                 config.largeBlobs(), new QuotaLedger(storage.upstreamLedger(), clock, QuotaLedger.DEFAULT_FLUSH_EVERY,
-                LOG::warn), metrics);
+                LambdaLog::warn), metrics);
         this.blobPool = Executors.newFixedThreadPool(config.parallelism(), daemonThreads("blob-copy-"));
-        this.leases = new FillLeases(storage.leases(), config.fills(), clock, LOG::info);
+        this.leases = new FillLeases(storage.leases(), config.fills(), clock, LambdaLog::info);
         this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), null, blobPool, leases, metrics);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
         this.partPool = Executors.newCachedThreadPool(daemonThreads("part-upload-"));

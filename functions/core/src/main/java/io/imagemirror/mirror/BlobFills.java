@@ -102,7 +102,7 @@ public final class BlobFills {
      * @param executor runs spooled fills (they outlive the request that started them)
      */
     public BlobFills(BlobStore blobs, BlobIndex metadata, Path spoolDir, Executor executor) {
-        this(blobs, metadata, spoolDir, executor, null);
+        this(blobs, metadata, spoolDir, executor, null, Metrics.NONE);
     }
 
     /**

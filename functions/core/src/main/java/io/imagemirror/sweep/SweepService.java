@@ -96,7 +96,11 @@ public final class SweepService {
             SweepReport r = sweeper.withRetention(retention).run(config.grace(), false, Sweeper.DEFAULT_PAGE_SIZE,
                     m -> true, listener);
             records.record(r);
+            r.recordTo(metrics, "finished", start);
             return r;
+        } catch (RuntimeException e) {
+            metrics.since(Meter.SWEEPS, start, "failed");
+            throw e;
         } finally {
             running.unlock();
         }
@@ -109,6 +113,7 @@ public final class SweepService {
     public SweepReport sweep(Duration grace, boolean dryRun, Predicate<io.imagemirror.store.ManifestRecord> filter,
                              PruneFilters all, Sweeper.Listener listener) {
         running.lock();
+        long start = System.nanoTime();
         try {
             Sweeper s = all == null ? sweeper : sweeper.withRetention(retention.alsoUntagging(all.tagFilter()));
             SweepReport r = s.run(grace == null ? config.grace() : grace, dryRun, Sweeper.DEFAULT_PAGE_SIZE,
@@ -144,6 +149,7 @@ public final class SweepService {
         this.retention = base.retention;
         this.clock = base.clock;
         this.storage = base.storage;
+        this.metrics = base.metrics;
     }
 
     /** The recorded sweeps, newest first. */

@@ -43,6 +43,11 @@ public final class LambdaLog {
         write(context, "INFO", message);
     }
 
+    /** An informational line of the engine (e.g. a fill lease's wait or take-over). */
+    public static void info(String message) {
+        write(null, "INFO", message);
+    }
+
     /** A warning (the engine's notable events: stale serving, background failures). */
     public static void warn(String message) {
         write(null, "WARN", message);
