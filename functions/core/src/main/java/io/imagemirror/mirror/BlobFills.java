@@ -55,19 +55,7 @@ public final class BlobFills {
          */
         default long fetchInto(BlobSink sink) throws IOException {
             try (InputStream in = open()) {
-                byte[] buf = new byte[SPOOL_CHUNK];
-                long position = 0;
-                while (true) {
-                    int n = in.readNBytes(buf, 0, buf.length);
-                    if (n > 0) {
-                        sink.write(position, ByteBuffer.wrap(buf, 0, n));
-                        position += n;
-                        sink.hashed(position);
-                    }
-                    if (n < buf.length) {
-                        return position; // the end, which a verifying stream reports only after its check
-                    }
-                }
+                return BlobSink.copyInOrder(in, sink, SPOOL_CHUNK);
             }
         }
 

@@ -1,6 +1,7 @@
 package io.imagemirror.oci;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 
 /**
@@ -26,5 +27,26 @@ public interface BlobSink {
      * values, one at a time; the last call ({@code length} = size) comes before the digest check.
      */
     default void hashed(long length) throws IOException {
+    }
+
+    /**
+     * Copies {@code in} into {@code sink} in order, from offset 0, reporting each written prefix as
+     * hashed; returns the size at the end. For a verifying stream the end comes only after its check
+     * ({@code readNBytes} is short only there).
+     */
+    static long copyInOrder(InputStream in, BlobSink sink, int chunk) throws IOException {
+        byte[] buf = new byte[chunk];
+        long position = 0;
+        while (true) {
+            int n = in.readNBytes(buf, 0, buf.length);
+            if (n > 0) {
+                sink.write(position, ByteBuffer.wrap(buf, 0, n));
+                position += n;
+                sink.hashed(position);
+            }
+            if (n < buf.length) {
+                return position;
+            }
+        }
     }
 }

@@ -90,20 +90,7 @@ public final class SweepService {
      * manifests go after the grace period), then what dangles.
      */
     public SweepReport scheduledSweep(Sweeper.Listener listener) {
-        running.lock();
-        long start = System.nanoTime();
-        try {
-            SweepReport r = sweeper.withRetention(retention).run(config.grace(), false, Sweeper.DEFAULT_PAGE_SIZE,
-                    m -> true, listener);
-            records.record(r);
-            r.recordTo(metrics, "finished", start);
-            return r;
-        } catch (RuntimeException e) {
-            metrics.since(Meter.SWEEPS, start, "failed");
-            throw e;
-        } finally {
-            running.unlock();
-        }
+        return runRecorded(sweeper.withRetention(retention), config.grace(), false, m -> true, listener);
     }
 
     /**
@@ -112,12 +99,17 @@ public final class SweepService {
      */
     public SweepReport sweep(Duration grace, boolean dryRun, Predicate<io.imagemirror.store.ManifestRecord> filter,
                              PruneFilters all, Sweeper.Listener listener) {
+        Sweeper s = all == null ? sweeper : sweeper.withRetention(retention.alsoUntagging(all.tagFilter()));
+        return runRecorded(s, grace == null ? config.grace() : grace, dryRun, filter, listener);
+    }
+
+    /** Runs {@code s} alone (one sweep at a time here), records it, and reports it unless a dry run. */
+    private SweepReport runRecorded(Sweeper s, Duration grace, boolean dryRun,
+                                    Predicate<io.imagemirror.store.ManifestRecord> filter, Sweeper.Listener listener) {
         running.lock();
         long start = System.nanoTime();
         try {
-            Sweeper s = all == null ? sweeper : sweeper.withRetention(retention.alsoUntagging(all.tagFilter()));
-            SweepReport r = s.run(grace == null ? config.grace() : grace, dryRun, Sweeper.DEFAULT_PAGE_SIZE,
-                    filter, listener);
+            SweepReport r = s.run(grace, dryRun, Sweeper.DEFAULT_PAGE_SIZE, filter, listener);
             records.record(r);
             if (!dryRun) {
                 r.recordTo(metrics, "finished", start);

@@ -147,19 +147,7 @@ final class RangedBlobFetch {
             }
             return opener.open(offset, -1, ticket);
         }, digest, size, retry, ticket)) {
-            byte[] buf = new byte[STREAM_CHUNK];
-            long position = 0;
-            while (true) {
-                int n = in.readNBytes(buf, 0, buf.length);
-                if (n > 0) {
-                    sink.write(position, ByteBuffer.wrap(buf, 0, n));
-                    position += n;
-                    sink.hashed(position);
-                }
-                if (n < buf.length) {
-                    return position; // readNBytes is short only at the end, which comes after the check
-                }
-            }
+            return BlobSink.copyInOrder(in, sink, STREAM_CHUNK);
         } finally {
             ticket.close();
             if (reuse[0] != null) {
