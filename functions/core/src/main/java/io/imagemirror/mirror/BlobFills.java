@@ -389,14 +389,7 @@ public final class BlobFills {
                 return;
             }
             synchronized (this) {
-                while (releasable() <= 0 && failure == null && !verified) {
-                    try {
-                        wait(1000);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new InterruptedIOException("interrupted waiting for " + digest);
-                    }
-                }
+                awaitPast(0);
                 if (failure != null && !verified) {
                     throw failure;
                 }
@@ -567,6 +560,18 @@ public final class BlobFills {
                     .stream();
         }
 
+        /** Waits, holding this fill's monitor, until bytes past {@code position} may be read, it failed or it is verified. */
+        private void awaitPast(long position) throws InterruptedIOException {
+            while (releasable() <= position && failure == null && !verified) {
+                try {
+                    wait(1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted waiting for " + digest);
+                }
+            }
+        }
+
         /**
          * Waits until there are bytes past {@code position} a reader may have, and returns where they
          * end. The blob's last byte is only handed out once the whole blob matched its digest, so a
@@ -574,14 +579,7 @@ public final class BlobFills {
          */
         private long waitFor(long position) throws IOException {
             synchronized (this) {
-                while (releasable() <= position && failure == null && !verified) {
-                    try {
-                        wait(1000);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new InterruptedIOException("interrupted waiting for " + digest);
-                    }
-                }
+                awaitPast(position);
                 if (failure != null && !verified) {
                     throw new IOException("fetching " + digest + " from upstream failed: " + failure.getMessage(),
                             failure);

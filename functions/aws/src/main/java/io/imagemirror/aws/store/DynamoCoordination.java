@@ -11,13 +11,10 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
-import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
-import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 
 /**
  * Fill leases and the quota ledger in the index table, for every instance that shares it (Lambda
@@ -137,12 +134,7 @@ public final class DynamoCoordination implements LeaseIndex, UpstreamLedger {
     }
 
     private StoreException translate(String what, SdkException e) {
-        if (e instanceof ResourceNotFoundException) {
-            return new StoreException("DynamoDB table " + table + " does not exist (" + what + ")", e, false);
-        }
-        boolean retryable = e instanceof SdkClientException || e.retryable()
-                || (e instanceof DynamoDbException d && (d.statusCode() >= 500 || d.isThrottlingException()));
-        return new StoreException(what + " in DynamoDB table " + table + " failed: " + e.getMessage(), e, retryable);
+        return DynamoIndex.translate(table, what, e);
     }
 
     private static long num(Map<String, AttributeValue> item, String name) {

@@ -447,6 +447,11 @@ public final class DynamoIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     }
 
     private StoreException translate(String what, SdkException e) {
+        return translate(table, what, e);
+    }
+
+    /** An SDK failure of {@code what} on {@code table} as a store failure: missing table, or retryable or not. */
+    static StoreException translate(String table, String what, SdkException e) {
         if (e instanceof ResourceNotFoundException) {
             return new StoreException("DynamoDB table " + table + " does not exist (" + what + ")", e, false);
         }
