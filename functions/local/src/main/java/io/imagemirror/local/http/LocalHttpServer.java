@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -55,6 +57,8 @@ public final class LocalHttpServer implements AutoCloseable {
     private static final int COPY_BUFFER = 256 * 1024;
     /** How much of a file is mapped at a time when serving a stored blob. */
     private static final long MAP_SLICE = 16L << 20;
+    /** How much of a request body the handler left unread is read and dropped before answering. */
+    private static final int UNREAD_BODY_LIMIT = 64 * 1024;
 
     private final Server server;
     private final ServerConnector connector;
@@ -133,6 +137,7 @@ public final class LocalHttpServer implements AutoCloseable {
                         .failure("internal error, see the stack trace above: " + e);
             }
             try (ApiResponse r = apiResponse) {
+                settleUnreadBody(apiRequest.body(), response);
                 status = r.status();
                 failure = r.failure();
                 sent = send(response, apiRequest.isHead(), r);
@@ -165,6 +170,29 @@ public final class LocalHttpServer implements AutoCloseable {
                     request.getHttpURI().getPath(), rawQuery == null ? "" : "?" + rawQuery, status, sent, ms,
                     failure == null ? "" : " (" + failure + ")"));
         }
+    }
+
+    /**
+     * An answer given before the request body was read (a refusal by content type, origin or
+     * token) would leave Jetty to close the connection after the response went out, while the
+     * client may already have taken that connection from its pool for the next request, which then
+     * fails with no answer at all. So a small unread rest is read and dropped here, and a large one
+     * is announced with {@code Connection: close} so the client opens a new connection.
+     */
+    private static void settleUnreadBody(InputStream body, Response response) {
+        byte[] buf = new byte[8192];
+        try {
+            for (int left = UNREAD_BODY_LIMIT; left > 0; ) {
+                int n = body.read(buf, 0, Math.min(buf.length, left));
+                if (n < 0) {
+                    return;
+                }
+                left -= n;
+            }
+        } catch (IOException e) {
+            // the client stopped sending: this connection is not reused either way
+        }
+        response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
     }
 
     private static void sendError(Response response, int status, String message) throws IOException {
