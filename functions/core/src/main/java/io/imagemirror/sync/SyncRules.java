@@ -168,28 +168,36 @@ public final class SyncRules {
     public List<ObjectNode> runsWithJobs(String name) {
         List<ObjectNode> out = new ArrayList<>();
         for (SyncRun run : runs(name, SyncRun.KEPT)) {
-            ObjectNode o = run.toTree();
-            long bytes = 0;
-            int finished = 0;
-            int failedJobs = 0;
-            for (String id : run.jobs()) {
-                Optional<Job> job = jobs.getJob(id);
-                if (job.isEmpty()) {
-                    continue;
-                }
-                if (job.get().status() == JobStatus.SUCCEEDED) {
-                    finished++;
-                    bytes += bytesCopied(job.get());
-                } else if (job.get().status() == JobStatus.FAILED) {
-                    failedJobs++;
-                }
-            }
-            o.put("jobsFinished", finished);
-            o.put("jobsFailed", failedJobs);
-            o.put("bytesCopied", bytes);
-            out.add(o);
+            out.add(withJobs(run));
         }
         return out;
+    }
+
+    /**
+     * One run as the API shows it ({@link #runsWithJobs}): its tree with {@code jobsFinished},
+     * {@code jobsFailed} and {@code bytesCopied} as its jobs' records say now.
+     */
+    public ObjectNode withJobs(SyncRun run) {
+        ObjectNode o = run.toTree();
+        long bytes = 0;
+        int finished = 0;
+        int failedJobs = 0;
+        for (String id : run.jobs()) {
+            Optional<Job> job = jobs.getJob(id);
+            if (job.isEmpty()) {
+                continue;
+            }
+            if (job.get().status() == JobStatus.SUCCEEDED) {
+                finished++;
+                bytes += bytesCopied(job.get());
+            } else if (job.get().status() == JobStatus.FAILED) {
+                failedJobs++;
+            }
+        }
+        o.put("jobsFinished", finished);
+        o.put("jobsFailed", failedJobs);
+        o.put("bytesCopied", bytes);
+        return o;
     }
 
     private static long bytesCopied(Job job) {
