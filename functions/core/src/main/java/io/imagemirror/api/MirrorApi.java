@@ -54,10 +54,11 @@ public final class MirrorApi implements ApiHandler {
         this.upstreams = null;
     }
 
-    private MirrorApi(MirrorApi base, io.imagemirror.sweep.SweepService sweeps, UpstreamsRoute upstreams) {
+    private MirrorApi(MirrorApi base, RulesApi rules, io.imagemirror.sweep.SweepService sweeps,
+                      UpstreamsRoute upstreams) {
         this.jobs = base.jobs;
         this.names = base.names;
-        this.rules = base.rules;
+        this.rules = rules;
         this.views = base.views;
         this.sweeps = sweeps;
         this.upstreams = upstreams;
@@ -65,7 +66,21 @@ public final class MirrorApi implements ApiHandler {
 
     /** The same routes plus {@code GET /v1/sweeps}, {@code POST /v1/prune} and {@code DELETE /v1/images/<ref>}. */
     public MirrorApi withSweeps(io.imagemirror.sweep.SweepService sweeps) {
-        return new MirrorApi(this, sweeps, upstreams);
+        return new MirrorApi(this, rules, sweeps, upstreams);
+    }
+
+    /**
+     * The same routes plus {@code POST /v1/rules/<name>/runs}: runs a rule once now through
+     * {@code planner} (its copy jobs go to the planner's job queue, as a scheduled pass's do). Without
+     * it that route answers 405: rules run on their schedule only.
+     *
+     * @throws IllegalStateException when these routes have no rules
+     */
+    public MirrorApi withPlanner(io.imagemirror.sync.SyncPlanner planner) {
+        if (rules == null) {
+            throw new IllegalStateException("no /v1/rules here to run");
+        }
+        return new MirrorApi(this, rules.withPlanner(planner), sweeps, upstreams);
     }
 
     /**
@@ -75,7 +90,7 @@ public final class MirrorApi implements ApiHandler {
      * @param syncQuotaFloor the floor below which the quota shows as {@code low}
      */
     public MirrorApi withUpstreams(io.imagemirror.upstream.Upstreams all, int syncQuotaFloor, java.time.Clock clock) {
-        return new MirrorApi(this, sweeps, new UpstreamsRoute(all, syncQuotaFloor, clock));
+        return new MirrorApi(this, rules, sweeps, new UpstreamsRoute(all, syncQuotaFloor, clock));
     }
 
     /** The job and rule routes, without the views. */
