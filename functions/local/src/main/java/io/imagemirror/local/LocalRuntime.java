@@ -271,8 +271,8 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     /**
-     * The HTTP routes of {@code serve}: {@code /v2} (read-only registry), {@code /v1} (mirror jobs and
-     * the read-only views) and {@code /ui/} (a page over those views).
+     * The HTTP routes of {@code serve}: {@code /v2} (read-only registry), {@code /v1} (mirror jobs, sync
+     * rules and running one now, the read-only views) and {@code /ui/} (a page over those views).
      * Writes to {@code /v1} are allowed only on a loopback listener or with the configured bearer token.
      */
     public ApiHandler routes(boolean loopbackListener) {
@@ -281,7 +281,9 @@ public final class LocalRuntime implements AutoCloseable {
                 metrics);
         MirrorApi mirrorApi = new MirrorApi(jobs, names, new SyncRules(storage.rules(), storage.jobs(), names),
                 new MirrorViews(storage, names)).withSweeps(sweeps)
-                .withUpstreams(upstreams, config.syncQuotaFloor(), clock);
+                .withUpstreams(upstreams, config.syncQuotaFloor(), clock)
+                // POST /v1/rules/<name>/runs: copy jobs on the background executor, as the timer's are
+                .withPlanner(planner(jobs));
         String token = config.serveToken();
         UiPages ui = new UiPages();
         return request -> {
