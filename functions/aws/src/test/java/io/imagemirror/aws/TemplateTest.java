@@ -46,7 +46,7 @@ class TemplateTest {
     static final Map<String, List<String>> SERVED = Map.of(MirrorApiHandler.class.getName(),
             List.of("/v1/mirror", "/v1/jobs/7f3c2a1e-5b6d-4e8f-9a0b-1c2d3e4f5a6b", "/v1/images",
                     "/v1/images/golftrack:1.5", "/v1/images/golftrack:1.5/history", "/v1/search", "/v1/df",
-                    "/v1/prune", "/v1/sweeps"),
+                    "/v1/prune", "/v1/sweeps", "/v1/rules/busybox", "/v1/rules/busybox/runs"),
             RegistryHandler.class.getName(), List.of("/v2/", "/v2/library/alpine/manifests/3.20", "/v2/_catalog"));
 
     final JsonNode template = CloudFormationYaml.template();

@@ -20,8 +20,8 @@ import io.imagemirror.sync.SyncRules;
 
 /**
  * The {@code /v1} API behind API Gateway ({@code POST /v1/mirror}, {@code GET /v1/jobs/<id>},
- * {@code /v1/rules}): records a job and sends it to the copy queue, manages the sync rules, and
- * answers the read-only views of what is mirrored ({@code GET /v1/images},
+ * {@code /v1/rules}): records a job and sends it to the copy queue, manages the sync rules and runs
+ * one now ({@code POST /v1/rules/<name>/runs}, copy jobs to the copy queue), and answers the read-only views of what is mirrored ({@code GET /v1/images},
  * {@code /v1/images/<ref>[/history]}, {@code /v1/search}, {@code /v1/df}), each upstream's quota
  * ({@code GET /v1/upstreams}), and {@code GET /v1/sweeps}, {@code POST /v1/prune},
  * {@code DELETE /v1/images/<ref>}: those untag and delete index records only and leave the bytes to
@@ -35,11 +35,20 @@ public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEv
 
     /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public MirrorApiHandler() {
-        this(routes(AwsWiring.shared().jobs(), AwsWiring.shared().names(), AwsWiring.shared().rules(),
-                AwsWiring.shared().storage(), AwsWiring.shared().config().sweep()).withUpstreams(
-                AwsWiring.shared().upstreams(), AwsWiring.shared().config().syncQuotaFloor(), java.time.Clock.systemUTC()),
-                AwsWiring.shared().metrics());
+        this(AwsWiring.shared());
         SnapStartPriming.forMirrorApi(this).register();
+    }
+
+    /**
+     * Every route over {@code wiring}, as the function serves them: {@code GET /v1/upstreams}, and
+     * {@code POST /v1/rules/<name>/runs} running a rule now through the same planner the SyncPlanner
+     * function runs ({@link AwsWiring#planner()}), its copy jobs sent to the copy queue. The answer
+     * comes after planning (list and HEADs), within API Gateway's 30 s.
+     */
+    public MirrorApiHandler(AwsWiring wiring) {
+        this(routes(wiring.jobs(), wiring.names(), wiring.rules(), wiring.storage(), wiring.config().sweep())
+                .withUpstreams(wiring.upstreams(), wiring.config().syncQuotaFloor(), java.time.Clock.systemUTC())
+                .withPlanner(wiring.planner()), wiring.metrics());
     }
 
     /**
