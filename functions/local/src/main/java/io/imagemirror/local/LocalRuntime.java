@@ -61,6 +61,11 @@ public final class LocalRuntime implements AutoCloseable {
     private final Storage storage;
     private final ExecutorService blobPool;
     private final ExecutorService background;
+    /**
+     * Runs the queued jobs. Apart from {@link #background}: a job waits for blob fills, which run on
+     * {@code background}; sharing it, as many jobs as it has threads held them all and waited forever.
+     */
+    private final ExecutorService jobPool;
     private final BlobFills fills;
     private final FillLeases leases;
     private final ImageMirror mirror;
@@ -90,6 +95,7 @@ public final class LocalRuntime implements AutoCloseable {
         this.clock = clock;
         this.blobPool = Executors.newFixedThreadPool(config.parallelism(), named("copy"));
         this.background = Executors.newFixedThreadPool(Math.max(4, config.parallelism()), named("background"));
+        this.jobPool = Executors.newFixedThreadPool(Math.max(4, config.parallelism()), named("job"));
         // On the local store the ledger and leases live in this process (it holds the data directory);
         // on the aws store they are the table's, shared with the Lambdas and other serve replicas.
         this.upstreams = new Upstreams(config.toUpstreamList(), credentials(config), RegistryClient.defaultHttpClient(),
@@ -102,7 +108,7 @@ public final class LocalRuntime implements AutoCloseable {
         this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), new JobQueue() {
             @Override
             public void send(String id) {
-                background.execute(() -> runJob(id));
+                jobPool.execute(() -> runJob(id));
             }
 
             @Override
@@ -254,7 +260,7 @@ public final class LocalRuntime implements AutoCloseable {
 
     /**
      * Runs a planner pass every {@code every} on this runtime's own timer; its copy jobs run on the
-     * background executor like every other job ({@code serve}). Stops when the runtime closes.
+     * job executor like every other job ({@code serve}). Stops when the runtime closes.
      */
     public void startSyncTimer(Duration every) {
         SyncPlanner planner = planner(jobs);
@@ -282,7 +288,7 @@ public final class LocalRuntime implements AutoCloseable {
         MirrorApi mirrorApi = new MirrorApi(jobs, names, new SyncRules(storage.rules(), storage.jobs(), names),
                 new MirrorViews(storage, names)).withSweeps(sweeps)
                 .withUpstreams(upstreams, config.syncQuotaFloor(), clock)
-                // POST /v1/rules/<name>/runs: copy jobs on the background executor, as the timer's are
+                // POST /v1/rules/<name>/runs: copy jobs on the job executor, as the timer's are
                 .withPlanner(planner(jobs));
         String token = config.serveToken();
         UiPages ui = new UiPages();
@@ -326,11 +332,13 @@ public final class LocalRuntime implements AutoCloseable {
         sweepTimer.shutdownNow();
         syncTimer.shutdownNow();
         leases.close();
+        jobPool.shutdownNow();
         blobPool.shutdownNow();
         background.shutdownNow();
         // Copies cancelled by a failed mirror are interrupted, not ended: let them reach the finally
         // that removes their part file before the process exits (the next open clears what is left).
         try {
+            jobPool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
             blobPool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
             background.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {

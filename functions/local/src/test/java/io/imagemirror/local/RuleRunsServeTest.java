@@ -119,6 +119,24 @@ class RuleRunsServeTest {
         assertThat(send("POST", "/v1/rules/nope/runs", "{}").statusCode()).isEqualTo(404);
     }
 
+    /**
+     * More copy jobs at once than serve has background threads (max(4, parallelism)): the jobs must not
+     * take every thread the blob fills they wait for need (they did: every job waited forever).
+     */
+    @Test
+    void moreCopyJobsThanBackgroundThreadsAllFinish() throws Exception {
+        TestImage img = TestImage.builder(73).layer(5000).build();
+        upstream.pusher().pushImage("team/app", "1", img);
+        for (int t = 2; t <= 10; t++) {
+            upstream.pusher().pushManifest("team/app", String.valueOf(t), img.mediaType(), img.manifest());
+        }
+        listen(true);
+        JsonNode run = JSON.readTree(send("POST", "/v1/rules/app/runs", "{}").body());
+        assertThat(run.get("jobs")).hasSize(10);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(JSON.readTree(
+                send("GET", "/v1/rules/app/runs", null).body()).at("/runs/0/jobsFinished").asInt()).isEqualTo(10));
+    }
+
     @Test
     void onAPublicListenerARunNeedsTheToken() throws Exception {
         listen(false);
