@@ -82,10 +82,13 @@ start_registry() {
   wait_http "http://127.0.0.1:$port/v2/" 30 || die "registry $name did not start (see $WORK/$name.err.log)"
 }
 
-# start_serve DATADIR PORT UPSTREAM_HOSTPORT -> sets SERVE_PID
+# start_serve DATADIR PORT UPSTREAM_HOSTPORT [CONFIG] -> sets SERVE_PID. With CONFIG (a YAML file that
+# configures UPSTREAM_HOSTPORT, e.g. with rules), serve reads it instead of taking the upstream from flags.
 start_serve() {
-  local data="$1" port="$2" up="$3"
-  java ${SERVE_JAVA_OPTS:-} -jar "$JAR" --data "$data" --insecure-registry "$up" \
+  local data="$1" port="$2" up="$3" config="${4:-}"
+  local upstream_args=(--insecure-registry "$up")
+  [ -n "$config" ] && upstream_args=(--config "$config")
+  java ${SERVE_JAVA_OPTS:-} -jar "$JAR" --data "$data" "${upstream_args[@]}" \
     serve --listen "127.0.0.1:$port" --default-upstream "$up" \
     >> "$WORK/serve.out.log" 2>> "$WORK/serve.err.log" &
   SERVE_PID=$!
