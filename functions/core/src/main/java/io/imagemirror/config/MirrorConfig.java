@@ -120,6 +120,12 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
                 null);
     }
 
+    /** A copy with this {@code largeBlobs:} section. */
+    public MirrorConfig withLargeBlobs(io.imagemirror.upstream.RangedFetch r) {
+        return new MirrorConfig(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules,
+                syncQuotaFloor, sweep, r, fills);
+    }
+
     /** A copy with this {@code fills:} section. */
     public MirrorConfig withFills(io.imagemirror.mirror.FillLeases.Config f) {
         return new MirrorConfig(upstreams, defaultUpstream, tagTtl, parallelism, serveToken, dockerConfig, rules,

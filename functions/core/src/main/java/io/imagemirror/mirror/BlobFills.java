@@ -59,6 +59,15 @@ public final class BlobFills {
             }
         }
 
+        /**
+         * The blob from {@code client} as one stream, in order: for a fill a client follows while it
+         * grows, which reads only the contiguous prefix (parallel parts would delay its first bytes
+         * and hold the parts that arrived out of order in memory, for no gain in its wall time).
+         */
+        static Source streamed(RegistryClient client, String repository, Digest digest, long size) {
+            return () -> client.openBlob(repository, digest, size);
+        }
+
         /** The blob from {@code client}: streamed, or fetched with parallel ranged GETs when large. */
         static Source upstream(RegistryClient client, String repository, Digest digest, long size) {
             return new Source() {

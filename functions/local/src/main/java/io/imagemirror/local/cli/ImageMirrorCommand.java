@@ -36,6 +36,15 @@ import picocli.CommandLine.Spec;
         description = "Mirror container images into owned storage and serve them as an OCI pull-through cache.")
 public final class ImageMirrorCommand {
 
+    static {
+        // picocli registers converters for java.sql and java.time types by reflection in every
+        // command line it builds, loading about 120 classes (the java.sql module, DriverManager and
+        // its driver lookup, the java.time formatters) that no option here takes: ~6% of `ref`'s CPU.
+        if (System.getProperty("picocli.converters.excludes") == null) {
+            System.setProperty("picocli.converters.excludes", "java\\.sql\\..*,java\\.time\\..*");
+        }
+    }
+
     /**
      * The subcommands, by name and alias, in the order help lists them. Not in the annotation:
      * picocli builds the model of every subcommand it is given (reflection over their fields and

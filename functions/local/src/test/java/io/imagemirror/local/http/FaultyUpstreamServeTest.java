@@ -82,10 +82,17 @@ class FaultyUpstreamServeTest {
         registry.close();
     }
 
+    static MirrorConfig runtimeConfig() {
+        return MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(proxy.hostPort(),
+                URI.create(proxy.url().toString()), true, null, null, null, Set.of())).withDefaultUpstream(proxy.hostPort());
+    }
+
     @BeforeEach
     void serve() throws IOException {
-        MirrorConfig config = MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(proxy.hostPort(),
-                URI.create(proxy.url().toString()), true, null, null, null, Set.of())).withDefaultUpstream(proxy.hostPort());
+        serve(runtimeConfig());
+    }
+
+    void serve(MirrorConfig config) throws IOException {
         Storage storage = Storage.of(FileBlobStore.blobs(data), FileBlobStore.manifests(data),
                 SqliteIndex.open(data, Clock.systemUTC()), List.of());
         runtime = new LocalRuntime(config, storage, data.resolve("spool"), Clock.systemUTC());
@@ -133,6 +140,34 @@ class FaultyUpstreamServeTest {
         assertThat(r.statusCode()).as(new String(r.body())).isEqualTo(status);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(new String(r.body())).startsWith("{\"errors\":[{\"code\":");
+    }
+
+    /**
+     * Issue 16: with ranged fetches on for blobs of 1 MiB and more, a cold pull through serve still
+     * fetches the layer as one plain GET in order (its client follows the contiguous prefix), while
+     * a mirror of the same image, which nobody follows, fetches it in parallel ranged parts.
+     */
+    @Test
+    void aPullStreamsALargeColdBlobInOrderWhileAMirrorFetchesItInRangedParts() throws Exception {
+        stop();
+        serve(runtimeConfig().withLargeBlobs(new io.imagemirror.upstream.RangedFetch(1 << 20, 1 << 20, 4)));
+        TestImage.Blob layer = LARGE.layers().get(0);
+        long ranged = proxy.rangedBlobGets();
+        long gets = proxy.blobGets(layer.digest());
+        HttpResponse<byte[]> pulled = get("faults/large", layer, null);
+        assertThat(pulled.statusCode()).isEqualTo(200);
+        assertThat(Digest.sha256(pulled.body()).toString()).isEqualTo(layer.digest());
+        assertThat(stored(layer)).isTrue();
+        assertThat(proxy.blobGets(layer.digest()) - gets).isEqualTo(1);
+        assertThat(proxy.rangedBlobGets() - ranged).isZero();
+
+        stop();
+        data = Files.createTempDirectory(shared, "mirror");
+        serve(runtimeConfig().withLargeBlobs(new io.imagemirror.upstream.RangedFetch(1 << 20, 1 << 20, 4)));
+        runtime.mirror().mirror(MirrorRequest.of(ImageReference.parse(proxy.hostPort() + "/faults/large:1"), Cause.CLI),
+                MirrorListener.NONE);
+        assertThat(proxy.rangedBlobGets() - ranged).isEqualTo((layer.size() + (1 << 20) - 1) >> 20); // parts of 1 MiB
+        assertThat(stored(layer)).isTrue();
     }
 
     /** Issue 15 item 1: a Range on a blob being filled from a slow, corrupting upstream. */
