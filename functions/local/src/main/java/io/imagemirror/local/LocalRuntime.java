@@ -62,10 +62,16 @@ public final class LocalRuntime implements AutoCloseable {
     private final ExecutorService blobPool;
     private final ExecutorService background;
     /**
-     * Runs the queued jobs. Apart from {@link #background}: a job waits for blob fills, which run on
-     * {@code background}; sharing it, as many jobs as it has threads held them all and waited forever.
+     * Runs the queued jobs. Apart from {@link #background}: a job waits for the copies it starts;
+     * sharing a pool with what it waits for, as many jobs as it has threads held them all for ever.
      */
     private final ExecutorService jobPool;
+    /**
+     * Runs the blob fills, and nothing else: a fill waits only for its upstream, while jobs, copies
+     * and the recordings of pulls ({@link #background}) wait for fills. On the pool of any of those,
+     * enough of them at once would hold every thread while the fills they wait for queue behind them.
+     */
+    private final ExecutorService fillPool;
     private final BlobFills fills;
     private final FillLeases leases;
     private final ImageMirror mirror;
@@ -96,6 +102,7 @@ public final class LocalRuntime implements AutoCloseable {
         this.blobPool = Executors.newFixedThreadPool(config.parallelism(), named("copy"));
         this.background = Executors.newFixedThreadPool(Math.max(4, config.parallelism()), named("background"));
         this.jobPool = Executors.newFixedThreadPool(Math.max(4, config.parallelism()), named("job"));
+        this.fillPool = Executors.newFixedThreadPool(Math.max(8, 2 * config.parallelism()), named("fill"));
         // On the local store the ledger and leases live in this process (it holds the data directory);
         // on the aws store they are the table's, shared with the Lambdas and other serve replicas.
         this.upstreams = new Upstreams(config.toUpstreamList(), credentials(config), RegistryClient.defaultHttpClient(),
@@ -103,7 +110,7 @@ public final class LocalRuntime implements AutoCloseable {
                         QuotaLedger.DEFAULT_FLUSH_EVERY, LOG::warn), metrics);
         this.syncTimer = Executors.newSingleThreadScheduledExecutor(named("sync"));
         this.leases = new FillLeases(storage.leases(), config.fills(), clock, LOG::info);
-        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), spoolDir, background, leases, metrics);
+        this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), spoolDir, fillPool, leases, metrics);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
         this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), new JobQueue() {
             @Override
@@ -335,12 +342,14 @@ public final class LocalRuntime implements AutoCloseable {
         jobPool.shutdownNow();
         blobPool.shutdownNow();
         background.shutdownNow();
+        fillPool.shutdownNow();
         // Copies cancelled by a failed mirror are interrupted, not ended: let them reach the finally
         // that removes their part file before the process exits (the next open clears what is left).
         try {
             jobPool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
             blobPool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
             background.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+            fillPool.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
