@@ -583,11 +583,7 @@ public final class PullThroughCache {
         }
         RegistryClient source = client;
         long expected = size;
-        // A client follows a spooled fill as it grows, so that one streams in order; a fill the
-        // request waits out whole (no spool) may fetch a large blob in parallel ranged parts.
-        BlobFills.Source upstream = fills.spooled()
-                ? BlobFills.Source.streamed(source, target.repository(), digest, expected)
-                : BlobFills.Source.upstream(source, target.repository(), digest, expected);
+        BlobFills.Source upstream = BlobFills.Source.upstream(source, target.repository(), digest, expected);
         BlobFills.Fill fill;
         try {
             // Where cold blobs may be redirected, one that another instance fetches beyond the lease

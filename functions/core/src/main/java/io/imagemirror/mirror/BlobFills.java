@@ -59,15 +59,6 @@ public final class BlobFills {
             }
         }
 
-        /**
-         * The blob from {@code client} as one stream, in order: for a fill a client follows while it
-         * grows, which reads only the contiguous prefix (parallel parts would delay its first bytes
-         * and hold the parts that arrived out of order in memory, for no gain in its wall time).
-         */
-        static Source streamed(RegistryClient client, String repository, Digest digest, long size) {
-            return () -> client.openBlob(repository, digest, size);
-        }
-
         /** The blob from {@code client}: streamed, or fetched with parallel ranged GETs when large. */
         static Source upstream(RegistryClient client, String repository, Digest digest, long size) {
             return new Source() {
@@ -440,10 +431,15 @@ public final class BlobFills {
                 // Written with O_DIRECT where possible: no copy into the page cache on the way in
                 // (clients read the spool back through it), and the disk is done when the blob is.
                 DirectWriter direct = DirectWriter.open(spool, size);
-                try (FileChannel out = direct == null ? FileChannel.open(spool, StandardOpenOption.WRITE) : null) {
+                try (FileChannel out = direct == null ? FileChannel.open(spool, StandardOpenOption.WRITE) : null;
+                     InputStream in = source.open()) {
                     WriteBehind flusher = out == null ? null : new WriteBehind(out);
-                    // Readers are woken once per hashed chunk or part (1 MiB or more), not per network read.
-                    source.fetchInto(new BlobSink() {
+                    // Readers are woken once per hashed chunk (1 MiB), not per network read. In order,
+                    // never in parallel ranged parts: a client may join any spooled fill (the one a
+                    // pull starts, or the recording mirror's that its blob GET joins), and it reads
+                    // only the contiguous prefix; parts would delay its first bytes and be held in
+                    // memory out of order, for no gain in its wall time.
+                    BlobSink.copyInOrder(in, new BlobSink() {
                         @Override
                         public void write(long offset, ByteBuffer bytes) throws IOException {
                             if (direct != null) {
@@ -460,7 +456,7 @@ public final class BlobFills {
                                 Fill.this.notifyAll();
                             }
                         }
-                    });
+                    }, SPOOL_CHUNK);
                     if (direct != null) {
                         direct.finish(); // cuts the last block's padding off before readers get the end
                     }

@@ -144,30 +144,40 @@ class FaultyUpstreamServeTest {
 
     /**
      * Issue 16: with ranged fetches on for blobs of 1 MiB and more, a cold pull through serve still
-     * fetches the layer as one plain GET in order (its client follows the contiguous prefix), while
-     * a mirror of the same image, which nobody follows, fetches it in parallel ranged parts.
+     * fetches the layer as one plain GET in order (its client follows the contiguous prefix), also
+     * when the recording mirror the manifest GET started is the one filling it; a mirror outside
+     * serve ({@code image-mirror mirror}: no spool, nobody following) fetches it in ranged parts.
      */
     @Test
     void aPullStreamsALargeColdBlobInOrderWhileAMirrorFetchesItInRangedParts() throws Exception {
+        MirrorConfig ranged = runtimeConfig().withLargeBlobs(new io.imagemirror.upstream.RangedFetch(1 << 20, 1 << 20, 4));
         stop();
-        serve(runtimeConfig().withLargeBlobs(new io.imagemirror.upstream.RangedFetch(1 << 20, 1 << 20, 4)));
+        serve(ranged);
         TestImage.Blob layer = LARGE.layers().get(0);
-        long ranged = proxy.rangedBlobGets();
+        long rangedGets = proxy.rangedBlobGets();
         long gets = proxy.blobGets(layer.digest());
+        HttpResponse<byte[]> manifest = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + server.address().getPort() + "/v2/faults/large/manifests/1")).header("Accept", LARGE.mediaType())
+                .build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(manifest.statusCode()).isEqualTo(200);
         HttpResponse<byte[]> pulled = get("faults/large", layer, null);
         assertThat(pulled.statusCode()).isEqualTo(200);
         assertThat(Digest.sha256(pulled.body()).toString()).isEqualTo(layer.digest());
         assertThat(stored(layer)).isTrue();
         assertThat(proxy.blobGets(layer.digest()) - gets).isEqualTo(1);
-        assertThat(proxy.rangedBlobGets() - ranged).isZero();
+        assertThat(proxy.rangedBlobGets() - rangedGets).isZero();
 
         stop();
-        data = Files.createTempDirectory(shared, "mirror");
-        serve(runtimeConfig().withLargeBlobs(new io.imagemirror.upstream.RangedFetch(1 << 20, 1 << 20, 4)));
-        runtime.mirror().mirror(MirrorRequest.of(ImageReference.parse(proxy.hostPort() + "/faults/large:1"), Cause.CLI),
-                MirrorListener.NONE);
-        assertThat(proxy.rangedBlobGets() - ranged).isEqualTo((layer.size() + (1 << 20) - 1) >> 20); // parts of 1 MiB
-        assertThat(stored(layer)).isTrue();
+        Path cli = Files.createTempDirectory(shared, "mirror");
+        Storage storage = Storage.of(FileBlobStore.blobs(cli), FileBlobStore.manifests(cli),
+                SqliteIndex.open(cli, Clock.systemUTC()), List.of());
+        try (LocalRuntime mirror = new LocalRuntime(ranged, storage, null, Clock.systemUTC())) {
+            mirror.mirror().mirror(MirrorRequest.of(ImageReference.parse(proxy.hostPort() + "/faults/large:1"),
+                    Cause.CLI), MirrorListener.NONE);
+            assertThat(proxy.rangedBlobGets() - rangedGets).isEqualTo((layer.size() + (1 << 20) - 1) >> 20); // 1 MiB parts
+            assertThat(mirror.storage().blobs().exists(Digest.parse(layer.digest()))).isTrue();
+        }
+        serve(runtimeConfig()); // for stop()
     }
 
     /** Issue 15 item 1: a Range on a blob being filled from a slow, corrupting upstream. */

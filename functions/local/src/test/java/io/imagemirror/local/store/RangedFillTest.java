@@ -33,10 +33,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A large blob fetched with parallel ranged GETs into the local store, both ways the store is
- * filled: straight into a {@link FileBlobStore} upload (mirror) and through a spool that clients
- * follow (serve). A real docker-registry behind the fault proxy; a corrupted part leaves nothing
- * stored, no record, and no temp or spool file.
+ * A large blob from a source that can fetch it in parallel ranged GETs, both ways the local store
+ * is filled: straight into a {@link FileBlobStore} upload (mirror: ranged parts) and through a
+ * spool that clients follow (serve: one stream in order, as a client reads only the contiguous
+ * prefix). A real docker-registry behind the fault proxy; corrupted bytes leave nothing stored, no
+ * record, and no temp or spool file.
  */
 class RangedFillTest {
 
@@ -127,9 +128,11 @@ class RangedFillTest {
     }
 
     @Test
-    void aClientFollowingASpooledRangedFillGetsTheVerifiedBlob() throws Exception {
+    void aSpooledFillStreamsInOrderAndItsClientGetsTheVerifiedBlob() throws Exception {
         Path spool = data.resolve("spool");
         BlobFills fills = new BlobFills(store, index, spool, background);
+        long ranged = proxy.rangedBlobGets();
+        long gets = proxy.blobGets(DIGEST.toString());
 
         BlobFills.Fill fill = fills.fill(DIGEST, BLOB.length, source());
         byte[] read;
@@ -141,12 +144,14 @@ class RangedFillTest {
         assertThat(fill.await()).isEqualTo(BLOB.length);
         assertThat(Files.readAllBytes(store.pathOf(DIGEST))).isEqualTo(BLOB);
         assertThat(filesUnder(spool)).isZero();
+        assertThat(proxy.rangedBlobGets() - ranged).isZero();
+        assertThat(proxy.blobGets(DIGEST.toString()) - gets).isEqualTo(1);
     }
 
     @Test
-    void aCorruptedPartFailsTheFollowingClientAndLeavesNothingStoredInTheSpoolPath() throws Exception {
+    void corruptedBytesFailTheFollowingClientAndLeaveNothingStoredInTheSpoolPath() throws Exception {
         Path spool = data.resolve("spool");
-        proxy.inject(Fault.pass()).inject(Fault.pass()).inject(Fault.flipAt(PART - 1));
+        proxy.inject(Fault.flipAt(3L * PART - 1));
         BlobFills fills = new BlobFills(store, index, spool, background);
 
         BlobFills.Fill fill = fills.fill(DIGEST, BLOB.length, source());
