@@ -3,6 +3,7 @@ package io.imagemirror.aws.handlers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imagemirror.aws.AwsFixture;
+import io.imagemirror.aws.AwsWithUpstream;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.mirror.MirrorException;
 import io.imagemirror.mirror.MirrorListener;
@@ -47,19 +48,19 @@ class AwsSweepRaceTest {
     LocalRegistry upstream;
     AwsFixture aws;
     AwsWiring wiring;
+    AwsWithUpstream env;
 
     @BeforeEach
     void start() {
-        upstream = LocalRegistry.start(tmp);
-        aws = new AwsFixture("sweeprace");
-        wiring = aws.wiringWithDockerHubAt(upstream, null, new UpstreamRequestCounter());
+        env = AwsWithUpstream.start(tmp, "sweeprace", null, new UpstreamRequestCounter());
+        upstream = env.upstream();
+        aws = env.aws();
+        wiring = env.wiring();
     }
 
     @AfterEach
     void stop() {
-        wiring.close();
-        aws.close();
-        upstream.close();
+        env.close();
     }
 
     /** With 60 layers of its own an image is recorded in steps (more than one transaction holds). */

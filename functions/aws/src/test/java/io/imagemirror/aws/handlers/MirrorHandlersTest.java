@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imagemirror.aws.AwsFixture;
+import io.imagemirror.aws.AwsWithUpstream;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.aws.queue.SqsJobQueue;
 import io.imagemirror.jobs.JobJson;
@@ -58,6 +59,7 @@ class MirrorHandlersTest {
     LocalRegistry upstream;
     AwsFixture aws;
     AwsWiring wiring;
+    AwsWithUpstream env;
     UpstreamRequestCounter requests;
     MirrorApiHandler api;
     CopyWorkerHandler worker;
@@ -65,10 +67,11 @@ class MirrorHandlersTest {
 
     @BeforeAll
     void start() {
-        upstream = LocalRegistry.start(tmp);
-        aws = new AwsFixture("handlers");
         requests = new UpstreamRequestCounter();
-        wiring = aws.wiringWithDockerHubAt(upstream, "\"parallelism\": 2", requests);
+        env = AwsWithUpstream.start(tmp, "handlers", "\"parallelism\": 2", requests);
+        upstream = env.upstream();
+        aws = env.aws();
+        wiring = env.wiring();
         api = new MirrorApiHandler(wiring.jobs(), wiring.names(), wiring.rules(), wiring.storage());
         worker = new CopyWorkerHandler(wiring.jobs());
         alpine = TestImage.builder(42).layer(3000).layer(70_000).build();
@@ -77,14 +80,8 @@ class MirrorHandlersTest {
 
     @AfterAll
     void stop() {
-        if (wiring != null) {
-            wiring.close();
-        }
-        if (aws != null) {
-            aws.close();
-        }
-        if (upstream != null) {
-            upstream.close();
+        if (env != null) {
+            env.close();
         }
     }
 

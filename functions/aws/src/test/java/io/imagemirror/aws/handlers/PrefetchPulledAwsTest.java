@@ -7,6 +7,7 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import io.imagemirror.aws.AwsFixture;
+import io.imagemirror.aws.AwsWithUpstream;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.mirror.UpstreamRequestCounter;
 import io.imagemirror.oci.Digest;
@@ -41,6 +42,7 @@ class PrefetchPulledAwsTest {
     LocalRegistry upstream;
     AwsFixture aws;
     AwsWiring wiring;
+    AwsWithUpstream env;
     RegistryHandler registry;
     CopyWorkerHandler worker;
     TestImage amd;
@@ -49,9 +51,10 @@ class PrefetchPulledAwsTest {
 
     @BeforeEach
     void start() {
-        upstream = LocalRegistry.start(tmp);
-        aws = new AwsFixture("prefetch");
-        wiring = aws.wiringWithDockerHubAt(upstream, null, new UpstreamRequestCounter());
+        env = AwsWithUpstream.start(tmp, "prefetch", null, new UpstreamRequestCounter());
+        upstream = env.upstream();
+        aws = env.aws();
+        wiring = env.wiring();
         registry = new RegistryHandler(wiring.registryApi());
         worker = new CopyWorkerHandler(wiring.jobs());
         amd = TestImage.builder(601).layer(30_000).layer(3_000).build();
@@ -62,9 +65,7 @@ class PrefetchPulledAwsTest {
 
     @AfterEach
     void stop() {
-        wiring.close();
-        aws.close();
-        upstream.close();
+        env.close();
     }
 
     APIGatewayV2HTTPResponse get(String what) {

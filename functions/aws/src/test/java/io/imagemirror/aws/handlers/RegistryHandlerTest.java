@@ -9,6 +9,7 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagemirror.aws.AwsFixture;
+import io.imagemirror.aws.AwsWithUpstream;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.mirror.UpstreamRequestCounter;
 import io.imagemirror.testbed.LocalRegistry;
@@ -45,6 +46,7 @@ class RegistryHandlerTest {
     LocalRegistry upstream;
     AwsFixture aws;
     AwsWiring wiring;
+    AwsWithUpstream env;
     UpstreamRequestCounter requests;
     RegistryHandler registry;
     CopyWorkerHandler worker;
@@ -52,10 +54,11 @@ class RegistryHandlerTest {
 
     @BeforeAll
     void start() throws Exception {
-        upstream = LocalRegistry.start(tmp);
-        aws = new AwsFixture("registry");
         requests = new UpstreamRequestCounter();
-        wiring = aws.wiringWithDockerHubAt(upstream, null, requests);
+        env = AwsWithUpstream.start(tmp, "registry", null, requests);
+        upstream = env.upstream();
+        aws = env.aws();
+        wiring = env.wiring();
         registry = new RegistryHandler(wiring.registryApi());
         worker = new CopyWorkerHandler(wiring.jobs());
         alpine = TestImage.builder(77).layer(2000).layer(90_000).build();
@@ -65,14 +68,8 @@ class RegistryHandlerTest {
 
     @AfterAll
     void stop() {
-        if (wiring != null) {
-            wiring.close();
-        }
-        if (aws != null) {
-            aws.close();
-        }
-        if (upstream != null) {
-            upstream.close();
+        if (env != null) {
+            env.close();
         }
     }
 

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imagemirror.aws.AwsFixture;
+import io.imagemirror.aws.AwsWithUpstream;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.mirror.UpstreamRequestCounter;
 import io.imagemirror.sync.SyncRules;
@@ -42,25 +43,21 @@ class RuleRunsAwsTest {
     LocalRegistry upstream;
     AwsFixture aws;
     AwsWiring wiring;
+    AwsWithUpstream env;
     final UpstreamRequestCounter requests = new UpstreamRequestCounter();
 
     @BeforeAll
     void start() {
-        upstream = LocalRegistry.start(tmp);
-        aws = new AwsFixture("rulerun");
-        wiring = aws.wiringWithDockerHubAt(upstream, null, requests);
+        env = AwsWithUpstream.start(tmp, "rulerun", null, requests);
+        upstream = env.upstream();
+        aws = env.aws();
+        wiring = env.wiring();
     }
 
     @AfterAll
     void stop() {
-        if (wiring != null) {
-            wiring.close();
-        }
-        if (aws != null) {
-            aws.close();
-        }
-        if (upstream != null) {
-            upstream.close();
+        if (env != null) {
+            env.close();
         }
     }
 

@@ -7,6 +7,7 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imagemirror.aws.AwsFixture;
+import io.imagemirror.aws.AwsWithUpstream;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.mirror.UpstreamRequestCounter;
 import io.imagemirror.sync.SyncRules;
@@ -39,25 +40,21 @@ class SyncPlannerHandlerTest {
     LocalRegistry upstream;
     AwsFixture aws;
     AwsWiring wiring;
+    AwsWithUpstream env;
     UpstreamRequestCounter requests = new UpstreamRequestCounter();
 
     @BeforeAll
     void start() {
-        upstream = LocalRegistry.start(tmp);
-        aws = new AwsFixture("syncplan");
-        wiring = aws.wiringWithDockerHubAt(upstream, null, requests);
+        env = AwsWithUpstream.start(tmp, "syncplan", null, requests);
+        upstream = env.upstream();
+        aws = env.aws();
+        wiring = env.wiring();
     }
 
     @AfterAll
     void stop() {
-        if (wiring != null) {
-            wiring.close();
-        }
-        if (aws != null) {
-            aws.close();
-        }
-        if (upstream != null) {
-            upstream.close();
+        if (env != null) {
+            env.close();
         }
     }
 

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imagemirror.aws.AwsFixture;
+import io.imagemirror.aws.AwsWithUpstream;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.mirror.MirrorRequest;
@@ -43,6 +44,7 @@ class ViewsHandlerTest {
     LocalRegistry upstream;
     AwsFixture aws;
     AwsWiring wiring;
+    AwsWithUpstream env;
     MirrorApiHandler api;
     TestImage golf1;
     TestImage golf2;
@@ -58,9 +60,10 @@ class ViewsHandlerTest {
 
     @BeforeAll
     void start() throws Exception {
-        upstream = LocalRegistry.start(tmp);
-        aws = new AwsFixture("views");
-        wiring = aws.wiringWithDockerHubAt(upstream, null, new UpstreamRequestCounter());
+        env = AwsWithUpstream.start(tmp, "views", null, new UpstreamRequestCounter());
+        upstream = env.upstream();
+        aws = env.aws();
+        wiring = env.wiring();
         api = new MirrorApiHandler(wiring.jobs(), wiring.names(), wiring.rules(), wiring.storage());
         golf1 = TestImage.builder(201).layer(4000).build();
         golf2 = TestImage.builder(202).layer(5000).build();
@@ -87,14 +90,8 @@ class ViewsHandlerTest {
 
     @AfterAll
     void stop() {
-        if (wiring != null) {
-            wiring.close();
-        }
-        if (aws != null) {
-            aws.close();
-        }
-        if (upstream != null) {
-            upstream.close();
+        if (env != null) {
+            env.close();
         }
     }
 
