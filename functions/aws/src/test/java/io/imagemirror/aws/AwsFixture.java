@@ -1,5 +1,10 @@
 package io.imagemirror.aws;
 
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+import software.amazon.awssdk.services.sqs.model.Message;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSerializers;
 import io.imagemirror.aws.store.AwsClients;
 import io.imagemirror.aws.store.AwsStorage;
@@ -136,6 +141,36 @@ public final class AwsFixture implements AutoCloseable {
 
     public static <T> T eventFromJson(String json, Class<T> type) {
         return LambdaEventSerializers.serializerFor(type, AwsFixture.class.getClassLoader()).fromJson(json);
+    }
+
+    /** The one message on the copy queue (waiting up to 5 s), with its system attributes. */
+    public Message receiveOne() {
+        return receiveOne(queueUrl);
+    }
+
+    /** The one message on {@code queue} (waiting up to 5 s), with its system attributes; fails if there is none. */
+    public Message receiveOne(String queue) {
+        List<Message> got = sqs.receiveMessage(b -> b.queueUrl(queue).waitTimeSeconds(5).maxNumberOfMessages(1)
+                .messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages();
+        org.assertj.core.api.Assertions.assertThat(got).as("one message on " + queue).hasSize(1);
+        return got.get(0);
+    }
+
+    /** The SQS event Lambda's event source mapping would deliver for {@code message}, in the sample's shape. */
+    public static SQSEvent sqsEvent(Message message) {
+        try {
+            ObjectNode event = (ObjectNode) new ObjectMapper().readTree(eventJson("copy-worker-sqs.json"));
+            ObjectNode record = (ObjectNode) event.get("Records").get(0);
+            record.put("messageId", message.messageId());
+            record.put("receiptHandle", message.receiptHandle());
+            record.put("body", message.body());
+            record.put("md5OfBody", message.md5OfBody());
+            ObjectNode attributes = record.putObject("attributes");
+            message.attributes().forEach((k, v) -> attributes.put(k.toString(), v));
+            return eventFromJson(event.toString(), SQSEvent.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Override

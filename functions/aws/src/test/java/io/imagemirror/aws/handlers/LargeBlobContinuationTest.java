@@ -3,7 +3,6 @@ package io.imagemirror.aws.handlers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
-import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imagemirror.aws.AwsFixture;
@@ -51,7 +50,6 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.sqs.model.Message;
-import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
 /**
  * A layer larger than one invocation can copy: a 1 GiB blob, pushed to a real docker-registry,
@@ -130,8 +128,8 @@ class LargeBlobContinuationTest {
         int deliveries = 0;
         while (jobs.get(job.id()).orElseThrow().status() != JobStatus.SUCCEEDED) {
             assertThat(deliveries++).as("deliveries before the job is done").isLessThan(200);
-            Message message = receiveOne();
-            SQSBatchResponse r = worker.handleRequest(sqsEvent(message), null);
+            Message message = aws.receiveOne();
+            SQSBatchResponse r = worker.handleRequest(AwsFixture.sqsEvent(message), null);
             assertThat(r.getBatchItemFailures()).as("a continued run is not a failure").isEmpty();
             aws.sqs.deleteMessage(b -> b.queueUrl(aws.queueUrl).receiptHandle(message.receiptHandle()));
         }
@@ -173,8 +171,8 @@ class LargeBlobContinuationTest {
                 context -> TimeBudget.of(Duration.ZERO, Duration.ZERO, Clock.systemUTC()));
         Job job = jobs.submit(MirrorImage.of(MirrorRequest.of(ImageReference.parse("docker.io/library/doomed:1"),
                 Cause.API)));
-        Message first = receiveOne();
-        assertThat(worker.handleRequest(sqsEvent(first), null).getBatchItemFailures()).isEmpty();
+        Message first = aws.receiveOne();
+        assertThat(worker.handleRequest(AwsFixture.sqsEvent(first), null).getBatchItemFailures()).isEmpty();
         aws.sqs.deleteMessage(b -> b.queueUrl(aws.queueUrl).receiptHandle(first.receiptHandle()));
         Continuation kept = JobJson.continuation(jobs.get(job.id()).orElseThrow());
         assertThat(kept.blobs()).hasSize(1);
@@ -187,8 +185,8 @@ class LargeBlobContinuationTest {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(202);
 
-        Message second = receiveOne();
-        SQSBatchResponse r = worker.handleRequest(sqsEvent(second), null);
+        Message second = aws.receiveOne();
+        SQSBatchResponse r = worker.handleRequest(AwsFixture.sqsEvent(second), null);
         assertThat(r.getBatchItemFailures()).hasSize(1);
         aws.sqs.deleteMessage(b -> b.queueUrl(aws.queueUrl).receiptHandle(second.receiptHandle()));
         Job failed = jobs.get(job.id()).orElseThrow();
@@ -223,25 +221,7 @@ class LargeBlobContinuationTest {
         return layer;
     }
 
-    private Message receiveOne() {
-        List<Message> got = aws.sqs.receiveMessage(b -> b.queueUrl(aws.queueUrl).waitTimeSeconds(5)
-                .maxNumberOfMessages(1).messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages();
-        assertThat(got).as("one message on the copy queue").hasSize(1);
-        return got.get(0);
-    }
 
-    /** The SQS event Lambda's event source mapping would deliver for {@code message}. */
-    private static SQSEvent sqsEvent(Message message) throws Exception {
-        ObjectNode event = (ObjectNode) JSON.readTree(AwsFixture.eventJson("copy-worker-sqs.json"));
-        ObjectNode record = (ObjectNode) event.get("Records").get(0);
-        record.put("messageId", message.messageId());
-        record.put("receiptHandle", message.receiptHandle());
-        record.put("body", message.body());
-        record.put("md5OfBody", message.md5OfBody());
-        ObjectNode attributes = record.putObject("attributes");
-        message.attributes().forEach((k, v) -> attributes.put(k.toString(), v));
-        return AwsFixture.eventFromJson(event.toString(), SQSEvent.class);
-    }
 
     /** The S3 store's uploads, counted: begun, completed, and the most parts sent at once. */
     private static final class CountingUploads implements MultipartUploads {

@@ -106,11 +106,11 @@ class MirrorHandlersTest {
         assertThat(row.toString()).containsIgnoringCase("queued");
         assertThat(requests.seen).as("submitting contacts no upstream").isEmpty();
 
-        Message message = receiveOne(aws.queueUrl);
+        Message message = aws.receiveOne(aws.queueUrl);
         assertThat(JSON.readTree(message.body()).get("jobId").asText()).isEqualTo(jobId);
 
         // The worker, on the SQS event Lambda would build from that message.
-        SQSBatchResponse done = worker.handleRequest(sqsEvent(message), null);
+        SQSBatchResponse done = worker.handleRequest(AwsFixture.sqsEvent(message), null);
         assertThat(done.getBatchItemFailures()).isEmpty();
         aws.sqs.deleteMessage(b -> b.queueUrl(aws.queueUrl).receiptHandle(message.receiptHandle()));
 
@@ -135,7 +135,7 @@ class MirrorHandlersTest {
 
         // A duplicate delivery of the same message is acknowledged and reaches no upstream.
         requests.reset();
-        SQSBatchResponse again = worker.handleRequest(sqsEvent(message), null);
+        SQSBatchResponse again = worker.handleRequest(AwsFixture.sqsEvent(message), null);
         assertThat(again.getBatchItemFailures()).isEmpty();
         assertThat(requests.seen).isEmpty();
         assertThat(getJob(jobId).get("updated").asText()).isEqualTo(job.get("updated").asText());
@@ -168,13 +168,13 @@ class MirrorHandlersTest {
         APIGatewayV2HTTPResponse posted = api.handleRequest(
                 AwsFixture.event("mirror-post.json", APIGatewayV2HTTPEvent.class), null);
         String jobId = JSON.readTree(posted.getBody()).get("jobId").asText();
-        Message message = receiveOne(aws.queueUrl);
+        Message message = aws.receiveOne(aws.queueUrl);
         Job queuedJob = wiring.jobs().get(jobId).orElseThrow();
         Job running = queuedJob.withStatus(JobStatus.RUNNING, Instant.now());
         assertThat(wiring.storage().jobs().updateJob(running, JobStatus.QUEUED)).isTrue();
         requests.reset();
 
-        SQSBatchResponse whileRunning = worker.handleRequest(sqsEvent(message), null);
+        SQSBatchResponse whileRunning = worker.handleRequest(AwsFixture.sqsEvent(message), null);
         assertThat(whileRunning.getBatchItemFailures()).extracting(SQSBatchResponse.BatchItemFailure::getItemIdentifier)
                 .containsExactly(message.messageId());
         assertThat(requests.seen).isEmpty();
@@ -183,7 +183,7 @@ class MirrorHandlersTest {
         // The other worker finishes; the message, back after its visibility timeout, is then acknowledged.
         assertThat(wiring.storage().jobs().updateJob(running.succeeded("{}", Instant.now()), JobStatus.RUNNING))
                 .isTrue();
-        assertThat(worker.handleRequest(sqsEvent(message), null).getBatchItemFailures()).isEmpty();
+        assertThat(worker.handleRequest(AwsFixture.sqsEvent(message), null).getBatchItemFailures()).isEmpty();
         assertThat(requests.seen).isEmpty();
         aws.sqs.deleteMessage(b -> b.queueUrl(aws.queueUrl).receiptHandle(message.receiptHandle()));
     }
@@ -198,10 +198,10 @@ class MirrorHandlersTest {
         String jobId = JSON.readTree(posted.getBody()).get("jobId").asText();
 
         for (int delivery = 1; delivery <= AwsFixture.MAX_RECEIVE_COUNT; delivery++) {
-            Message message = receiveOne(aws.queueUrl);
+            Message message = aws.receiveOne(aws.queueUrl);
             assertThat(message.attributes().get(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT))
                     .isEqualTo(Integer.toString(delivery));
-            SQSBatchResponse response = worker.handleRequest(sqsEvent(message), null);
+            SQSBatchResponse response = worker.handleRequest(AwsFixture.sqsEvent(message), null);
             assertThat(response.getBatchItemFailures()).extracting(SQSBatchResponse.BatchItemFailure::getItemIdentifier)
                     .containsExactly(message.messageId());
             JsonNode job = getJob(jobId);
@@ -213,7 +213,7 @@ class MirrorHandlersTest {
         }
         // Past maxReceiveCount the queue moves the message to the dead-letter queue.
         assertThat(aws.sqs.receiveMessage(b -> b.queueUrl(aws.queueUrl).waitTimeSeconds(1)).messages()).isEmpty();
-        Message dead = receiveOne(aws.dlqUrl);
+        Message dead = aws.receiveOne(aws.dlqUrl);
         assertThat(JSON.readTree(dead.body()).get("jobId").asText()).isEqualTo(jobId);
     }
 
@@ -280,8 +280,8 @@ class MirrorHandlersTest {
             wiring.storage().jobs().createJob(Job.queued(j.getKey(), j.getValue(), "{\"image\": 42}", now,
                     now.plusSeconds(3600)));
             new SqsJobQueue(aws.sqs, aws.queueUrl).send(j.getKey());
-            Message message = receiveOne(aws.queueUrl);
-            SQSBatchResponse response = worker.handleRequest(sqsEvent(message), null);
+            Message message = aws.receiveOne(aws.queueUrl);
+            SQSBatchResponse response = worker.handleRequest(AwsFixture.sqsEvent(message), null);
             assertThat(response.getBatchItemFailures()).as("acknowledged, so SQS deletes it").isEmpty();
             aws.sqs.deleteMessage(b -> b.queueUrl(aws.queueUrl).receiptHandle(message.receiptHandle()));
             JsonNode job = getJob(j.getKey());
@@ -294,8 +294,8 @@ class MirrorHandlersTest {
 
     /** Receives one message from the copy queue, runs it through the CopyWorker, deletes it; returns its job id. */
     private String runOneMessage() throws Exception {
-        Message message = receiveOne(aws.queueUrl);
-        SQSBatchResponse done = worker.handleRequest(sqsEvent(message), null);
+        Message message = aws.receiveOne(aws.queueUrl);
+        SQSBatchResponse done = worker.handleRequest(AwsFixture.sqsEvent(message), null);
         assertThat(done.getBatchItemFailures()).isEmpty();
         aws.sqs.deleteMessage(b -> b.queueUrl(aws.queueUrl).receiptHandle(message.receiptHandle()));
         return SqsJobQueue.jobIdOf(message.body());
@@ -315,25 +315,7 @@ class MirrorHandlersTest {
         return JSON.readTree(r.getBody());
     }
 
-    private Message receiveOne(String queueUrl) {
-        List<Message> got = aws.sqs.receiveMessage(b -> b.queueUrl(queueUrl).waitTimeSeconds(5).maxNumberOfMessages(1)
-                .messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages();
-        assertThat(got).as("one message on " + queueUrl).hasSize(1);
-        return got.get(0);
-    }
 
-    /** The SQS event Lambda's event source mapping would deliver for {@code message}, through the sample's shape. */
-    private SQSEvent sqsEvent(Message message) throws Exception {
-        ObjectNode event = (ObjectNode) JSON.readTree(AwsFixture.eventJson("copy-worker-sqs.json"));
-        ObjectNode record = (ObjectNode) event.get("Records").get(0);
-        record.put("messageId", message.messageId());
-        record.put("receiptHandle", message.receiptHandle());
-        record.put("body", message.body());
-        record.put("md5OfBody", message.md5OfBody());
-        ObjectNode attributes = record.putObject("attributes");
-        message.attributes().forEach((k, v) -> attributes.put(k.toString(), v));
-        return AwsFixture.eventFromJson(event.toString(), SQSEvent.class);
-    }
 
     private static AttributeValue s(String v) {
         return AttributeValue.fromS(v);

@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
-import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imagemirror.aws.AwsFixture;
 import io.imagemirror.aws.AwsWithUpstream;
 import io.imagemirror.aws.AwsWiring;
@@ -25,7 +23,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.sqs.model.Message;
-import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
 /**
  * {@code POST /v1/rules/<name>/runs} on the MirrorApi function over s3proxy + dynoxide + ElasticMQ:
@@ -85,9 +82,9 @@ class RuleRunsAwsTest {
         CopyWorkerHandler worker = new CopyWorkerHandler(wiring.jobs());
         List<String> received = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
-            Message m = receiveOne();
+            Message m = aws.receiveOne();
             received.add(JSON.readTree(m.body()).get("jobId").asText());
-            SQSBatchResponse done = worker.handleRequest(sqsEvent(m), null);
+            SQSBatchResponse done = worker.handleRequest(AwsFixture.sqsEvent(m), null);
             assertThat(done.getBatchItemFailures()).isEmpty();
             aws.sqs.deleteMessage(b -> b.queueUrl(aws.queueUrl).receiptHandle(m.receiptHandle()));
         }
@@ -109,22 +106,5 @@ class RuleRunsAwsTest {
         assertThat(rules.runsWithJobs("busybox").get(1).get("jobsFinished").asInt()).isEqualTo(2);
     }
 
-    private Message receiveOne() {
-        List<Message> got = aws.sqs.receiveMessage(b -> b.queueUrl(aws.queueUrl).waitTimeSeconds(5)
-                .maxNumberOfMessages(1).messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages();
-        assertThat(got).hasSize(1);
-        return got.get(0);
-    }
 
-    private SQSEvent sqsEvent(Message message) throws Exception {
-        ObjectNode event = (ObjectNode) JSON.readTree(AwsFixture.eventJson("copy-worker-sqs.json"));
-        ObjectNode record = (ObjectNode) event.get("Records").get(0);
-        record.put("messageId", message.messageId());
-        record.put("receiptHandle", message.receiptHandle());
-        record.put("body", message.body());
-        record.put("md5OfBody", message.md5OfBody());
-        ObjectNode attributes = record.putObject("attributes");
-        message.attributes().forEach((k, v) -> attributes.put(k.toString(), v));
-        return AwsFixture.eventFromJson(event.toString(), SQSEvent.class);
-    }
 }

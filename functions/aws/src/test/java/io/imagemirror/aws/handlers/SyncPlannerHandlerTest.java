@@ -3,9 +3,7 @@ package io.imagemirror.aws.handlers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
-import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imagemirror.aws.AwsFixture;
 import io.imagemirror.aws.AwsWithUpstream;
 import io.imagemirror.aws.AwsWiring;
@@ -23,7 +21,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.sqs.model.Message;
-import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
 /**
  * The AWS path of a sync rule over s3proxy + dynoxide + ElasticMQ: the sample scheduled event →
@@ -77,8 +74,8 @@ class SyncPlannerHandlerTest {
 
         CopyWorkerHandler worker = new CopyWorkerHandler(wiring.jobs());
         for (int i = 0; i < 2; i++) {
-            Message m = receiveOne();
-            SQSBatchResponse done = worker.handleRequest(sqsEvent(m), null);
+            Message m = aws.receiveOne();
+            SQSBatchResponse done = worker.handleRequest(AwsFixture.sqsEvent(m), null);
             assertThat(done.getBatchItemFailures()).isEmpty();
             aws.sqs.deleteMessage(b -> b.queueUrl(aws.queueUrl).receiptHandle(m.receiptHandle()));
         }
@@ -100,22 +97,5 @@ class SyncPlannerHandlerTest {
         assertThat(requests.seen).isEmpty();
     }
 
-    private Message receiveOne() {
-        List<Message> got = aws.sqs.receiveMessage(b -> b.queueUrl(aws.queueUrl).waitTimeSeconds(5)
-                .maxNumberOfMessages(1).messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages();
-        assertThat(got).hasSize(1);
-        return got.get(0);
-    }
 
-    private SQSEvent sqsEvent(Message message) throws Exception {
-        ObjectNode event = (ObjectNode) JSON.readTree(AwsFixture.eventJson("copy-worker-sqs.json"));
-        ObjectNode record = (ObjectNode) event.get("Records").get(0);
-        record.put("messageId", message.messageId());
-        record.put("receiptHandle", message.receiptHandle());
-        record.put("body", message.body());
-        record.put("md5OfBody", message.md5OfBody());
-        ObjectNode attributes = record.putObject("attributes");
-        message.attributes().forEach((k, v) -> attributes.put(k.toString(), v));
-        return AwsFixture.eventFromJson(event.toString(), SQSEvent.class);
-    }
 }
