@@ -3,6 +3,8 @@ package io.imagemirror.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.local.http.LocalHttpServer;
 import io.imagemirror.local.store.FileBlobStore;
@@ -134,5 +136,21 @@ class ConcurrentColdPullsServeTest {
                 assertThat(rt.storage().blobs().exists(Digest.parse(blob.digest()))).as(blob.digest()).isTrue();
             }
         }
+
+        // GET /v1/upstreams over the same server shows what the pulls cost the upstream
+        HttpResponse<byte[]> r = get("/v1/upstreams", null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode body = new ObjectMapper().readTree(r.body());
+        JsonNode up = null;
+        for (JsonNode u : body.path("upstreams")) {
+            if (u.path("name").asText().equals(upstream.hostPort())) {
+                up = u;
+            }
+        }
+        assertThat(up).as(body.toString()).isNotNull();
+        assertThat(up.path("endpoint").asText()).isEqualTo(upstream.url().toString().replaceAll("/$", ""));
+        assertThat(up.at("/requests/manifestGets").asLong()).isEqualTo(IMAGES); // one per image, recordings included
+        assertThat(up.at("/requests/failures").asLong()).isZero();
+        assertThat(up.at("/quota/state").asText()).isEqualTo("unknown"); // a registry that sends no rate-limit headers
     }
 }
