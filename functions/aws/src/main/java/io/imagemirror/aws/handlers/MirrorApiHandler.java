@@ -21,7 +21,8 @@ import io.imagemirror.sync.SyncRules;
 /**
  * The {@code /v1} API behind API Gateway ({@code POST /v1/mirror}, {@code GET /v1/jobs/<id>},
  * {@code /v1/rules}): records a job and sends it to the copy queue, manages the sync rules and runs
- * one now ({@code POST /v1/rules/<name>/runs}, copy jobs to the copy queue), and answers the read-only views of what is mirrored ({@code GET /v1/images},
+ * one now ({@code POST /v1/rules/<name>/runs}, copy jobs to the copy queue), and answers the
+ * read-only views of what is mirrored ({@code GET /v1/images},
  * {@code /v1/images/<ref>[/history]}, {@code /v1/search}, {@code /v1/df}), each upstream's quota
  * ({@code GET /v1/upstreams}), and {@code GET /v1/sweeps}, {@code POST /v1/prune},
  * {@code DELETE /v1/images/<ref>}: those untag and delete index records only and leave the bytes to

@@ -1,5 +1,6 @@
 package io.imagemirror.local.store;
 
+import io.imagemirror.oci.BlobSink;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.oci.InvalidDigestException;
 import io.imagemirror.oci.VerifyingInputStream;
@@ -140,18 +141,10 @@ public final class FileBlobStore implements BlobStore {
             InputStream verifying = VerifyingInputStream.over(in, digest, size);
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 WriteBehind disk = new WriteBehind(out);
-                byte[] buf = new byte[size >= 0 && size < WRITE_CHUNK ? (int) size + 1 : WRITE_CHUNK];
-                long position = 0;
-                while (true) {
-                    int n = verifying.readNBytes(buf, 0, buf.length);
-                    if (n > 0) {
-                        disk.write(position, ByteBuffer.wrap(buf, 0, n));
-                        position += n;
-                    }
-                    if (n < buf.length) {
-                        break; // the end, reported only after the bytes were verified
-                    }
-                }
+                // A small blob in one read (one byte more, to see its end); the end is reported only
+                // after the bytes were verified.
+                BlobSink.copyInOrder(verifying, disk::write,
+                        size >= 0 && size < WRITE_CHUNK ? (int) size + 1 : WRITE_CHUNK);
                 disk.finish();
             }
             return publish(temp, target);
