@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.local.http.LocalHttpServer;
-import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.store.Storage;
 import io.imagemirror.testbed.LocalRegistry;
@@ -68,8 +66,7 @@ class ConcurrentColdPullsServeTest {
                 + "\n    insecure: true\n    endpoint: " + upstream.url() + "\n    prefix: up\n");
         MirrorConfig config = LocalRuntime.readConfig(file, Map.of());
         Path data = tmp.resolve("data");
-        Storage storage = Storage.of(FileBlobStore.blobs(data), FileBlobStore.manifests(data),
-                SqliteIndex.open(data, Clock.systemUTC()), List.of());
+        Storage storage = LocalStores.open(data);
         rt = new LocalRuntime(config, storage, data.resolve("spool"), Clock.systemUTC());
         server = LocalHttpServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64, rt.routes(true),
                 line -> { }, Clock.systemUTC());

@@ -8,8 +8,6 @@ import io.imagemirror.api.ApiRequest;
 import io.imagemirror.api.ApiResponse;
 import io.imagemirror.config.ConfigException;
 import io.imagemirror.config.MirrorConfig;
-import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.store.Storage;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -27,8 +25,7 @@ class LocalRuntimeTest {
     Path tmp;
 
     LocalRuntime runtime(MirrorConfig config) {
-        Storage storage = Storage.of(FileBlobStore.blobs(tmp), FileBlobStore.manifests(tmp),
-                SqliteIndex.open(tmp, Clock.systemUTC()), List.of());
+        Storage storage = LocalStores.open(tmp);
         return new LocalRuntime(config, storage, tmp.resolve("spool"), Clock.systemUTC());
     }
 

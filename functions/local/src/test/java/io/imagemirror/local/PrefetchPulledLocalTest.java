@@ -6,8 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.imagemirror.cache.PullThroughCache;
 import io.imagemirror.cache.Target;
 import io.imagemirror.config.MirrorConfig;
-import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.ChildManifest;
@@ -63,8 +61,7 @@ class PrefetchPulledLocalTest {
         Path data = tmp.resolve("data");
         MirrorConfig config = MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(upstream.hostPort(),
                 URI.create(upstream.url().toString()), true, null, null, null, Set.of()));
-        Storage storage = Storage.of(FileBlobStore.blobs(data), FileBlobStore.manifests(data),
-                SqliteIndex.open(data, Clock.systemUTC()), List.of());
+        Storage storage = LocalStores.open(data);
         return new LocalRuntime(config, storage, data.resolve("spool"), Clock.systemUTC());
     }
 

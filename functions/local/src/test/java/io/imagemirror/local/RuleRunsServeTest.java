@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.local.http.LocalHttpServer;
-import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.store.Storage;
 import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestImage;
@@ -22,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,8 +51,7 @@ class RuleRunsServeTest {
                 + "rules:\n  - name: app\n    source: up/team/app\n    schedule: rate(1 hour)\n");
         MirrorConfig config = LocalRuntime.readConfig(file, Map.of());
         Path data = tmp.resolve("data");
-        Storage storage = Storage.of(FileBlobStore.blobs(data), FileBlobStore.manifests(data),
-                SqliteIndex.open(data, Clock.systemUTC()), List.of());
+        Storage storage = LocalStores.open(data);
         rt = new LocalRuntime(config, storage, data.resolve("spool"), Clock.systemUTC());
         rt.applyConfigRules();
     }

@@ -8,8 +8,6 @@ import io.imagemirror.api.ApiResponse;
 import io.imagemirror.cache.Target;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.local.cli.ImageMirrorCommand;
-import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.reference.RepositoryName;
 import io.imagemirror.store.JobStatus;
 import io.imagemirror.store.Storage;
@@ -60,8 +58,7 @@ class TagHistoryCausesLocalTest {
         Path data = tmp.resolve("data");
         MirrorConfig config = MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(upstream.hostPort(),
                 URI.create(upstream.url().toString()), true, null, null, null, Set.of()));
-        Storage storage = Storage.of(FileBlobStore.blobs(data), FileBlobStore.manifests(data),
-                SqliteIndex.open(data, Clock.systemUTC()), List.of());
+        Storage storage = LocalStores.open(data);
         return new LocalRuntime(config, storage, data.resolve("spool"), Clock.systemUTC());
     }
 

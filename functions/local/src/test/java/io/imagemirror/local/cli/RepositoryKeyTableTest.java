@@ -1,5 +1,6 @@
 package io.imagemirror.local.cli;
 
+import io.imagemirror.local.LocalStores;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,8 +12,6 @@ import io.imagemirror.cache.NameRouter;
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.local.LocalRuntime;
-import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.reference.ImageReference;
 import io.imagemirror.store.Storage;
@@ -67,8 +66,7 @@ class RepositoryKeyTableTest {
         configFile = tmp.resolve("mirror.yaml");
         Files.writeString(configFile, CONFIG);
         MirrorConfig config = LocalRuntime.readConfig(configFile, Map.of());
-        Storage storage = Storage.of(FileBlobStore.blobs(tmp), FileBlobStore.manifests(tmp),
-                SqliteIndex.open(tmp, Clock.systemUTC()), List.of());
+        Storage storage = LocalStores.open(tmp);
         runtime = new LocalRuntime(config, storage, tmp.resolve("spool"), Clock.systemUTC());
         router = new NameRouter(config);
         Upstreams upstreams = new Upstreams(config.toUpstreamList(), CredentialStore.none(),

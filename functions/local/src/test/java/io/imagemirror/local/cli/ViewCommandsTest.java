@@ -1,5 +1,6 @@
 package io.imagemirror.local.cli;
 
+import io.imagemirror.local.LocalStores;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,8 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagemirror.listing.HumanUnits;
 import io.imagemirror.local.LocalRuntime;
 import io.imagemirror.local.http.LocalHttpServer;
-import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.store.Storage;
 import io.imagemirror.testbed.LocalRegistry;
@@ -307,8 +306,7 @@ class ViewCommandsTest {
     /** The /v1 views and /ui/ of serve: the same answers over HTTP, and the page in a real browser. */
     @Test
     void serveAnswersTheViewsAndThePageShowsTheMirroredImages() throws Exception {
-        Storage storage = Storage.of(FileBlobStore.blobs(data), FileBlobStore.manifests(data),
-                SqliteIndex.open(data, Clock.systemUTC()), List.of());
+        Storage storage = LocalStores.open(data);
         io.imagemirror.local.metrics.PrometheusMetrics metrics = new io.imagemirror.local.metrics.PrometheusMetrics();
         try (LocalRuntime rt = new LocalRuntime(LocalRuntime.readConfig(config, Map.of()), storage, tmp.resolve("spool"),
                 Clock.systemUTC(), metrics);

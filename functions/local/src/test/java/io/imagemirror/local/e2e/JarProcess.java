@@ -84,6 +84,12 @@ final class JarProcess {
             this.log = log;
         }
 
+        /** {@code serve} on a free loopback port over {@code data}, pulling through {@code upstream} (plain HTTP) by default. */
+        static Server pullThrough(Path data, String upstream) throws IOException {
+            return start("--data", data.toString(), "--insecure-registry", upstream, "serve", "--listen", "127.0.0.1:0",
+                    "--default-upstream", upstream);
+        }
+
         static Server start(String... args) throws IOException {
             Path log = Files.createTempFile("serve", ".log");
             List<String> cmd = java(args);

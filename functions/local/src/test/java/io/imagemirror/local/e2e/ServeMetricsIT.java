@@ -35,8 +35,7 @@ class ServeMetricsIT {
     @BeforeAll
     static void start() throws Exception {
         upstream = LocalRegistry.start(tmp);
-        server = JarProcess.Server.start("--data", tmp.resolve("data").toString(), "--insecure-registry",
-                upstream.hostPort(), "serve", "--listen", "127.0.0.1:0", "--default-upstream", upstream.hostPort());
+        server = JarProcess.Server.pullThrough(tmp.resolve("data"), upstream.hostPort());
     }
 
     @AfterAll

@@ -1,12 +1,12 @@
 package io.imagemirror.local.http;
 
+import io.imagemirror.local.LocalStores;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.local.LocalRuntime;
 import io.imagemirror.local.store.FileBlobStore;
-import io.imagemirror.local.store.SqliteIndex;
 import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.mirror.MirrorRequest;
 import io.imagemirror.oci.Digest;
@@ -93,8 +93,7 @@ class FaultyUpstreamServeTest {
     }
 
     void serve(MirrorConfig config) throws IOException {
-        Storage storage = Storage.of(FileBlobStore.blobs(data), FileBlobStore.manifests(data),
-                SqliteIndex.open(data, Clock.systemUTC()), List.of());
+        Storage storage = LocalStores.open(data);
         runtime = new LocalRuntime(config, storage, data.resolve("spool"), Clock.systemUTC());
         server = LocalHttpServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16,
                 runtime.routes(true), log::add, Clock.systemUTC());
@@ -169,8 +168,7 @@ class FaultyUpstreamServeTest {
 
         stop();
         Path cli = Files.createTempDirectory(shared, "mirror");
-        Storage storage = Storage.of(FileBlobStore.blobs(cli), FileBlobStore.manifests(cli),
-                SqliteIndex.open(cli, Clock.systemUTC()), List.of());
+        Storage storage = LocalStores.open(cli);
         try (LocalRuntime mirror = new LocalRuntime(ranged, storage, null, Clock.systemUTC())) {
             mirror.mirror().mirror(MirrorRequest.of(ImageReference.parse(proxy.hostPort() + "/faults/large:1"),
                     Cause.CLI), MirrorListener.NONE);
