@@ -8,6 +8,7 @@ import io.imagemirror.aws.AwsFixture;
 import io.imagemirror.aws.AwsWiring;
 import io.imagemirror.aws.store.DynamoCoordination;
 import io.imagemirror.oci.Digest;
+import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.Lease;
 import io.imagemirror.testbed.FaultProxy;
 import io.imagemirror.testbed.LocalRegistry;
@@ -198,9 +199,14 @@ class ColdPullAcrossInstancesTest {
         }
         assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
         gate.release();
-        assertThat(aws.keys("blobs/")).as("nothing of the killed fill is visible").isEmpty();
-
+        // What a reader sees: no object at the blob's key, and no blob in the store's listing. (Not
+        // the raw bucket listing: while s3proxy notices the dropped PUT it lists its own temporary
+        // file "<key>-<uuid>" for a moment; S3 never shows an unfinished PUT.)
         AwsWiring next = instance();
+        assertThat(next.storage().blobs().stat(Digest.parse(layer.digest()))).as("nothing of the killed fill is visible")
+                .isEmpty();
+        assertThat(next.storage().blobs().list(100, null).items()).as("nothing of the killed fill is listed").isEmpty();
+
         long start = System.nanoTime();
         byte[] got = followed(new RegistryHandler(next.registryApi())
                 .handleRequest(get("library/alpine/blobs/" + layer.digest()), null));
@@ -209,7 +215,8 @@ class ColdPullAcrossInstancesTest {
         assertThat(Duration.ofNanos(System.nanoTime() - start)).as("waited for the expiry, not the whole wait")
                 .isLessThan(Duration.ofSeconds(25));
         assertThat(proxy.blobGets(layer.digest())).as("the killed fetch and the take-over").isEqualTo(2);
-        assertThat(aws.keys("blobs/")).containsExactly("blobs/sha256/" + layer.digest().substring(7));
+        assertThat(next.storage().blobs().list(100, null).items()).extracting(BlobStore.Info::digest)
+                .containsExactly(Digest.parse(layer.digest()));
         Optional<byte[]> stored = Optional.of(aws.s3.getObjectAsBytes(b -> b.bucket(aws.bucket)
                 .key("blobs/sha256/" + layer.digest().substring(7))).asByteArray());
         assertThat(stored.get()).isEqualTo(layer.bytes());
