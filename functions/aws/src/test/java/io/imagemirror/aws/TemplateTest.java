@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imagemirror.api.DistributionApi;
 import io.imagemirror.api.MirrorApi;
@@ -81,10 +82,16 @@ class TemplateTest {
     void everyHandlerIsARequestHandlerOfThisModuleInTheDeploymentJar() throws Exception {
         for (Map.Entry<String, JsonNode> f : functions().entrySet()) {
             String handler = f.getValue().path("Handler").asText();
-            assertThat(handler).as(f.getKey()).matches("io\\.imagemirror\\.aws\\.[\\w.]+::handleRequest");
-            Class<?> type = Class.forName(handler.substring(0, handler.indexOf("::")));
-            assertThat(RequestHandler.class).as(handler).isAssignableFrom(type);
-            assertThat(type.getMethod("handleRequest", Object.class, Context.class)).isNotNull();
+            // "Class" for a stream handler (the runtime calls its stream method), else "Class::handleRequest".
+            assertThat(handler).as(f.getKey()).matches("io\\.imagemirror\\.aws\\.[\\w.]+(::handleRequest)?");
+            Class<?> type = Class.forName(handler.replace("::handleRequest", ""));
+            if (handler.endsWith("::handleRequest")) {
+                assertThat(RequestHandler.class).as(handler).isAssignableFrom(type);
+                assertThat(type.getMethod("handleRequest", Object.class, Context.class)).isNotNull();
+            } else {
+                assertThat(RequestStreamHandler.class).as(handler).isAssignableFrom(type);
+                assertThat(RequestHandler.class.isAssignableFrom(type)).as(handler + ": one entry point only").isFalse();
+            }
             assertThat(type.getConstructor()).as("no-arg constructor for the runtime").isNotNull();
             String codeUri = f.getValue().has("CodeUri") ? f.getValue().get("CodeUri").asText() : global("CodeUri").asText();
             assertThat(codeUri).as(f.getKey()).isEqualTo(DEPLOYMENT_JAR);
@@ -143,7 +150,7 @@ class TemplateTest {
         for (Map.Entry<String, List<String>> served : SERVED.entrySet()) {
             List<Pattern> routes = new ArrayList<>();
             for (JsonNode f : functions().values()) {
-                if (f.path("Handler").asText().equals(served.getKey() + "::handleRequest")) {
+                if (f.path("Handler").asText().replace("::handleRequest", "").equals(served.getKey())) {
                     for (JsonNode event : CloudFormationYaml.fields(f.path("Events")).values()) {
                         String path = event.path("Properties").path("Path").asText();
                         routes.add(Pattern.compile(Pattern.quote(path).replace("{proxy+}", "\\E.+\\Q")));

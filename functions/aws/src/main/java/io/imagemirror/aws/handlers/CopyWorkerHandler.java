@@ -1,7 +1,7 @@
 package io.imagemirror.aws.handlers;
 
 import com.amazonaws.services.lambda.runtime.Context;
-import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import io.imagemirror.aws.AwsWiring;
@@ -11,6 +11,9 @@ import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.mirror.TimeBudget;
 import io.imagemirror.store.Job;
 import io.imagemirror.store.JobStatus;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,7 +36,7 @@ import java.util.function.Function;
  * {@link #MARGIN}, in which parts in flight finish and the job is saved. A large blob not done by
  * then stops at a part boundary and the job is queued again to go on ({@code CONTINUED}).
  */
-public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
+public final class CopyWorkerHandler implements RequestStreamHandler {
 
     /** Time kept back from the invocation's end: parts in flight finish and the job's state is saved. */
     public static final Duration MARGIN = Duration.ofSeconds(60);
@@ -44,7 +47,11 @@ public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatc
 
     /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public CopyWorkerHandler() {
-        this(AwsWiring.shared().jobs(), AwsWiring.shared().metrics());
+        this(EventJson.preparedWhile(SnapStartPriming.sqsEvent(), SQSBatchResponse.class, AwsWiring::shared));
+    }
+
+    private CopyWorkerHandler(AwsWiring wiring) {
+        this(wiring.jobs(), wiring.metrics());
         SnapStartPriming.forCopyWorker(this).register();
     }
 
@@ -80,7 +87,16 @@ public final class CopyWorkerHandler implements RequestHandler<SQSEvent, SQSBatc
         return TimeBudget.of(Duration.ofMillis(context.getRemainingTimeInMillis()), MARGIN, Clock.systemUTC());
     }
 
+    /**
+     * The function's entry point, as Lambda calls it: the event JSON in, the answer's JSON out,
+     * read and written with {@link EventJson} rather than the runtime's own serialization.
+     */
     @Override
+    public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+        EventJson.write(handleRequest(EventJson.read(input, SQSEvent.class), context), output);
+    }
+
+    /** Handles one event (the typed form of the entry point, for tests and local callers). */
     public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
         return Invocations.run(context, metrics, () -> runAll(event, context));
     }

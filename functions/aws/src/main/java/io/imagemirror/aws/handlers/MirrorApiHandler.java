@@ -1,14 +1,14 @@
 package io.imagemirror.aws.handlers;
 
 import com.amazonaws.services.lambda.runtime.Context;
-import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import io.imagemirror.api.ApiHandler;
 import io.imagemirror.api.MeteredApi;
 import io.imagemirror.api.MirrorApi;
-import io.imagemirror.aws.metrics.EmfMetrics;
 import io.imagemirror.aws.AwsWiring;
+import io.imagemirror.aws.metrics.EmfMetrics;
 import io.imagemirror.cache.NameRouter;
 import io.imagemirror.jobs.MirrorJobs;
 import io.imagemirror.listing.MirrorViews;
@@ -17,6 +17,9 @@ import io.imagemirror.sweep.Retention;
 import io.imagemirror.sweep.SweepConfig;
 import io.imagemirror.sweep.SweepService;
 import io.imagemirror.sync.SyncRules;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 
 /**
  * The {@code /v1} API behind API Gateway ({@code POST /v1/mirror}, {@code GET /v1/jobs/<id>},
@@ -29,14 +32,15 @@ import io.imagemirror.sync.SyncRules;
  * the Sweeper function's next run. Who may call it is IAM's decision (the route is IAM-authorized in
  * template.yaml).
  */
-public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+public final class MirrorApiHandler implements RequestStreamHandler {
 
     private final ApiHandler api;
     private final EmfMetrics metrics;
 
     /** Production wiring, from the environment (see {@link AwsWiring}), primed before a SnapStart snapshot. */
     public MirrorApiHandler() {
-        this(AwsWiring.shared());
+        this(EventJson.preparedWhile(SnapStartPriming.httpEvent("GET", "/v1/jobs/" + SnapStartPriming.NO_SUCH_JOB, "", null),
+                APIGatewayV2HTTPResponse.class, AwsWiring::shared));
         SnapStartPriming.forMirrorApi(this).register();
     }
 
@@ -94,7 +98,16 @@ public final class MirrorApiHandler implements RequestHandler<APIGatewayV2HTTPEv
         return new MirrorApi(jobs, names, rules, new MirrorViews(storage, names)).withSweeps(sweeps);
     }
 
+    /**
+     * The function's entry point, as Lambda calls it: the event JSON in, the answer's JSON out,
+     * read and written with {@link EventJson} rather than the runtime's own serialization.
+     */
     @Override
+    public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+        EventJson.write(handleRequest(EventJson.read(input, APIGatewayV2HTTPEvent.class), context), output);
+    }
+
+    /** Handles one event (the typed form of the entry point, for tests and local callers). */
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return Invocations.run(context, metrics, () -> HttpApiAdapter.serve(api, event, context));
     }

@@ -1,11 +1,16 @@
 package io.imagemirror.aws.handlers;
 
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import io.imagemirror.oci.Digest;
 import io.imagemirror.store.Storage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,8 +59,9 @@ public final class SnapStartPriming implements Resource {
     public static SnapStartPriming forRegistry(RegistryHandler handler, Storage storage) {
         return new SnapStartPriming("Registry", () -> {
             List<String> out = new ArrayList<>();
-            out.add(status("GET /v2/", handler.handleRequest(httpEvent("GET", "/v2/", "", null), null)));
-            out.add(status("GET /v2/_catalog", handler.handleRequest(httpEvent("GET", "/v2/_catalog", "n=1", null), null)));
+            out.add(status("GET /v2/", viaStream(handler, httpEvent("GET", "/v2/", "", null), APIGatewayV2HTTPResponse.class)));
+            out.add(status("GET /v2/_catalog", viaStream(handler, httpEvent("GET", "/v2/_catalog", "n=1", null),
+                    APIGatewayV2HTTPResponse.class)));
             out.add("presign " + storage.blobs().presignGet(NO_SUCH_BLOB, Duration.ofMinutes(1)).isPresent());
             out.add("blob exists " + storage.blobs().exists(NO_SUCH_BLOB));
             return out;
@@ -65,21 +71,18 @@ public final class SnapStartPriming implements Resource {
     /** Primes the MirrorApi function: a job that does not exist (404) and a mirror request that does not parse (400). */
     public static SnapStartPriming forMirrorApi(MirrorApiHandler handler) {
         return new SnapStartPriming("MirrorApi", () -> List.of(
-                status("GET /v1/jobs", handler.handleRequest(httpEvent("GET", "/v1/jobs/" + NO_SUCH_JOB, "", null), null)),
-                status("POST /v1/mirror", handler.handleRequest(
-                        httpEvent("POST", "/v1/mirror", "", "{\"image\": \"\", \"platforms\": [], \"allTags\": false}"), null))));
+                status("GET /v1/jobs", viaStream(handler, httpEvent("GET", "/v1/jobs/" + NO_SUCH_JOB, "", null),
+                        APIGatewayV2HTTPResponse.class)),
+                status("POST /v1/mirror", viaStream(handler,
+                        httpEvent("POST", "/v1/mirror", "", "{\"image\": \"\", \"platforms\": [], \"allTags\": false}"),
+                        APIGatewayV2HTTPResponse.class))));
     }
 
     /** Primes the CopyWorker function: an SQS batch with a message for a job that does not exist (acknowledged, nothing copied). */
     public static SnapStartPriming forCopyWorker(CopyWorkerHandler handler) {
         return new SnapStartPriming("CopyWorker", () -> {
-            SQSEvent.SQSMessage message = new SQSEvent.SQSMessage();
-            message.setMessageId("snapstart-priming");
-            message.setBody("{\"jobId\":\"" + NO_SUCH_JOB + "\"}");
-            message.setAttributes(Map.of("ApproximateReceiveCount", "1"));
-            SQSEvent event = new SQSEvent();
-            event.setRecords(List.of(message));
-            SQSBatchResponse response = handler.handleRequest(event, null);
+            SQSEvent event = sqsEvent();
+            SQSBatchResponse response = viaStream(handler, event, SQSBatchResponse.class);
             return List.of("SQS failures " + response.getBatchItemFailures().size());
         });
     }
@@ -138,8 +141,35 @@ public final class SnapStartPriming implements Resource {
         return List.copyOf(REGISTERED);
     }
 
+    /**
+     * Sends {@code event} through the handler's stream entry point, as Lambda does, so that the
+     * event's JSON reading and the answer's writing are primed too.
+     */
+    private static <T> T viaStream(RequestStreamHandler handler, Object event, Class<T> answer) {
+        try {
+            ByteArrayOutputStream json = new ByteArrayOutputStream();
+            EventJson.write(event, json);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            handler.handleRequest(new ByteArrayInputStream(json.toByteArray()), out, null);
+            return EventJson.read(new ByteArrayInputStream(out.toByteArray()), answer);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static String status(String what, APIGatewayV2HTTPResponse response) {
         return what + " " + response.getStatusCode();
+    }
+
+    /** An SQS batch of one message for a job that does not exist. */
+    static SQSEvent sqsEvent() {
+        SQSEvent.SQSMessage message = new SQSEvent.SQSMessage();
+        message.setMessageId("snapstart-priming");
+        message.setBody("{\"jobId\":\"" + NO_SUCH_JOB + "\"}");
+        message.setAttributes(Map.of("ApproximateReceiveCount", "1"));
+        SQSEvent event = new SQSEvent();
+        event.setRecords(List.of(message));
+        return event;
     }
 
     /** An HTTP API (payload 2.0) event as API Gateway sends it on the default stage. */

@@ -1,9 +1,11 @@
 package io.imagemirror.aws.bench;
 
 import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.amazonaws.services.lambda.runtime.serialization.PojoSerializer;
 import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSerializers;
 import io.imagemirror.aws.handlers.SnapStartPriming;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.lang.reflect.Method;
@@ -16,11 +18,13 @@ import java.time.Instant;
 /**
  * One cold start, as the Lambda Java runtime does it, in a fresh JVM whose class path is the
  * deployment jar, Lambda's event serialization and this class: load the handler class, run its
- * no-arg constructor (the function's init), read the event JSON with the runtime's serializer,
- * handle it, write the response JSON. Prints one line of timings for {@link ColdStartBench}:
- * {@code main} (JVM launch to main, from {@code -Dbench.launchEpochNanos}), {@code init}
- * (constructor), {@code event} (deserialize, handle, serialize), {@code handle} (the handler's part
- * of it: {@code handleRequest} alone), {@code total} (launch to response),
+ * no-arg constructor (the function's init), then for a {@link RequestStreamHandler} hand it the
+ * event's bytes and take the answer's, and for a typed {@link RequestHandler} read the event JSON
+ * with the runtime's serializer, handle it, write the response JSON. Prints one line of timings
+ * for {@link ColdStartBench}: {@code main} (JVM launch to main, from
+ * {@code -Dbench.launchEpochNanos}), {@code init} (constructor), {@code event} (deserialize,
+ * handle, serialize), {@code handle} (the handler's part of it: {@code handleRequest} alone, which
+ * for a stream handler is all of it), {@code total} (launch to response),
  * {@code cpu} (CPU time of the JVM until the response).
  *
  * <p>Arguments: handler class, event file, and optionally {@code primed}: run the SnapStart priming
@@ -40,8 +44,7 @@ public final class ColdStartRun {
 
         ClassLoader loader = ColdStartRun.class.getClassLoader();
         Class<?> type = Class.forName(handlerClass, true, loader);
-        @SuppressWarnings("unchecked")
-        RequestHandler<Object, Object> handler = (RequestHandler<Object, Object>) type.getConstructor().newInstance();
+        Object handler = type.getConstructor().newInstance();
         long initAt = epochNanos();
         long primedAt = initAt;
         if (primed) {
@@ -49,21 +52,33 @@ public final class ColdStartRun {
             primedAt = epochNanos();
         }
 
-        Class<?> input = eventType(type, 0);
-        Class<?> output = eventType(type, 1);
-        @SuppressWarnings("unchecked")
-        PojoSerializer<Object> in = (PojoSerializer<Object>) LambdaEventSerializers.serializerFor(input, loader);
-        @SuppressWarnings("unchecked")
-        PojoSerializer<Object> out = (PojoSerializer<Object>) LambdaEventSerializers.serializerFor(output, loader);
-        Object event;
-        try (InputStream s = Files.newInputStream(eventFile)) {
-            event = in.fromJson(s);
-        }
-        long readAt = epochNanos();
-        Object response = handler.handleRequest(event, null);
-        long handledAt = epochNanos();
         ByteArrayOutputStream json = new ByteArrayOutputStream();
-        out.toJson(response, json);
+        long readAt;
+        long handledAt;
+        if (handler instanceof RequestStreamHandler streaming) {
+            // As the runtime calls a stream handler: the event's bytes in, the answer's bytes out;
+            // reading and writing the JSON is the handler's own work, so "handle" is all of it.
+            byte[] eventBytes = Files.readAllBytes(eventFile);
+            readAt = epochNanos();
+            streaming.handleRequest(new ByteArrayInputStream(eventBytes), json, null);
+            handledAt = epochNanos();
+        } else {
+            Class<?> input = eventType(type, 0);
+            Class<?> output = eventType(type, 1);
+            @SuppressWarnings("unchecked")
+            PojoSerializer<Object> in = (PojoSerializer<Object>) LambdaEventSerializers.serializerFor(input, loader);
+            @SuppressWarnings("unchecked")
+            PojoSerializer<Object> out = (PojoSerializer<Object>) LambdaEventSerializers.serializerFor(output, loader);
+            Object event;
+            try (InputStream s = Files.newInputStream(eventFile)) {
+                event = in.fromJson(s);
+            }
+            readAt = epochNanos();
+            @SuppressWarnings("unchecked")
+            Object response = ((RequestHandler<Object, Object>) handler).handleRequest(event, null);
+            handledAt = epochNanos();
+            out.toJson(response, json);
+        }
         long doneAt = epochNanos();
 
         String body = json.toString(java.nio.charset.StandardCharsets.UTF_8);
