@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -87,18 +88,25 @@ public final class AwsStorage {
 
     private static DynamoIndex openIndex(DynamoDbClient dynamo, String table, boolean createMissing, boolean migrate,
                                          Clock clock) {
-        if (!DynamoIndex.tableExists(dynamo, table)) {
-            if (!createMissing) {
-                throw new StoreException("DynamoDB table " + table + " does not exist; create it (see "
-                        + "docs/storage.md) or pass --create-missing", null, false);
-            }
+        // Without --create-missing (every Lambda init) the schema read below is the existence check:
+        // a missing table fails it with ResourceNotFoundException. DescribeTable would cost a cold
+        // start ~60 ms more (its answer's model classes) and the roles one more permission.
+        if (createMissing && !DynamoIndex.tableExists(dynamo, table)) {
             DynamoIndex.createTable(dynamo, table);
         }
         DynamoIndex index = new DynamoIndex(dynamo, table, clock);
-        if (migrate) {
-            index.migrate();
-        } else {
-            index.refuseNewerSchema();
+        try {
+            if (migrate) {
+                index.migrate();
+            } else {
+                index.refuseNewerSchema();
+            }
+        } catch (StoreException e) {
+            if (e.getCause() instanceof ResourceNotFoundException) {
+                throw new StoreException("DynamoDB table " + table + " does not exist; create it (see "
+                        + "docs/storage.md) or pass --create-missing", e.getCause(), false);
+            }
+            throw e;
         }
         return index;
     }

@@ -166,6 +166,7 @@ public final class ColdStartBench {
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new IllegalStateException(handler + " " + event + " failed:\n" + out);
         }
+        out.lines().filter(l -> l.startsWith("THREADS ")).forEach(System.err::println); // --jvm-arg -Dbench.threads=true
         Matcher m = LINE.matcher(out);
         if (!m.find()) {
             throw new IllegalStateException("no timing line from " + handler + ":\n" + out);

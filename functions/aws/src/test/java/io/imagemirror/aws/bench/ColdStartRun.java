@@ -89,6 +89,9 @@ public final class ColdStartRun {
         System.out.printf("COLDSTART main=%.1f init=%.1f prime=%.1f event=%.1f handle=%.1f total=%.1f cpu=%d "
                         + "status=%s%n", ms(mainAt - launchAt), ms(initAt - mainAt), ms(primedAt - initAt),
                 ms(doneAt - primedAt), ms(handledAt - readAt), ms(doneAt - launchAt), cpuMillis(), status);
+        if (Boolean.getBoolean("bench.threads")) {
+            System.out.println("THREADS " + threadCpu());
+        }
         // Lambda freezes the environment after the response; here the JVM simply ends.
         System.exit(0);
     }
@@ -121,6 +124,29 @@ public final class ColdStartRun {
         } catch (Exception e) {
             return -1;
         }
+    }
+
+    /**
+     * CPU milliseconds per thread name (digits dropped, so the compiler threads add up), from
+     * {@code /proc/self/task/<tid>/stat}: where the CPU to the first response went.
+     */
+    private static String threadCpu() {
+        java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("\\d+", "#");
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    byName.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10, Long::sum);
+                } catch (Exception e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (Exception e) {
+            return "unavailable: " + e;
+        }
+        return byName.toString();
     }
 
     private static long epochNanos() {
