@@ -79,6 +79,16 @@ class TemplateTest {
     }
 
     @Test
+    void theCopyWorkerCompilesWithC2AndTheRequestFunctionsStartWithC1() {
+        // Lambda's java17/java21 runtimes stop at C1, which has no SHA-256 intrinsic (JitLevel).
+        assertThat(functions().get("CopyWorker").path("Environment").path("Variables").path("JAVA_TOOL_OPTIONS")
+                .asText()).contains("-XX:TieredStopAtLevel=4");
+        assertThat(functions().get("MirrorApi").path("Environment").path("Variables").path("JAVA_TOOL_OPTIONS")
+                .asText()).contains("-XX:TieredStopAtLevel=1");
+        assertThat(global("Environment").path("Variables").has("JAVA_TOOL_OPTIONS")).as("no global JIT setting").isFalse();
+    }
+
+    @Test
     void everyHandlerIsARequestHandlerOfThisModuleInTheDeploymentJar() throws Exception {
         for (Map.Entry<String, JsonNode> f : functions().entrySet()) {
             String handler = f.getValue().path("Handler").asText();

@@ -53,6 +53,7 @@ public final class CopyWorkerHandler implements RequestStreamHandler {
     private CopyWorkerHandler(AwsWiring wiring) {
         this(wiring.jobs(), wiring.metrics());
         SnapStartPriming.forCopyWorker(this).register();
+        JitLevel.warnInBackground("CopyWorker");
     }
 
     public CopyWorkerHandler(MirrorJobs jobs) {

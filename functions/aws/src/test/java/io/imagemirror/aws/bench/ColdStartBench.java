@@ -151,7 +151,14 @@ public final class ColdStartBench {
     private static Run runOnce(String java, List<String> jvmArgs, String classPath, String handler, Path event, Map<String, String> env,
                                boolean primed) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(java));
-        cmd.addAll(jvmArgs);
+        java.util.Optional<String> toolOptions = toolOptions(handler);
+        boolean ownLevel = toolOptions.map(o -> o.contains("TieredStopAtLevel")).orElse(false);
+        for (int i = 0; i < jvmArgs.size(); i++) {
+            // The runtime's default level applies only to a function that does not set its own.
+            if (!(ownLevel && i < LAMBDA_JVM_FLAGS.size() && jvmArgs.get(i).startsWith("-XX:TieredStopAtLevel="))) {
+                cmd.add(jvmArgs.get(i));
+            }
+        }
         Instant launch = Instant.now();
         cmd.add("-Dbench.launchEpochNanos=" + (launch.getEpochSecond() * 1_000_000_000L + launch.getNano()));
         cmd.addAll(List.of("-cp", classPath, ColdStartRun.class.getName(), handler, event.toString()));
@@ -159,8 +166,12 @@ public final class ColdStartBench {
             cmd.add("primed");
         }
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().keySet().removeIf(k -> k.startsWith("AWS_") || k.startsWith("IMAGE_MIRROR_"));
+        pb.environment().keySet().removeIf(k -> k.startsWith("AWS_") || k.startsWith("IMAGE_MIRROR_")
+                || k.equals("JAVA_TOOL_OPTIONS"));
         pb.environment().putAll(env);
+        // As on Lambda: the function's JAVA_TOOL_OPTIONS from template.yaml (flags given with
+        // --jvm-arg are on the command line, which the JVM reads after it, so they still win).
+        toolOptions.ifPresent(o -> pb.environment().put("JAVA_TOOL_OPTIONS", o));
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
@@ -175,6 +186,19 @@ public final class ColdStartBench {
                 d(m.group(7)), m.group(8));
     }
 
+    /** The {@code JAVA_TOOL_OPTIONS} template.yaml sets for the function whose handler is {@code handler}. */
+    static java.util.Optional<String> toolOptions(String handler) {
+        var template = io.imagemirror.aws.CloudFormationYaml.template();
+        for (var f : io.imagemirror.aws.CloudFormationYaml.fields(template.get("Resources")).values()) {
+            var props = f.path("Properties");
+            if (props.path("Handler").asText().replace("::handleRequest", "").equals(handler)) {
+                var v = props.path("Environment").path("Variables").path("JAVA_TOOL_OPTIONS");
+                return v.isTextual() ? java.util.Optional.of(v.asText()) : java.util.Optional.empty();
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     private static void report(String java, List<String> jvmArgs, Path jar, int runs, boolean primed, Map<String, List<Run>> results)
             throws IOException {
         System.out.printf("JVM: %s (%s); flags: %s; deployment jar: %,d bytes; runs per event: %d%s; "
@@ -182,6 +206,10 @@ public final class ColdStartBench {
                 java, javaVersion(java), String.join(" ", jvmArgs), Files.size(jar), runs,
                 primed ? "; SnapStart priming run between init and event" : "",
                 Runtime.getRuntime().availableProcessors(), loadAverage());
+        results.keySet().stream().map(EVENTS::get).distinct().forEach(h -> toolOptions(h).ifPresent(o ->
+                System.out.printf("%s: JAVA_TOOL_OPTIONS=%s (template.yaml), replacing the runtime's TieredStopAtLevel%n",
+                        h.replaceAll(".*\\.", ""), o)));
+        System.out.println();
         System.out.println("| handler | event | status | JVM start → main | init (constructor) median / p90 |"
                 + (primed ? " priming median |" : "") + " first event median / p90 (handleRequest alone) | JVM start → first response median / p90 | CPU to first response median |");
         System.out.println("| --- | --- | --- | ---: | ---: |" + (primed ? " ---: |" : "") + " ---: | ---: | ---: |");

@@ -1,0 +1,56 @@
+package io.imagemirror.aws.handlers;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.OptionalInt;
+
+/**
+ * The JIT level this JVM compiles up to. Lambda's java17 and java21 runtimes stop at C1 (level 1)
+ * unless {@code JAVA_TOOL_OPTIONS} says otherwise, and C1 does not use the CPU's SHA instructions
+ * for SHA-256: a function that verifies large blobs then hashes about ten times slower. The
+ * CopyWorker, whose template sets level 4, logs a warning at init when it runs at a lower level
+ * (a deployment that dropped the variable), so the cause of slow copies shows in its logs.
+ */
+final class JitLevel {
+
+    /** The level at which the JVM uses SHA-256 intrinsics (C2). */
+    static final int C2 = 4;
+
+    private JitLevel() {
+    }
+
+    /** {@code -XX:TieredStopAtLevel} of this JVM, if it is a HotSpot JVM that tells. */
+    static OptionalInt stopAtLevel() {
+        try {
+            HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            if (hotspot == null) {
+                return OptionalInt.empty();
+            }
+            return OptionalInt.of(Integer.parseInt(hotspot.getVMOption("TieredStopAtLevel").getValue()));
+        } catch (RuntimeException | LinkageError e) {
+            return OptionalInt.empty();
+        }
+    }
+
+    /** The warning for {@code function} at {@code level}, or null when the level compiles with C2. */
+    static String warning(String function, int level) {
+        if (level >= C2) {
+            return null;
+        }
+        return function + " runs with -XX:TieredStopAtLevel=" + level + ": without C2, SHA-256 verification of "
+                + "blobs is about 10x slower; set JAVA_TOOL_OPTIONS=\"-XX:+TieredCompilation "
+                + "-XX:TieredStopAtLevel=4\" on the function (template.yaml does)";
+    }
+
+    /** Logs {@link #warning} for this JVM on a daemon thread (off the init path). */
+    static void warnInBackground(String function) {
+        Thread t = new Thread(() -> stopAtLevel().ifPresent(level -> {
+            String warning = warning(function, level);
+            if (warning != null) {
+                LambdaLog.warn(warning);
+            }
+        }), "init-jit-level");
+        t.setDaemon(true);
+        t.start();
+    }
+}
