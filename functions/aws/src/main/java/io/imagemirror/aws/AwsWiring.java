@@ -239,7 +239,8 @@ public final class AwsWiring implements AutoCloseable {
         return v.trim();
     }
 
-    private static void initThread(Runnable task, String name) {
+    /** Runs {@code task} on a new daemon thread called {@code name}: work that overlaps a function's init. */
+    public static void initThread(Runnable task, String name) {
         Thread t = new Thread(task, name);
         t.setDaemon(true);
         t.start();

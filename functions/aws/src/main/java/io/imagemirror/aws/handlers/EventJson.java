@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.imagemirror.aws.AwsWiring;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -53,7 +54,7 @@ final class EventJson {
      * @return what {@code init} returned
      */
     static <T> T preparedWhile(Object sample, Class<?> answer, java.util.function.Supplier<T> init) {
-        Thread t = new Thread(() -> {
+        AwsWiring.initThread(() -> {
             try {
                 read(new java.io.ByteArrayInputStream(JSON.writeValueAsBytes(sample)), sample.getClass());
                 JSON.writerFor(answer);
@@ -61,8 +62,6 @@ final class EventJson {
                 LambdaLog.line(null, "event JSON not prepared at init: " + e);
             }
         }, "init-event-json");
-        t.setDaemon(true);
-        t.start();
         return init.get();
     }
 

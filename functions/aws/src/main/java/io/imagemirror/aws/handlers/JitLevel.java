@@ -1,6 +1,7 @@
 package io.imagemirror.aws.handlers;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
+import io.imagemirror.aws.AwsWiring;
 import java.lang.management.ManagementFactory;
 import java.util.OptionalInt;
 
@@ -44,13 +45,11 @@ final class JitLevel {
 
     /** Logs {@link #warning} for this JVM on a daemon thread (off the init path). */
     static void warnInBackground(String function) {
-        Thread t = new Thread(() -> stopAtLevel().ifPresent(level -> {
+        AwsWiring.initThread(() -> stopAtLevel().ifPresent(level -> {
             String warning = warning(function, level);
             if (warning != null) {
                 LambdaLog.warn(warning);
             }
         }), "init-jit-level");
-        t.setDaemon(true);
-        t.start();
     }
 }

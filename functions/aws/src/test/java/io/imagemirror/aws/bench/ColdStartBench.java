@@ -188,6 +188,13 @@ public final class ColdStartBench {
 
     /** The {@code JAVA_TOOL_OPTIONS} template.yaml sets for the function whose handler is {@code handler}. */
     static java.util.Optional<String> toolOptions(String handler) {
+        return TOOL_OPTIONS.computeIfAbsent(handler, ColdStartBench::readToolOptions);
+    }
+
+    /** {@link #toolOptions} per handler class: the template is read once, not once per run. */
+    private static final Map<String, java.util.Optional<String>> TOOL_OPTIONS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static java.util.Optional<String> readToolOptions(String handler) {
         var template = io.imagemirror.aws.CloudFormationYaml.template();
         for (var f : io.imagemirror.aws.CloudFormationYaml.fields(template.get("Resources")).values()) {
             var props = f.path("Properties");
