@@ -174,6 +174,21 @@ class TemplateTest {
     }
 
     @Test
+    void noFunctionMayDescribeTheTable() {
+        // The init checks the table by reading its schema item (AwsStorage.openIndex), not DescribeTable.
+        for (Map.Entry<String, JsonNode> f : functions().entrySet()) {
+            List<JsonNode> statements = new ArrayList<>();
+            f.getValue().path("Policies").forEach(p -> collectStatements(p, statements));
+            for (JsonNode s : statements) {
+                JsonNode actions = s.path("Action");
+                for (JsonNode action : actions.isArray() ? actions : List.of(actions)) {
+                    assertThat(action.asText()).as(f.getKey()).isNotEqualTo("dynamodb:DescribeTable");
+                }
+            }
+        }
+    }
+
+    @Test
     void policiesAreInlineAndNameOnlyResourcesOfThisTemplate() {
         Set<String> known = new HashSet<>(resources.keySet());
         known.addAll(CloudFormationYaml.fields(template.get("Parameters")).keySet());
