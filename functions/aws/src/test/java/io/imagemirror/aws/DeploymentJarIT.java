@@ -70,13 +70,24 @@ class DeploymentJarIT {
 
     @Test
     void aResumableCopysHashStateSavesAndRestoresFromTheJarAlone() throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", "target/image-mirror-aws.jar" + File.pathSeparator + "target/test-classes",
-                JarSha256Smoke.class.getName()).redirectErrorStream(true);
-        Process p = pb.start();
+        // As the CopyWorker runs (template.yaml opens sun.security.provider): the JDK's SHA-256.
+        assertThat(runSha256Smoke("--add-opens=java.base/sun.security.provider=ALL-UNNAMED"))
+                .contains("sha256 state ok").contains("hashed by JDK SHA-256");
+        // Without the flag: Bouncy Castle's, from the classes the shade filter keeps.
+        assertThat(runSha256Smoke()).contains("sha256 state ok")
+                .contains("hashed by Bouncy Castle SHA256Digest").contains("--add-opens");
+    }
+
+    private static String runSha256Smoke(String... jvmArgs) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of(jvmArgs));
+        command.addAll(List.of("-cp", "target/image-mirror-aws.jar" + File.pathSeparator + "target/test-classes",
+                JarSha256Smoke.class.getName()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor()).as(out).isZero();
-        assertThat(out).contains("sha256 state ok");
+        return out;
     }
 
     /**

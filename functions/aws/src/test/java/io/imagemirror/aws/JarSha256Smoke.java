@@ -8,7 +8,8 @@ import java.nio.charset.StandardCharsets;
  * A resumable copy's hash, in a JVM whose class path is the deployment jar (plus this class): the
  * jar carries only some of Bouncy Castle's classes (the shade filter), and they must be all that a
  * SHA-256 state saved in one invocation and restored in the next needs. Prints one line for
- * {@link DeploymentJarIT}.
+ * {@link DeploymentJarIT}, and which SHA-256 hashed (the JDK's when the JVM opens
+ * {@code sun.security.provider}, else Bouncy Castle's).
  */
 public final class JarSha256Smoke {
     private JarSha256Smoke() {
@@ -26,5 +27,6 @@ public final class JarSha256Smoke {
         System.arraycopy(rest, 0, all, first.length, rest.length);
         Digest got = after.finish();
         System.out.println("sha256 state " + (got.equals(Digest.sha256(all)) ? "ok" : "wrong: " + got));
+        System.out.println("hashed by " + Sha256State.implementation());
     }
 }

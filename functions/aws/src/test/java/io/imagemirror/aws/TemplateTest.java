@@ -82,7 +82,9 @@ class TemplateTest {
     void theCopyWorkerCompilesWithC2AndTheRequestFunctionsStartWithC1() {
         // Lambda's java17/java21 runtimes stop at C1, which has no SHA-256 intrinsic (JitLevel).
         assertThat(functions().get("CopyWorker").path("Environment").path("Variables").path("JAVA_TOOL_OPTIONS")
-                .asText()).contains("-XX:TieredStopAtLevel=4");
+                .asText()).contains("-XX:TieredStopAtLevel=4")
+                // resumable copies hash with the JDK's SHA-256 (Sha256State)
+                .contains("--add-opens=java.base/sun.security.provider=ALL-UNNAMED");
         assertThat(functions().get("MirrorApi").path("Environment").path("Variables").path("JAVA_TOOL_OPTIONS")
                 .asText()).contains("-XX:TieredStopAtLevel=1");
         assertThat(global("Environment").path("Variables").has("JAVA_TOOL_OPTIONS")).as("no global JIT setting").isFalse();

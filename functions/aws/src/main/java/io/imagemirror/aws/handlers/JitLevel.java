@@ -2,6 +2,7 @@ package io.imagemirror.aws.handlers;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
 import io.imagemirror.aws.AwsWiring;
+import io.imagemirror.oci.Sha256State;
 import java.lang.management.ManagementFactory;
 import java.util.OptionalInt;
 
@@ -10,7 +11,8 @@ import java.util.OptionalInt;
  * unless {@code JAVA_TOOL_OPTIONS} says otherwise, and C1 does not use the CPU's SHA instructions
  * for SHA-256: a function that verifies large blobs then hashes about ten times slower. The
  * CopyWorker, whose template sets level 4, logs a warning at init when it runs at a lower level
- * (a deployment that dropped the variable), so the cause of slow copies shows in its logs.
+ * (a deployment that dropped the variable), so the cause of slow copies shows in its logs; and
+ * likewise when its resumable copies cannot hash with the JDK's SHA-256 ({@link Sha256State}).
  */
 final class JitLevel {
 
@@ -43,13 +45,33 @@ final class JitLevel {
                 + "-XX:TieredStopAtLevel=4\" on the function (template.yaml does)";
     }
 
-    /** Logs {@link #warning} for this JVM on a daemon thread (off the init path). */
+    /**
+     * The warning for {@code function} when its resumable copies hash with Bouncy Castle (the JVM
+     * does not open {@code sun.security.provider}), or null when they hash with the JDK's SHA-256.
+     */
+    static String hashWarning(String function) {
+        if (Sha256State.usesJdk()) {
+            return null;
+        }
+        return function + ": resumable copies hash with " + Sha256State.implementation();
+    }
+
+    /**
+     * Logs {@link #warning} and {@link #hashWarning} for this JVM on a daemon thread (off the init
+     * path; it also runs {@link Sha256State}'s self-test before the first copy needs it).
+     */
     static void warnInBackground(String function) {
-        AwsWiring.initThread(() -> stopAtLevel().ifPresent(level -> {
-            String warning = warning(function, level);
-            if (warning != null) {
-                LambdaLog.warn(warning);
+        AwsWiring.initThread(() -> {
+            stopAtLevel().ifPresent(level -> {
+                String warning = warning(function, level);
+                if (warning != null) {
+                    LambdaLog.warn(warning);
+                }
+            });
+            String hash = hashWarning(function);
+            if (hash != null) {
+                LambdaLog.warn(hash);
             }
-        }), "init-jit-level");
+        }, "init-jit-level");
     }
 }
