@@ -129,13 +129,17 @@ public final class SqliteIndex implements TagIndex, ManifestIndex, BlobIndex, Pi
     private final Clock clock;
     private final ReentrantLock lock = new ReentrantLock();
 
-    /** Opens (creating if needed) {@code <data>/index.db}. */
+    /**
+     * Opens (creating if needed) {@code <data>/index.db}; the first store opened in this JVM also
+     * keeps sqlite-jdbc's native library in {@code <data>/native} ({@link SqliteNative}).
+     */
     public static SqliteIndex open(Path data, Clock clock) {
         try {
             Files.createDirectories(data);
         } catch (java.io.IOException e) {
             throw new StoreException("cannot create " + data + ": " + e.getMessage(), e);
         }
+        SqliteNative.useCopyIn(data);
         return new SqliteIndex(data.resolve("index.db"), clock);
     }
 

@@ -60,6 +60,28 @@ class JarIT {
                 || l.contains(" java.net.http."));
     }
 
+    /**
+     * sqlite-jdbc's native library is kept in the data directory and loaded from there, so opening
+     * the store starts no child process (sqlite-jdbc's own loader runs {@code uname -o} on every
+     * start, before it extracts the library into the temp directory).
+     */
+    @Test
+    void aStoreCommandLoadsSqlitesLibraryFromTheDataDirectory(@TempDir Path tmp) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.imagemirror.local.store.SqliteNative.knowsThisPlatform(),
+                "a platform whose library sqlite-jdbc locates itself");
+        Path data = tmp.resolve("data");
+        Path log = tmp.resolve("classes.txt");
+        for (int run = 1; run <= 2; run++) {
+            Result r = runJar(List.of("-Xlog:class+load:file=" + log), "--data", data.toString(), "images");
+            assertThat(r.status()).as(r.err()).isZero();
+            assertThat(data.resolve("native")).isDirectoryContaining(p -> p.getFileName().toString()
+                    .startsWith("libsqlitejdbc."));
+            List<String> loaded = Files.readAllLines(log);
+            assertThat(loaded).as("run %d", run).anyMatch(l -> l.contains(" org.sqlite.core.NativeDB "))
+                    .noneMatch(l -> l.contains(" java.lang.ProcessBuilder ") || l.contains(" org.sqlite.util.ProcessRunner "));
+        }
+    }
+
     @Test
     void refOfInvalidReferenceExitsOne() throws Exception {
         Result r = runJar("ref", "library/Alpine");
