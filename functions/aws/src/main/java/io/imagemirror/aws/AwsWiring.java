@@ -85,6 +85,8 @@ public final class AwsWiring implements AutoCloseable {
     private final ExecutorService blobPool;
     /** Part uploads of resumable copies: apart from blobPool, whose tasks wait for their parts. */
     private final ExecutorService partPool;
+    /** Ranged part fetches of resumable copies, ahead of the part being hashed. */
+    private final ExecutorService fetchPool;
     private final ImageMirror mirror;
     private final BlobFills fills;
     private final FillLeases leases;
@@ -123,21 +125,25 @@ public final class AwsWiring implements AutoCloseable {
         this.fills = new BlobFills(storage.blobs(), storage.blobIndex(), null, blobPool, leases, metrics);
         this.mirror = new ImageMirror(upstreams, storage, blobPool, clock, fills);
         this.partPool = Executors.newCachedThreadPool(daemonThreads("part-upload-"));
+        this.fetchPool = Executors.newCachedThreadPool(daemonThreads("part-fetch-"));
         this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), queue, clock, config.syncQuotaFloor(),
-                resumableCopies(storage, partPool), metrics);
+                resumableCopies(storage, partPool, fetchPool), metrics);
     }
 
     /**
      * Large blobs (those S3 takes in parts) copy resumably in the CopyWorker, so a layer that takes
      * longer than one invocation goes on in the next: parts of {@value ResumableCopies#DEFAULT_PART_SIZE}
-     * bytes or more, {@value ResumableCopies#DEFAULT_PARTS_IN_FLIGHT} uploading at once per blob.
+     * bytes or more, {@value ResumableCopies#DEFAULT_PARTS_IN_FLIGHT} uploading at once per blob, and
+     * {@value ResumableCopies#DEFAULT_PARTS_AT_ONCE} fetched at once with ranged GETs where upstream
+     * honours {@code Range} (one connection to a CDN is often slower than the function's network).
      */
-    private static ResumableCopies resumableCopies(Storage storage, ExecutorService partPool) {
+    private static ResumableCopies resumableCopies(Storage storage, ExecutorService partPool,
+                                                   ExecutorService fetchPool) {
         if (!(storage.blobs() instanceof MultipartUploads uploads)) {
             return null;
         }
         return new ResumableCopies(uploads, RESUMABLE_THRESHOLD, ResumableCopies.DEFAULT_PART_SIZE,
-                ResumableCopies.DEFAULT_PARTS_IN_FLIGHT, partPool);
+                ResumableCopies.DEFAULT_PARTS_IN_FLIGHT, partPool, ResumableCopies.DEFAULT_PARTS_AT_ONCE, fetchPool);
     }
 
     /** The wiring of this execution environment, built from the process environment on first use. */
@@ -325,6 +331,7 @@ public final class AwsWiring implements AutoCloseable {
         blobPool.shutdownNow();
         leases.close();
         partPool.shutdownNow();
+        fetchPool.shutdownNow();
         try {
             storage.close();
         } finally {

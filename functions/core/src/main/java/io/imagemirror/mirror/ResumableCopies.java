@@ -49,6 +49,8 @@ public final class ResumableCopies {
     public static final int MAX_PARTS_IN_A_JOB = 2000;
     public static final int DEFAULT_PART_SIZE = 16 << 20;
     public static final int DEFAULT_PARTS_IN_FLIGHT = 4;
+    /** Parts of one blob fetched at once with ranged GETs (one connection each) where upstream allows. */
+    public static final int DEFAULT_PARTS_AT_ONCE = 4;
     /** Reads of one part retried after a broken upstream connection, from the part's first byte. */
     private static final int READ_ATTEMPTS = 3;
     private static final int MIB = 1 << 20;
@@ -58,6 +60,8 @@ public final class ResumableCopies {
     private final int partSize;
     private final int partsInFlight;
     private final ExecutorService partUploads;
+    private final int partsAtOnce;
+    private final ExecutorService partFetches;
 
     /**
      * @param uploads the store's multipart uploads
@@ -69,6 +73,26 @@ public final class ResumableCopies {
      */
     public ResumableCopies(MultipartUploads uploads, long threshold, int partSize, int partsInFlight,
                            ExecutorService partUploads) {
+        this(uploads, threshold, partSize, partsInFlight, partUploads, 1, null);
+    }
+
+    /**
+     * As {@link #ResumableCopies(MultipartUploads, long, int, int, ExecutorService)}, with the parts
+     * fetched as parallel ranged GETs where upstream honours {@code Range}.
+     *
+     * @param partsAtOnce parts of one blob fetched at once (the one hashed next and those ahead of
+     *     it); 1 reads the blob as one stream
+     * @param partFetches runs the fetches ahead (up to {@code partsAtOnce - 1} per copy, each waiting
+     *     for a buffer): an executor that grows, apart from {@code partUploads}; null when
+     *     {@code partsAtOnce} is 1
+     */
+    public ResumableCopies(MultipartUploads uploads, long threshold, int partSize, int partsInFlight,
+                           ExecutorService partUploads, int partsAtOnce, ExecutorService partFetches) {
+        if (partsAtOnce < 1 || (partsAtOnce > 1 && partFetches == null)) {
+            throw new IllegalArgumentException("parts at once " + partsAtOnce + " needs an executor above 1");
+        }
+        this.partsAtOnce = partsAtOnce;
+        this.partFetches = partFetches;
         this.uploads = Objects.requireNonNull(uploads, "uploads");
         if (partSize < uploads.minPartSize()) {
             throw new IllegalArgumentException("part size " + partSize + " is below the store's minimum of "
@@ -94,9 +118,12 @@ public final class ResumableCopies {
         return p;
     }
 
-    /** Buffers one copy holds at most: the bound on its memory is this times the part size. */
+    /**
+     * Buffers one copy holds at most: the bound on its memory is this times the part size (parts
+     * uploading, the one being hashed, and those fetched ahead of it).
+     */
     public int buffersPerCopy() {
-        return partsInFlight + 1;
+        return partsInFlight + partsAtOnce;
     }
 
     /**
@@ -233,44 +260,18 @@ public final class ResumableCopies {
                 long offset = (long) startParts * partSize;
                 int part = startParts;
                 try {
-                    InputStream in = open(client, repository, offset);
+                    PartSource source = openSource(client, repository, offset);
                     try {
-                        int attempts = 0;
                         while (part < parts) {
                             // At least one part per run, so a copy always gets on.
                             if (part > startParts && budget.spent()) {
                                 break;
                             }
                             rethrowUploadFailure();
-                            byte[] buf = takeBuffer();
-                            int length = (int) Math.min(partSize, size - offset);
-                            int n;
-                            IOException broken = null;
-                            try {
-                                n = in.readNBytes(buf, 0, length);
-                            } catch (IOException e) {
-                                n = -1;
-                                broken = e;
-                            }
-                            if (n < length) {
-                                pool.add(buf);
-                                if (broken instanceof InterruptedIOException || Thread.currentThread().isInterrupted()) {
-                                    throw broken != null ? broken : new InterruptedIOException("interrupted");
-                                }
-                                if (++attempts >= READ_ATTEMPTS) {
-                                    throw broken != null ? broken : new ContentMismatchException(
-                                            ContentMismatchException.Kind.TOO_SHORT, digest, null, size, offset + n);
-                                }
-                                // The connection broke (or ended early) mid-part: this part was not
-                                // hashed yet, so ask again from its first byte.
-                                closeQuietly(in);
-                                in = open(client, repository, offset);
-                                continue;
-                            }
-                            attempts = 0;
+                            int n = (int) Math.min(partSize, size - offset);
+                            byte[] buf = source.next(part, offset, n);
                             hash.update(buf, 0, n);
                             int index = part;
-                            int partLength = n;
                             statesAfter.put(index, hash.saved());
                             try {
                                 slots.acquire();
@@ -279,17 +280,16 @@ public final class ResumableCopies {
                                 Thread.currentThread().interrupt();
                                 throw new InterruptedIOException("interrupted copying " + digest);
                             }
-                            inFlight.add(partUploads.submit(() -> upload(index, buf, partLength)));
+                            inFlight.add(partUploads.submit(() -> upload(index, buf, n)));
                             offset += n;
                             part++;
                             listener.blobProgress(digest, offset, size);
                         }
-                        if (part == parts && in.read() >= 0) {
-                            throw new ContentMismatchException(ContentMismatchException.Kind.TOO_LONG, digest, null,
-                                    size, size + 1);
+                        if (part == parts) {
+                            source.checkEnd();
                         }
                     } finally {
-                        closeQuietly(in);
+                        source.close();
                     }
                 } finally {
                     awaitUploads();
@@ -307,15 +307,243 @@ public final class ResumableCopies {
             }
 
             /**
+             * Where this run's parts come from. With more than one part to go and {@code partsAtOnce}
+             * above 1, the first part is asked for with a bounded {@code Range}: an exact {@code 206}
+             * turns on ranged parts fetched ahead in parallel; a {@code 200} (ranges ignored) is the
+             * whole blob, read as one stream from there.
+             */
+            private PartSource openSource(RegistryClient client, String repository, long offset) throws IOException {
+                if (partsAtOnce < 2 || parts - startParts < 2) {
+                    return new OneStream(client, repository, open(client, repository, offset));
+                }
+                int first = startParts;
+                int length = (int) Math.min(partSize, size - offset);
+                RegistryClient.BlobPart b = client.openBlobPart(repository, digest, offset, offset + length - 1);
+                if (b.whole()) {
+                    return new OneStream(client, repository, skipToResumePoint(b.stream(), offset));
+                }
+                byte[] buf = takeBuffer();
+                try (InputStream in = b.stream()) {
+                    int n = in.readNBytes(buf, 0, length);
+                    if (n < length || in.read() >= 0) {
+                        throw new java.io.EOFException("part " + (first + 1) + " of " + digest + ": " + n
+                                + " bytes where " + length + " were promised");
+                    }
+                } catch (IOException | RuntimeException e) {
+                    pool.add(buf);
+                    // a broken first part: one stream from the resume point, as without ranged parts
+                    return new OneStream(client, repository, open(client, repository, offset));
+                }
+                return new RangedParts(client, repository, first, buf);
+            }
+
+            /** The parts of this run in order: each a buffer from the pool, filled. */
+            private interface PartSource extends java.io.Closeable {
+                byte[] next(int index, long offset, int length) throws IOException;
+
+                /** After the last part: fails when upstream has more bytes than the blob's size. */
+                void checkEnd() throws IOException;
+
+                @Override
+                void close();
+            }
+
+            /** One response read part after part, opened again from the resume point when it breaks. */
+            private final class OneStream implements PartSource {
+                private final RegistryClient client;
+                private final String repository;
+                private InputStream in;
+
+                OneStream(RegistryClient client, String repository, InputStream in) {
+                    this.client = client;
+                    this.repository = repository;
+                    this.in = in;
+                }
+
+                @Override
+                public byte[] next(int index, long offset, int length) throws IOException {
+                    for (int attempts = 1; ; attempts++) {
+                        byte[] buf = takeBuffer();
+                        int n;
+                        IOException broken = null;
+                        try {
+                            n = in.readNBytes(buf, 0, length);
+                        } catch (IOException e) {
+                            n = -1;
+                            broken = e;
+                        }
+                        if (n == length) {
+                            return buf;
+                        }
+                        pool.add(buf);
+                        if (broken instanceof InterruptedIOException || Thread.currentThread().isInterrupted()) {
+                            throw broken != null ? broken : new InterruptedIOException("interrupted");
+                        }
+                        if (attempts >= READ_ATTEMPTS) {
+                            throw broken != null ? broken : new ContentMismatchException(
+                                    ContentMismatchException.Kind.TOO_SHORT, digest, null, size, offset + n);
+                        }
+                        // The connection broke (or ended early) mid-part: this part was not
+                        // hashed yet, so ask again from its first byte.
+                        closeQuietly(in);
+                        in = open(client, repository, offset);
+                    }
+                }
+
+                @Override
+                public void checkEnd() throws IOException {
+                    if (in.read() >= 0) {
+                        throw new ContentMismatchException(ContentMismatchException.Kind.TOO_LONG, digest, null,
+                                size, size + 1);
+                    }
+                }
+
+                @Override
+                public void close() {
+                    closeQuietly(in);
+                }
+            }
+
+            /**
+             * Parts fetched with their own bounded {@code Range} GETs, up to {@code partsAtOnce} ahead
+             * of the one being hashed; each is exact in length (its {@code Content-Range} and body
+             * checked), and one that breaks is asked for again from where it broke.
+             */
+            private final class RangedParts implements PartSource {
+                private final RegistryClient client;
+                private final String repository;
+                private final Map<Integer, Future<byte[]>> ahead = new java.util.HashMap<>();
+                private final int firstIndex;
+                private byte[] first;
+                /** Set when the run is over: parts still arriving stop at their next read. */
+                private volatile boolean closed;
+
+                RangedParts(RegistryClient client, String repository, int firstIndex, byte[] first) {
+                    this.client = client;
+                    this.repository = repository;
+                    this.firstIndex = firstIndex;
+                    this.first = first;
+                }
+
+                @Override
+                public byte[] next(int index, long offset, int length) throws IOException {
+                    // Nothing more is asked for once the budget is spent: this run stops after this part.
+                    for (int j = index + 1; j < Math.min(parts, index + partsAtOnce) && !budget.spent(); j++) {
+                        int part = j;
+                        ahead.computeIfAbsent(j, k -> partFetches.submit(() -> fetch(part)));
+                    }
+                    if (index == firstIndex && first != null) {
+                        byte[] buf = first;
+                        first = null;
+                        return buf;
+                    }
+                    Future<byte[]> f = ahead.remove(index);
+                    if (f == null) {
+                        f = partFetches.submit(() -> fetch(index));
+                    }
+                    try {
+                        return f.get();
+                    } catch (InterruptedException e) {
+                        f.cancel(true);
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("interrupted copying " + digest);
+                    } catch (ExecutionException e) {
+                        if (e.getCause() instanceof IOException io) {
+                            throw io;
+                        }
+                        if (e.getCause() instanceof RuntimeException r) {
+                            throw r;
+                        }
+                        throw new IOException("part " + (index + 1) + " of " + digest + ": " + e.getCause(), e.getCause());
+                    }
+                }
+
+                /** Part {@code index} into a buffer of the pool; the buffer goes back when it fails. */
+                private byte[] fetch(int index) throws IOException {
+                    long start = (long) index * partSize;
+                    int length = (int) Math.min(partSize, size - start);
+                    byte[] buf = takeBuffer();
+                    int got = 0;
+                    try {
+                        for (int attempts = 1; ; attempts++) {
+                            IOException broken = null;
+                            try {
+                                RegistryClient.BlobPart b = client.openBlobPart(repository, digest, start + got,
+                                        start + length - 1);
+                                if (b.whole()) {
+                                    closeQuietly(b.stream());
+                                    throw RegistryException.refused("blob " + digest + ": upstream stopped honouring "
+                                            + "Range at part " + (index + 1), ErrorCode.RANGE_INVALID);
+                                }
+                                try (InputStream in = b.stream()) {
+                                    int n;
+                                    while (got < length && (n = in.read(buf, got, length - got)) >= 0) {
+                                        got += n;
+                                        if (closed) {
+                                            throw new InterruptedIOException("copy of " + digest + " stopped");
+                                        }
+                                    }
+                                    if (got == length && in.read() >= 0) {
+                                        throw RegistryException.refused("blob " + digest + ": part " + (index + 1)
+                                                + " is longer than its range", ErrorCode.RANGE_INVALID);
+                                    }
+                                }
+                            } catch (InterruptedIOException e) {
+                                throw e;
+                            } catch (IOException e) {
+                                if (e instanceof RegistryException r && !r.isRetryable()) {
+                                    throw e;
+                                }
+                                broken = e;
+                            }
+                            if (got == length) {
+                                return buf;
+                            }
+                            if (Thread.currentThread().isInterrupted()) {
+                                throw new InterruptedIOException("interrupted copying " + digest);
+                            }
+                            if (attempts >= READ_ATTEMPTS) {
+                                throw broken != null ? broken : new ContentMismatchException(
+                                        ContentMismatchException.Kind.TOO_SHORT, digest, null, size, start + got);
+                            }
+                        }
+                    } catch (IOException | RuntimeException | Error e) {
+                        pool.add(buf);
+                        throw e;
+                    }
+                }
+
+                @Override
+                public void checkEnd() {
+                    // every part's length was checked against its range, the last one's against the size
+                }
+
+                /** Stops the parts fetched ahead and gives their buffers back. */
+                @Override
+                public void close() {
+                    closed = true;
+                    first = null;
+                    // Buffers of parts still arriving are dropped with them (the pool is this
+                    // transfer's, which is over); those waiting for a buffer or a thread stop here.
+                    ahead.values().forEach(f -> f.cancel(true));
+                    ahead.clear();
+                }
+            }
+
+            /**
              * The blob from {@code offset} on. When upstream ignores the range, the prefix is hashed
              * again and must leave the state the copy saved there: those are the bytes uploaded before.
              */
             private InputStream open(RegistryClient client, String repository, long offset) throws IOException {
                 RegistryClient.BlobBytes b = client.openBlobFrom(repository, digest, offset);
-                if (b.start() == offset) {
-                    return b.stream();
+                return b.start() == offset ? b.stream() : skipToResumePoint(b.stream(), offset);
+            }
+
+            /** {@code in}, the whole blob, read up to {@code offset}, where it must hash to the saved state. */
+            private InputStream skipToResumePoint(InputStream in, long offset) throws IOException {
+                if (offset == 0) {
+                    return in;
                 }
-                InputStream in = b.stream();
                 Sha256State again = Sha256State.start();
                 byte[] buf = new byte[1 << 16];
                 long left = offset;

@@ -383,6 +383,44 @@ public final class RegistryClient {
     }
 
     /**
+     * Bytes {@code first..last} (both inclusive) of a blob, <em>not</em> verified here: a part of a
+     * resumable copy fetched beside others ({@code mirror/ResumableCopies}), which hashes the parts
+     * in order itself. One request, no resume; the caller closes the stream.
+     *
+     * @return exactly those bytes, or the whole blob from byte 0 when upstream ignored the range
+     *     ({@link BlobPart#whole()})
+     * @throws RegistryException {@link ErrorCode#BLOB_UNKNOWN} when there is none,
+     *     {@link ErrorCode#RANGE_INVALID} when upstream answered a different range
+     */
+    public BlobPart openBlobPart(String repository, Digest digest, long first, long last) throws IOException {
+        checkRepository(repository);
+        if (first < 0 || last < first) {
+            throw new IllegalArgumentException("bytes " + first + "-" + last);
+        }
+        Response r = openBlobRange(repository, digest, first, last, null);
+        if (r.code() != 206) {
+            return new BlobPart(r.body().byteStream(), true);
+        }
+        long[] range = contentRange(r);
+        if (range == null || range[0] != first || range[1] != last) {
+            r.close();
+            throw RegistryException.refused("blob " + digest + ": asked for bytes " + first + "-" + last + ", got "
+                    + r.header("Content-Range"), ErrorCode.RANGE_INVALID);
+        }
+        return new BlobPart(r.body().byteStream(), false);
+    }
+
+    /**
+     * Unverified blob bytes from {@link #openBlobPart}; closing the stream ends the response.
+     *
+     * @param stream the bytes
+     * @param whole true when they are the whole blob (upstream ignored the range), false when they
+     *     are exactly the range asked for
+     */
+    public record BlobPart(InputStream stream, boolean whole) {
+    }
+
+    /**
      * Unverified blob bytes from {@link #openBlobFrom}; closing the stream ends the response.
      *
      * @param stream the bytes

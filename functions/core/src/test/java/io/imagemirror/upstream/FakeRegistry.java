@@ -56,6 +56,8 @@ final class FakeRegistry extends Dispatcher {
     final Deque<Long> stallAt = new ConcurrentLinkedDeque<>();
     /** When set, blob bodies carry these bytes instead of the real ones. */
     volatile byte[] wrongBlobBytes;
+    /** Blob GETs answered with a {@code 206}. */
+    final java.util.concurrent.atomic.AtomicInteger rangedGets = new java.util.concurrent.atomic.AtomicInteger();
     final AtomicInteger blobGets = new AtomicInteger();
 
     private final boolean cdn;
@@ -200,28 +202,37 @@ final class FakeRegistry extends Dispatcher {
         }
         blobGets.incrementAndGet();
         long from = 0;
+        long to = bytes.length - 1;
+        boolean ranged = false;
         String range = request.getHeaders().get("Range");
         if (range != null && honourRange) {
-            Matcher m = Pattern.compile("bytes=(\\d+)-").matcher(range);
+            Matcher m = Pattern.compile("bytes=(\\d+)-(\\d*)").matcher(range);
             if (m.matches()) {
                 from = Long.parseLong(m.group(1));
+                if (!m.group(2).isEmpty()) {
+                    to = Math.min(to, Long.parseLong(m.group(2)));
+                }
+                ranged = from > 0 || !m.group(2).isEmpty();
             }
         }
-        MockResponse.Builder b = new MockResponse.Builder().code(from > 0 ? 206 : 200)
+        if (ranged) {
+            rangedGets.incrementAndGet();
+        }
+        MockResponse.Builder b = new MockResponse.Builder().code(ranged ? 206 : 200)
                 .setHeader("Content-Type", "application/octet-stream");
-        if (from > 0) {
-            b.setHeader("Content-Range", "bytes " + from + "-" + (bytes.length - 1) + "/" + bytes.length);
+        if (ranged) {
+            b.setHeader("Content-Range", "bytes " + from + "-" + to + "/" + bytes.length);
         }
         Long stall = stallAt.poll();
         Long cut = stall != null ? stall : truncateAt.poll();
-        if (cut == null || cut >= bytes.length) {
-            return b.body(new okio.Buffer().write(bytes, (int) from, (int) (bytes.length - from))).build();
+        if (cut == null || cut > to) {
+            return b.body(new okio.Buffer().write(bytes, (int) from, (int) (to + 1 - from))).build();
         }
         // Promise the whole rest, send part of it, then drop the connection: a body cut off mid-way.
         byte[] all = bytes;
         int start = (int) from;
         int end = (int) Math.max(cut, from);
-        return b.setHeader("Content-Length", all.length - start).socketHandler(socket -> {
+        return b.setHeader("Content-Length", to + 1 - start).socketHandler(socket -> {
             try (okio.BufferedSink sink = okio.Okio.buffer(socket.getSink())) {
                 sink.write(all, start, end - start);
                 sink.flush();

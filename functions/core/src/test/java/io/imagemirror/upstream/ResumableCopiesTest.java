@@ -164,6 +164,106 @@ class ResumableCopiesTest {
         assertThat(uploads.open()).isEmpty();
     }
 
+    // Parts fetched with parallel ranged GETs (partsAtOnce 3)
+
+    final ExecutorService fetches = Executors.newCachedThreadPool();
+    final ResumableCopies ranged = new ResumableCopies(uploads, 1, PART, 2, pool, 3, fetches);
+
+    @AfterEach
+    void stopFetches() {
+        fetches.shutdownNow();
+    }
+
+    List<String> blobRanges() {
+        return hub.requestsTo("/blobs/").stream().filter(r -> r.getMethod().equals("GET"))
+                .map(r -> String.valueOf(r.getHeaders().get("Range"))).toList();
+    }
+
+    static String part(int i, int size) {
+        return "bytes=" + (i * PART) + "-" + (Math.min((i + 1) * PART, size) - 1);
+    }
+
+    @Test
+    void rangedPartsAreEachFetchedOnceAndTheBlobStoredVerified() throws Exception {
+        byte[] bytes = Content.randomBytes(8, 6 * PART + 100);
+        Digest d = hub.putBlob(bytes);
+        ResumableCopies.Session s = ranged.session(TimeBudget.UNLIMITED, List.of());
+        assertThat(s.copy(client, "library/big", d, bytes.length, MirrorListener.NONE)).isEqualTo(bytes.length);
+        assertThat(blobs.open(d).orElseThrow().stream().readAllBytes()).isEqualTo(bytes);
+        assertThat(blobRanges()).containsExactlyInAnyOrder(part(0, bytes.length), part(1, bytes.length),
+                part(2, bytes.length), part(3, bytes.length), part(4, bytes.length), part(5, bytes.length),
+                part(6, bytes.length));
+        assertThat(uploads.completed).containsExactly(d);
+        assertThat(uploads.open()).isEmpty();
+        assertThat(ranged.buffersPerCopy()).isEqualTo(2 + 3);
+    }
+
+    @Test
+    void aRangedCopyStoppedAfterEveryPartAsksForNothingAheadAndGoesOn() throws Exception {
+        byte[] bytes = Content.randomBytes(9, 3 * PART + 7);
+        Digest d = hub.putBlob(bytes);
+        List<PartialBlob> from = List.of();
+        int runs = 0;
+        while (true) {
+            runs++;
+            ResumableCopies.Session s = ranged.session(spent, from);
+            try {
+                s.copy(client, "library/big", d, bytes.length, MirrorListener.NONE);
+                break;
+            } catch (CopySuspendedException e) {
+                from = s.partials();
+            }
+        }
+        assertThat(runs).isEqualTo(4);
+        assertThat(blobs.open(d).orElseThrow().stream().readAllBytes()).isEqualTo(bytes);
+        // the last run has one part left, which it reads as one stream from the resume point
+        assertThat(blobRanges()).containsExactly(part(0, bytes.length), part(1, bytes.length), part(2, bytes.length),
+                "bytes=" + (3 * PART) + "-");
+        assertThat(uploads.open()).isEmpty();
+    }
+
+    @Test
+    void whereUpstreamIgnoresRangesTheFirstAnswerIsReadAsTheWholeBlob() throws Exception {
+        hub.honourRange = false;
+        byte[] bytes = Content.randomBytes(10, 4 * PART + 3);
+        Digest d = hub.putBlob(bytes);
+        ResumableCopies.Session s = ranged.session(TimeBudget.UNLIMITED, List.of());
+        s.copy(client, "library/big", d, bytes.length, MirrorListener.NONE);
+        assertThat(blobs.open(d).orElseThrow().stream().readAllBytes()).isEqualTo(bytes);
+        assertThat(hub.blobGets.get()).as("one GET, nothing fetched twice").isEqualTo(1);
+        assertThat(uploads.open()).isEmpty();
+    }
+
+    @Test
+    void aPartCutOffMidWayIsAskedForAgainFromWhereItBroke() throws Exception {
+        byte[] bytes = Content.randomBytes(11, 5 * PART + 9);
+        Digest d = hub.putBlob(bytes);
+        hub.truncateAt.add(Long.MAX_VALUE); // the first part: whole
+        hub.truncateAt.add((long) PART + 100); // the next GET breaks: part 1 after 100 bytes, a later one at once
+        ResumableCopies.Session s = ranged.session(TimeBudget.UNLIMITED, List.of());
+        s.copy(client, "library/big", d, bytes.length, MirrorListener.NONE);
+        assertThat(blobs.open(d).orElseThrow().stream().readAllBytes()).isEqualTo(bytes);
+        assertThat(hub.rangedGets.get()).as("one part asked for again").isEqualTo(7);
+        assertThat(uploads.completed).containsExactly(d);
+        assertThat(uploads.open()).isEmpty();
+    }
+
+    @Test
+    void rangedPartsThatDoNotHashToTheDigestNeverCompleteTheUpload() throws Exception {
+        byte[] bytes = Content.randomBytes(12, 3 * PART + 5);
+        Digest d = hub.putBlob(bytes);
+        byte[] wrong = bytes.clone();
+        wrong[2 * PART + 1] ^= 1;
+        hub.wrongBlobBytes = wrong;
+        ResumableCopies.Session s = ranged.session(TimeBudget.UNLIMITED, List.of());
+        assertThatThrownBy(() -> s.copy(client, "library/big", d, bytes.length, MirrorListener.NONE))
+                .isInstanceOfSatisfying(ContentMismatchException.class,
+                        e -> assertThat(e.kind()).isEqualTo(ContentMismatchException.Kind.DIGEST));
+        assertThat(uploads.completed).isEmpty();
+        assertThat(uploads.open()).isEmpty();
+        assertThat(blobs.exists(d)).isFalse();
+    }
+
     /** Multipart uploads in memory; completing one puts the concatenated parts into the blob store (verified). */
     static final class InMemoryUploads implements MultipartUploads {
         final BlobStore target;

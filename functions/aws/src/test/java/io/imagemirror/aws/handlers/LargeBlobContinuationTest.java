@@ -53,8 +53,9 @@ import software.amazon.awssdk.services.sqs.model.Message;
 
 /**
  * A layer larger than one invocation can copy: a 1 GiB blob, pushed to a real docker-registry,
- * mirrored by the CopyWorker into s3proxy (this test's own, on disk: the shared one keeps objects
- * in a 512 MiB heap) + dynoxide through ElasticMQ with a time budget of two
+ * mirrored by the CopyWorker (parts fetched with parallel ranged GETs) into s3proxy (this test's
+ * own, on disk: the shared one keeps objects in a 512 MiB heap) + dynoxide through ElasticMQ with a
+ * time budget of two
  * seconds per invocation, so the copy stops at part boundaries and goes on in follow-up deliveries
  * of the same job (its multipart upload, parts and SHA-256 state kept in the job). And a copy that
  * fails for good aborts its upload. {@code -Dimagemirror.resumeBlob.mib=N} changes the size.
@@ -65,6 +66,8 @@ class LargeBlobContinuationTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PART_SIZE = 8 << 20;
     private static final int PARTS_IN_FLIGHT = 3;
+    /** As the CopyWorker: parts fetched with parallel ranged GETs (the test's registry honours Range). */
+    private static final int PARTS_AT_ONCE = 3;
     private static final long THRESHOLD = 64L << 20;
 
     @TempDir
@@ -76,6 +79,7 @@ class LargeBlobContinuationTest {
     AwsWiring wiring;
     CountingUploads uploads;
     ExecutorService partPool;
+    ExecutorService fetchPool;
     MirrorJobs jobs;
 
     @BeforeAll
@@ -85,6 +89,7 @@ class LargeBlobContinuationTest {
         aws = new AwsFixture("resume", s3proxy.endpoint());
         wiring = aws.wiringWithDockerHubAt(upstream, "\"parallelism\": 2", new UpstreamRequestCounter());
         partPool = Executors.newCachedThreadPool();
+        fetchPool = Executors.newCachedThreadPool();
     }
 
     /** Jobs over the test bed whose resumable copies go through fresh counters. */
@@ -93,13 +98,16 @@ class LargeBlobContinuationTest {
         uploads = new CountingUploads((S3BlobStore) wiring.storage().blobs());
         jobs = new MirrorJobs(wiring.mirror(), wiring.upstreams(), wiring.storage().jobs(),
                 new SqsJobQueue(aws.sqs, aws.queueUrl), Clock.systemUTC(), 0,
-                new ResumableCopies(uploads, THRESHOLD, PART_SIZE, PARTS_IN_FLIGHT, partPool));
+                new ResumableCopies(uploads, THRESHOLD, PART_SIZE, PARTS_IN_FLIGHT, partPool, PARTS_AT_ONCE, fetchPool));
     }
 
     @AfterAll
     void stop() {
         if (partPool != null) {
             partPool.shutdownNow();
+        }
+        if (fetchPool != null) {
+            fetchPool.shutdownNow();
         }
         if (wiring != null) {
             wiring.close();
