@@ -331,6 +331,9 @@ public final class ResumableCopies {
                     }
                 } catch (IOException | RuntimeException e) {
                     pool.add(buf);
+                    if (e instanceof InterruptedIOException || Thread.currentThread().isInterrupted()) {
+                        throw e;
+                    }
                     // a broken first part: one stream from the resume point, as without ranged parts
                     return new OneStream(client, repository, open(client, repository, offset));
                 }
