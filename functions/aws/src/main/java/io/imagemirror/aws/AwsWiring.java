@@ -136,6 +136,8 @@ public final class AwsWiring implements AutoCloseable {
      * bytes or more, {@value ResumableCopies#DEFAULT_PARTS_IN_FLIGHT} uploading at once per blob, and
      * {@value ResumableCopies#DEFAULT_PARTS_AT_ONCE} fetched at once with ranged GETs where upstream
      * honours {@code Range} (one connection to a CDN is often slower than the function's network).
+     * Their part buffers together stay within {@link #partBufferBudget} of the heap: large layers
+     * beyond that wait for one another instead of exhausting the function's memory.
      */
     private static ResumableCopies resumableCopies(Storage storage, ExecutorService partPool,
                                                    ExecutorService fetchPool) {
@@ -143,7 +145,16 @@ public final class AwsWiring implements AutoCloseable {
             return null;
         }
         return new ResumableCopies(uploads, RESUMABLE_THRESHOLD, ResumableCopies.DEFAULT_PART_SIZE,
-                ResumableCopies.DEFAULT_PARTS_IN_FLIGHT, partPool, ResumableCopies.DEFAULT_PARTS_AT_ONCE, fetchPool);
+                ResumableCopies.DEFAULT_PARTS_IN_FLIGHT, partPool, ResumableCopies.DEFAULT_PARTS_AT_ONCE, fetchPool,
+                partBufferBudget(Runtime.getRuntime().maxMemory()));
+    }
+
+    /**
+     * Bytes of part buffers the resumable copies of a JVM with {@code maxHeap} may hold at once:
+     * three quarters of the heap less 64 MiB for everything else (at least 1 MiB: one copy at a time).
+     */
+    static long partBufferBudget(long maxHeap) {
+        return Math.max(1L << 20, maxHeap / 4 * 3 - (64L << 20));
     }
 
     /** The wiring of this execution environment, built from the process environment on first use. */

@@ -16,6 +16,16 @@ import org.junit.jupiter.api.Test;
 class AwsWiringTest {
 
     @Test
+    void largeCopiesShareThreeQuartersOfTheHeapLessWhatTheRestNeeds() {
+        long mib = 1L << 20;
+        // a heap of 1.5 GiB: 8 large copies (8 parts of 16 MiB each) at once
+        assertThat(AwsWiring.partBufferBudget(1536 * mib)).isEqualTo(1088 * mib);
+        // a 512 MB function with the JVM's default heap (a quarter): one copy at a time
+        assertThat(AwsWiring.partBufferBudget(128 * mib)).isEqualTo(32 * mib);
+        assertThat(AwsWiring.partBufferBudget(64 * mib)).isEqualTo(mib);
+    }
+
+    @Test
     void theConfigIsTheLocalSchemaAsJsonWithVariablesExpanded() {
         MirrorConfig c = AwsWiring.config(Map.of(AwsWiring.CONFIG, """
                 {"upstreams": [{"name": "ghcr.io", "username": "bot", "password": "${GHCR_TOKEN}"},

@@ -62,6 +62,9 @@ public final class ResumableCopies {
     private final ExecutorService partUploads;
     private final int partsAtOnce;
     private final ExecutorService partFetches;
+    /** MiB of part buffers all copies may hold at once; each copy takes what it can hold before it starts. */
+    private final int memoryMib;
+    private final java.util.concurrent.Semaphore memory;
 
     /**
      * @param uploads the store's multipart uploads
@@ -88,6 +91,25 @@ public final class ResumableCopies {
      */
     public ResumableCopies(MultipartUploads uploads, long threshold, int partSize, int partsInFlight,
                            ExecutorService partUploads, int partsAtOnce, ExecutorService partFetches) {
+        this(uploads, threshold, partSize, partsInFlight, partUploads, partsAtOnce, partFetches, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #ResumableCopies(MultipartUploads, long, int, int, ExecutorService, int, ExecutorService)},
+     * with the part buffers of all copies bounded.
+     *
+     * @param memoryBudget bytes of part buffers all copies may hold at once: a copy waits before it
+     *     starts until its {@link #buffersPerCopy()} parts fit (one that needs more than all of it
+     *     runs alone), so large layers copied side by side cannot exhaust the heap
+     */
+    public ResumableCopies(MultipartUploads uploads, long threshold, int partSize, int partsInFlight,
+                           ExecutorService partUploads, int partsAtOnce, ExecutorService partFetches,
+                           long memoryBudget) {
+        if (memoryBudget < MIB) {
+            throw new IllegalArgumentException("a memory budget of " + memoryBudget + " bytes holds no part");
+        }
+        this.memoryMib = (int) Math.min(Integer.MAX_VALUE, memoryBudget / MIB);
+        this.memory = new java.util.concurrent.Semaphore(memoryMib, true);
         if (partsAtOnce < 1 || (partsAtOnce > 1 && partFetches == null)) {
             throw new IllegalArgumentException("parts at once " + partsAtOnce + " needs an executor above 1");
         }
@@ -194,6 +216,24 @@ public final class ResumableCopies {
          */
         public long copy(RegistryClient client, String repository, Digest digest, long size, MirrorListener listener)
                 throws IOException {
+            PartialBlob peek = resumed.get(digest);
+            long parts = peek != null && peek.size() == size ? peek.partSize() : partSizeFor(size);
+            int permits = (int) Math.min(memoryMib, (buffersPerCopy() * parts + MIB - 1) / MIB);
+            try {
+                memory.acquire(permits);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted waiting for memory to copy " + digest);
+            }
+            try {
+                return copyHoldingMemory(client, repository, digest, size, listener);
+            } finally {
+                memory.release(permits);
+            }
+        }
+
+        private long copyHoldingMemory(RegistryClient client, String repository, Digest digest, long size,
+                                       MirrorListener listener) throws IOException {
             PartialBlob from = resumed.remove(digest);
             if (from != null && from.size() != size) {
                 uploads.abort(digest, from.uploadId()); // not the blob the manifest names now

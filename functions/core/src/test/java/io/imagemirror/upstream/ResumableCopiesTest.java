@@ -264,6 +264,48 @@ class ResumableCopiesTest {
         assertThat(blobs.exists(d)).isFalse();
     }
 
+    @Test
+    void copiesWhosePartsDoNotFitTheMemoryBudgetTogetherRunOneAfterTheOther() throws Exception {
+        // room for one copy's 5 buffers (2 uploading + 3 at once) of PART bytes: a budget of 1 MiB
+        ResumableCopies oneAtATime = new ResumableCopies(uploads, 1, PART, 2, pool, 3, fetches, 1 << 20);
+        assertThat(oneAtATime.buffersPerCopy() * PART).isLessThanOrEqualTo(1 << 20);
+        List<Digest> digests = new java.util.ArrayList<>();
+        List<byte[]> contents = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            byte[] bytes = Content.randomBytes(20 + i, 12 * PART + i);
+            contents.add(bytes);
+            digests.add(hub.putBlob(bytes));
+        }
+        // a copy that needs more than the whole budget still runs (alone)
+        ResumableCopies tight = new ResumableCopies(uploads, 1, 1 << 20, 2, pool, 3, fetches, 1 << 20);
+        assertThat(tight.buffersPerCopy() * (1L << 20)).isGreaterThan(1 << 20);
+
+        ResumableCopies.Session s = oneAtATime.session(TimeBudget.UNLIMITED, List.of());
+        ExecutorService copiers = Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Long>> done = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                Digest d = digests.get(i);
+                long size = contents.get(i).length;
+                done.add(copiers.submit(() -> s.copy(client, "library/big", d, size, MirrorListener.NONE)));
+            }
+            for (java.util.concurrent.Future<Long> f : done) {
+                f.get();
+            }
+        } finally {
+            copiers.shutdownNow();
+        }
+        for (int i = 0; i < 4; i++) {
+            assertThat(blobs.open(digests.get(i)).orElseThrow().stream().readAllBytes()).isEqualTo(contents.get(i));
+        }
+        assertThat(uploads.mostOpen.get()).as("uploads open at once").isEqualTo(1);
+
+        byte[] big = Content.randomBytes(30, 2 * (1 << 20) + 3);
+        Digest d = hub.putBlob(big);
+        tight.session(TimeBudget.UNLIMITED, List.of()).copy(client, "library/big", d, big.length, MirrorListener.NONE);
+        assertThat(blobs.open(d).orElseThrow().stream().readAllBytes()).isEqualTo(big);
+    }
+
     /** Multipart uploads in memory; completing one puts the concatenated parts into the blob store (verified). */
     static final class InMemoryUploads implements MultipartUploads {
         final BlobStore target;
@@ -288,10 +330,14 @@ class ResumableCopiesTest {
             return 10_000;
         }
 
+        /** The most uploads open at once. */
+        final java.util.concurrent.atomic.AtomicInteger mostOpen = new java.util.concurrent.atomic.AtomicInteger();
+
         @Override
         public String begin(Digest digest) {
             String id = UUID.randomUUID().toString();
             uploads.put(id, new ConcurrentHashMap<>());
+            mostOpen.accumulateAndGet(uploads.size(), Math::max);
             return id;
         }
 
