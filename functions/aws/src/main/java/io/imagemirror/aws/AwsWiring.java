@@ -127,25 +127,26 @@ public final class AwsWiring implements AutoCloseable {
         this.partPool = Executors.newCachedThreadPool(daemonThreads("part-upload-"));
         this.fetchPool = Executors.newCachedThreadPool(daemonThreads("part-fetch-"));
         this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), queue, clock, config.syncQuotaFloor(),
-                resumableCopies(storage, partPool, fetchPool), metrics);
+                resumableCopies(storage, partPool, fetchPool, config.largeBlobs().parallelism()), metrics);
     }
 
     /**
      * Large blobs (those S3 takes in parts) copy resumably in the CopyWorker, so a layer that takes
      * longer than one invocation goes on in the next: parts of {@value ResumableCopies#DEFAULT_PART_SIZE}
      * bytes or more, {@value ResumableCopies#DEFAULT_PARTS_IN_FLIGHT} uploading at once per blob, and
-     * {@value ResumableCopies#DEFAULT_PARTS_AT_ONCE} fetched at once with ranged GETs where upstream
-     * honours {@code Range} (one connection to a CDN is often slower than the function's network).
+     * {@code partsAtOnce} (config {@code largeBlobs.parallelism}, default 4; 1 turns it off) fetched
+     * at once with ranged GETs where upstream honours {@code Range} (one connection to a CDN is often
+     * slower than the function's network).
      * Their part buffers together stay within {@link #partBufferBudget} of the heap: large layers
      * beyond that wait for one another instead of exhausting the function's memory.
      */
     private static ResumableCopies resumableCopies(Storage storage, ExecutorService partPool,
-                                                   ExecutorService fetchPool) {
+                                                   ExecutorService fetchPool, int partsAtOnce) {
         if (!(storage.blobs() instanceof MultipartUploads uploads)) {
             return null;
         }
         return new ResumableCopies(uploads, RESUMABLE_THRESHOLD, ResumableCopies.DEFAULT_PART_SIZE,
-                ResumableCopies.DEFAULT_PARTS_IN_FLIGHT, partPool, ResumableCopies.DEFAULT_PARTS_AT_ONCE, fetchPool,
+                ResumableCopies.DEFAULT_PARTS_IN_FLIGHT, partPool, partsAtOnce, fetchPool,
                 partBufferBudget(Runtime.getRuntime().maxMemory()));
     }
 

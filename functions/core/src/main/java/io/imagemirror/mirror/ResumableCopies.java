@@ -49,8 +49,6 @@ public final class ResumableCopies {
     public static final int MAX_PARTS_IN_A_JOB = 2000;
     public static final int DEFAULT_PART_SIZE = 16 << 20;
     public static final int DEFAULT_PARTS_IN_FLIGHT = 4;
-    /** Parts of one blob fetched at once with ranged GETs (one connection each) where upstream allows. */
-    public static final int DEFAULT_PARTS_AT_ONCE = 4;
     /** Reads of one part retried after a broken upstream connection, from the part's first byte. */
     private static final int READ_ATTEMPTS = 3;
     private static final int MIB = 1 << 20;
