@@ -9,11 +9,14 @@ import io.imagemirror.store.BlobStore;
 import io.imagemirror.store.MultipartUploads;
 import io.imagemirror.store.StoreException;
 import io.imagemirror.upstream.RegistryClient;
+import java.io.Closeable;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -62,7 +66,7 @@ public final class ResumableCopies {
     private final ExecutorService partFetches;
     /** MiB of part buffers all copies may hold at once; each copy takes what it can hold before it starts. */
     private final int memoryMib;
-    private final java.util.concurrent.Semaphore memory;
+    private final Semaphore memory;
 
     /**
      * @param uploads the store's multipart uploads
@@ -107,7 +111,7 @@ public final class ResumableCopies {
             throw new IllegalArgumentException("a memory budget of " + memoryBudget + " bytes holds no part");
         }
         this.memoryMib = (int) Math.min(Integer.MAX_VALUE, memoryBudget / MIB);
-        this.memory = new java.util.concurrent.Semaphore(memoryMib, true);
+        this.memory = new Semaphore(memoryMib, true);
         if (partsAtOnce < 1 || (partsAtOnce > 1 && partFetches == null)) {
             throw new IllegalArgumentException("parts at once " + partsAtOnce + " needs an executor above 1");
         }
@@ -215,8 +219,8 @@ public final class ResumableCopies {
         public long copy(RegistryClient client, String repository, Digest digest, long size, MirrorListener listener)
                 throws IOException {
             PartialBlob peek = resumed.get(digest);
-            long parts = peek != null && peek.size() == size ? peek.partSize() : partSizeFor(size);
-            int permits = (int) Math.min(memoryMib, (buffersPerCopy() * parts + MIB - 1) / MIB);
+            long itsPartSize = peek != null && peek.size() == size ? peek.partSize() : partSizeFor(size);
+            int permits = (int) Math.min(memoryMib, (buffersPerCopy() * itsPartSize + MIB - 1) / MIB);
             try {
                 memory.acquire(permits);
             } catch (InterruptedException e) {
@@ -275,7 +279,7 @@ public final class ResumableCopies {
             final BlockingQueue<byte[]> pool;
             final AtomicInteger buffers = new AtomicInteger();
             /** Uploads running at once: at most partsInFlight (the reader may hold one more part, filled). */
-            final java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(partsInFlight);
+            final Semaphore slots = new Semaphore(partsInFlight);
             final List<Future<?>> inFlight = new ArrayList<>();
 
             Transfer(Digest digest, long size, String uploadId, long partSize, List<String> done, Sha256State hash) {
@@ -364,7 +368,7 @@ public final class ResumableCopies {
                 try (InputStream in = b.stream()) {
                     int n = in.readNBytes(buf, 0, length);
                     if (n < length || in.read() >= 0) {
-                        throw new java.io.EOFException("part " + (first + 1) + " of " + digest + ": " + n
+                        throw new EOFException("part " + (first + 1) + " of " + digest + ": " + n
                                 + " bytes where " + length + " were promised");
                     }
                 } catch (IOException | RuntimeException e) {
@@ -379,7 +383,7 @@ public final class ResumableCopies {
             }
 
             /** The parts of this run in order: each a buffer from the pool, filled. */
-            private interface PartSource extends java.io.Closeable {
+            private interface PartSource extends Closeable {
                 byte[] next(int index, long offset, int length) throws IOException;
 
                 /** After the last part: fails when upstream has more bytes than the blob's size. */
@@ -453,7 +457,7 @@ public final class ResumableCopies {
             private final class RangedParts implements PartSource {
                 private final RegistryClient client;
                 private final String repository;
-                private final Map<Integer, Future<byte[]>> ahead = new java.util.HashMap<>();
+                private final Map<Integer, Future<byte[]>> ahead = new HashMap<>();
                 private final int firstIndex;
                 private byte[] first;
                 /** Set when the run is over: parts still arriving stop at their next read. */

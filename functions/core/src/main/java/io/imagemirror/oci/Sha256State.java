@@ -41,13 +41,15 @@ public abstract sealed class Sha256State permits Sha256State.Jdk, Sha256State.Bc
 
     /** How this JVM hashes: "JDK ..." or "Bouncy Castle ... (why not the JDK)". */
     private static final String IMPLEMENTATION;
+    /** Whether {@link #start} and {@link #restore} hash with the JDK's SHA-256. */
+    private static final boolean USE_JDK;
 
     static {
         String why = Jdk.unavailable();
         if (why == null) {
             why = selfTest();
         }
-        Jdk.enabled = why == null;
+        USE_JDK = why == null;
         IMPLEMENTATION = why == null ? "JDK SHA-256 (state through sun.security.provider)"
                 : "Bouncy Castle SHA256Digest (about 5x slower than the JDK's): " + why;
     }
@@ -57,7 +59,7 @@ public abstract sealed class Sha256State permits Sha256State.Jdk, Sha256State.Bc
 
     /** A hash over no bytes yet: the JDK's when it can be saved, else Bouncy Castle's. */
     public static Sha256State start() {
-        return Jdk.enabled ? new Jdk() : new Bc(new SHA256Digest());
+        return USE_JDK ? new Jdk() : new Bc(new SHA256Digest());
     }
 
     /** Bouncy Castle's hash over no bytes yet, whatever this JVM allows (for tests of the fallback). */
@@ -67,7 +69,7 @@ public abstract sealed class Sha256State permits Sha256State.Jdk, Sha256State.Bc
 
     /** Whether {@link #start} and {@link #restore} hash with the JDK's SHA-256. */
     public static boolean usesJdk() {
-        return Jdk.enabled;
+        return USE_JDK;
     }
 
     /** What hashes here, and when it is Bouncy Castle why, for a function's log at init. */
@@ -81,7 +83,7 @@ public abstract sealed class Sha256State permits Sha256State.Jdk, Sha256State.Bc
      * @throws IllegalArgumentException if {@code saved} is not a saved SHA-256 state
      */
     public static Sha256State restore(byte[] saved) {
-        return restore(saved, Jdk.enabled);
+        return restore(saved, USE_JDK);
     }
 
     static Sha256State restore(byte[] saved, boolean jdk) {
@@ -182,7 +184,6 @@ public abstract sealed class Sha256State permits Sha256State.Jdk, Sha256State.Bc
 
     /** The JDK's SHA-256 ({@code sun.security.provider.SHA2$SHA256}), its state through handles. */
     static final class Jdk extends Sha256State {
-        static volatile boolean enabled;
         private static final String WHY_NOT;
         private static final Provider.Service SERVICE;
         private static final MethodHandle UPDATE;
