@@ -127,7 +127,7 @@ public final class AwsWiring implements AutoCloseable {
         this.partPool = Executors.newCachedThreadPool(daemonThreads("part-upload-"));
         this.fetchPool = Executors.newCachedThreadPool(daemonThreads("part-fetch-"));
         this.jobs = new MirrorJobs(mirror, upstreams, storage.jobs(), queue, clock, config.syncQuotaFloor(),
-                resumableCopies(storage, partPool, fetchPool, config.largeBlobs().parallelism()), metrics);
+                resumableCopies(storage.blobs(), partPool, fetchPool, config.largeBlobs().parallelism()), metrics);
     }
 
     /**
@@ -140,9 +140,9 @@ public final class AwsWiring implements AutoCloseable {
      * Their part buffers together stay within {@link #partBufferBudget} of the heap: large layers
      * beyond that wait for one another instead of exhausting the function's memory.
      */
-    private static ResumableCopies resumableCopies(Storage storage, ExecutorService partPool,
-                                                   ExecutorService fetchPool, int partsAtOnce) {
-        if (!(storage.blobs() instanceof MultipartUploads uploads)) {
+    static ResumableCopies resumableCopies(io.imagemirror.store.BlobStore blobs, ExecutorService partPool,
+                                           ExecutorService fetchPool, int partsAtOnce) {
+        if (!(blobs instanceof MultipartUploads uploads)) {
             return null;
         }
         return new ResumableCopies(uploads, RESUMABLE_THRESHOLD, ResumableCopies.DEFAULT_PART_SIZE,

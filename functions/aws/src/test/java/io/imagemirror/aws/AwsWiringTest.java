@@ -16,6 +16,24 @@ import org.junit.jupiter.api.Test;
 class AwsWiringTest {
 
     @Test
+    void theCopyWorkersRangedPartsFollowLargeBlobsParallelism() {
+        MirrorConfig one = AwsWiring.config(Map.of(AwsWiring.CONFIG, "{\"largeBlobs\": {\"parallelism\": 1}}"));
+        MirrorConfig defaults = AwsWiring.config(Map.of());
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
+        try (software.amazon.awssdk.services.s3.S3Client s3 = new io.imagemirror.aws.store.AwsClients(
+                Map.of("AWS_REGION", "us-east-1", "AWS_ACCESS_KEY_ID", "k", "AWS_SECRET_ACCESS_KEY", "s")).s3()) {
+            io.imagemirror.aws.store.S3BlobStore blobs = new io.imagemirror.aws.store.S3BlobStore(s3, null, "b", "blobs");
+            // 4 parts uploading, plus the part hashed next and those fetched ahead of it
+            assertThat(AwsWiring.resumableCopies(blobs, pool, pool, one.largeBlobs().parallelism()).buffersPerCopy())
+                    .isEqualTo(4 + 1);
+            assertThat(AwsWiring.resumableCopies(blobs, pool, pool, defaults.largeBlobs().parallelism())
+                    .buffersPerCopy()).isEqualTo(4 + 4);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void largeCopiesShareThreeQuartersOfTheHeapLessWhatTheRestNeeds() {
         long mib = 1L << 20;
         // a heap of 1.5 GiB: 8 large copies (8 parts of 16 MiB each) at once
