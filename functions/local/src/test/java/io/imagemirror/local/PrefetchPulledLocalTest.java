@@ -12,6 +12,7 @@ import io.imagemirror.store.ChildManifest;
 import io.imagemirror.store.ManifestRecord;
 import io.imagemirror.store.ManifestReferences;
 import io.imagemirror.store.Storage;
+import io.imagemirror.testbed.FaultProxy;
 import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestImage;
 import io.imagemirror.testbed.TestIndex;
@@ -30,13 +31,16 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Fetch only what is pulled (issue 14) on the local store (directory + SQLite), with the cache's
  * own background recording: a pull of one platform of a two-platform index fetches no blob of the
- * other (counted at the upstream docker-registry); a later pull of the other is recorded as stored.
+ * other (counted at a {@link FaultProxy} in front of the upstream docker-registry, which records each
+ * request before it forwards it: the registry's own access log is written after a blob's body is sent,
+ * so it can lag a response the test already has); a later pull of the other is recorded as stored.
  */
 class PrefetchPulledLocalTest {
 
     @TempDir
     Path tmp;
     LocalRegistry upstream;
+    FaultProxy proxy;
     TestImage amd;
     TestImage arm;
     TestIndex index;
@@ -48,10 +52,14 @@ class PrefetchPulledLocalTest {
         arm = TestImage.builder(702).platform("linux", "arm64", "v8").layer(31_000).layer(3_100).build();
         index = TestIndex.of(TestImage.Format.OCI, List.of(amd, arm), true);
         upstream.pusher().pushIndex("local/multi", "1", index);
+        proxy = FaultProxy.start(upstream.url());
     }
 
     @AfterEach
     void stopUpstream() {
+        if (proxy != null) {
+            proxy.close();
+        }
         if (upstream != null) {
             upstream.close();
         }
@@ -59,8 +67,8 @@ class PrefetchPulledLocalTest {
 
     LocalRuntime runtime() {
         Path data = tmp.resolve("data");
-        MirrorConfig config = MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(upstream.hostPort(),
-                URI.create(upstream.url().toString()), true, null, null, null, Set.of()));
+        MirrorConfig config = MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(proxy.hostPort(),
+                URI.create(proxy.url().toString()), true, null, null, null, Set.of()));
         Storage storage = LocalStores.open(data);
         return new LocalRuntime(config, storage, data.resolve("spool"), Clock.systemUTC());
     }
@@ -81,9 +89,7 @@ class PrefetchPulledLocalTest {
     }
 
     long upstreamBlobGets(TestImage image) {
-        List<String> lines = upstream.requestLines();
-        return image.blobs().stream().mapToLong(b -> lines.stream()
-                .filter(l -> l.startsWith("GET ") && l.contains("/blobs/" + b.digest())).count()).sum();
+        return image.blobs().stream().mapToLong(b -> proxy.blobGets(b.digest())).sum();
     }
 
     static Optional<Boolean> mirrored(Storage s, String repo, String indexDigest, TestImage image) {
@@ -93,7 +99,7 @@ class PrefetchPulledLocalTest {
 
     @Test
     void aPullOfOnePlatformFetchesNothingOfTheOtherAndAPullOfTheOtherIsRecorded() throws Exception {
-        String host = upstream.hostPort();
+        String host = proxy.hostPort();
         String repo = host + "/local/multi";
         Target t = new Target(RepositoryName.of(host, "local/multi"), "local/multi");
         try (LocalRuntime rt = runtime()) {

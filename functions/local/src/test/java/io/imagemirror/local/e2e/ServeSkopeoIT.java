@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.imagemirror.testbed.Content;
+import io.imagemirror.testbed.FaultProxy;
 import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestImage;
 import io.imagemirror.testbed.TestIndex;
@@ -23,24 +24,30 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Real upstream (docker-registry) → {@code image-mirror serve} → skopeo as the client. Pulled
  * manifests must be byte-identical to upstream's; a second pull must not need upstream at all.
+ * Requests to the upstream are counted at a {@link FaultProxy} in front of it, which records each one
+ * before forwarding it: docker-registry's own access log is written after a blob's body is sent, so
+ * it can lag a pull that has finished.
  */
 class ServeSkopeoIT {
 
     @TempDir
     static Path tmp;
     static LocalRegistry upstream;
+    static FaultProxy proxy;
     static JarProcess.Server server;
     static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @BeforeAll
     static void start() throws Exception {
         upstream = LocalRegistry.start(tmp);
-        server = JarProcess.Server.pullThrough(tmp.resolve("data"), upstream.hostPort());
+        proxy = FaultProxy.start(upstream.url());
+        server = JarProcess.Server.pullThrough(tmp.resolve("data"), proxy.hostPort());
     }
 
     @AfterAll
     static void stop() throws Exception {
         server.close();
+        proxy.close();
         upstream.close();
     }
 
@@ -63,7 +70,7 @@ class ServeSkopeoIT {
     }
 
     static long upstreamBlobGets() {
-        return upstream.requestLines().stream().filter(l -> l.startsWith("GET ") && l.contains("/blobs/")).count();
+        return proxy.requestLines().stream().filter(l -> l.startsWith("GET ") && l.contains("/blobs/")).count();
     }
 
     @Test
@@ -108,7 +115,7 @@ class ServeSkopeoIT {
         upstream.pusher().pushImage("serve/sb", "1", b);
         assertThat(pull("serve/sa:1", tmp.resolve("sa")).status()).isZero();
         assertThat(pull("serve/sb:1", tmp.resolve("sb")).status()).isZero();
-        long baseGets = upstream.requestLines().stream()
+        long baseGets = proxy.requestLines().stream()
                 .filter(l -> l.startsWith("GET ") && l.contains(base.digest())).count();
         assertThat(baseGets).isEqualTo(1);
     }
@@ -170,7 +177,7 @@ class ServeSkopeoIT {
         TestImage img = TestImage.builder(50).build();
         upstream.pusher().pushImage("serve/job", "1", img);
         HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + server.hostPort()
-                + "/v1/mirror")).POST(HttpRequest.BodyPublishers.ofString("{\"image\":\"" + upstream.hostPort()
+                + "/v1/mirror")).POST(HttpRequest.BodyPublishers.ofString("{\"image\":\"" + proxy.hostPort()
                 + "/serve/job:1\"}")).header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
         assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
         String status = posted.body().replaceAll(".*\"status\":\"([^\"]+)\".*", "$1");
@@ -194,11 +201,11 @@ class ServeSkopeoIT {
                 .until(() -> HTTP.send(HttpRequest.newBuilder(status).build(), HttpResponse.BodyHandlers.ofString()).body(),
                         body -> !body.contains("\"state\":\"queued\"") && !body.contains("\"state\":\"running\""));
         assertThat(done).as(server.log()).contains("\"state\":\"succeeded\"")
-                .contains("\"image\":\"" + upstream.hostPort() + "/library/base:1\"").contains(img.digest());
+                .contains("\"image\":\"" + proxy.hostPort() + "/library/base:1\"").contains(img.digest());
         // the mirrored tag is what /v2/library/base serves, without asking upstream for the manifest again
-        long manifestGets = upstream.requestLines().stream().filter(l -> l.contains("/library/base/manifests/")).count();
+        long manifestGets = proxy.requestLines().stream().filter(l -> l.contains("/library/base/manifests/")).count();
         assertThat(rawThroughMirror("library/base:1")).isEqualTo(img.manifest());
-        assertThat(upstream.requestLines().stream().filter(l -> l.contains("/library/base/manifests/")).count())
+        assertThat(proxy.requestLines().stream().filter(l -> l.contains("/library/base/manifests/")).count())
                 .isEqualTo(manifestGets);
     }
 
