@@ -2,7 +2,7 @@
 """A TCP proxy that limits every connection's upstream-to-client bytes to RATE bytes per second.
 
 What a registry's CDN looks like from one machine (each connection capped, more connections get
-more), for bench/ranged-copy.sh.  Usage: throttle_proxy.py LISTEN_PORT TARGET_HOST:PORT RATE_MIB_S
+more), for bench/ranged-copy.sh and bench/adaptive-fetch.sh.  Usage: throttle_proxy.py LISTEN_PORT TARGET_HOST:PORT RATE_MIB_S
 """
 import socket
 import sys
@@ -13,19 +13,20 @@ CHUNK = 256 * 1024
 
 
 def pump(src, dst, rate):
-    start = time.monotonic()
-    sent = 0
+    # A token bucket one chunk deep: a connection that sat idle (a keep-alive one between requests)
+    # earns no burst beyond one chunk, so the first bytes of an answer come at the cap too.
+    due = time.monotonic()
     try:
         while True:
             data = src.recv(CHUNK)
             if not data:
                 break
             dst.sendall(data)
-            sent += len(data)
             if rate:
-                ahead = sent / rate - (time.monotonic() - start)
-                if ahead > 0:
-                    time.sleep(ahead)
+                now = time.monotonic()
+                due = max(due, now - CHUNK / rate) + len(data) / rate
+                if due > now:
+                    time.sleep(due - now)
     except OSError:
         pass
     finally:

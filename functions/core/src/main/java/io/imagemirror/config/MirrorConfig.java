@@ -372,7 +372,8 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
 
     /**
      * The {@code largeBlobs:} section: {@code threshold} and {@code partSize} as bytes or with a
-     * unit ({@code 64MiB}, {@code 512KiB}, {@code 1GiB}), {@code parallelism} a number.
+     * unit ({@code 64MiB}, {@code 512KiB}, {@code 1GiB}), {@code parallelism} a number,
+     * {@code fastStream} a rate ({@code 100MiB/s}, or {@code 0}).
      */
     private static io.imagemirror.upstream.RangedFetch largeBlobsSection(JsonNode root) {
         JsonNode lb = root.get("largeBlobs");
@@ -383,15 +384,16 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         if (!lb.isObject()) {
             throw new ConfigException("largeBlobs must be a mapping");
         }
-        checkKeys(lb, "largeBlobs.", Set.of("threshold", "partSize", "parallelism"));
+        checkKeys(lb, "largeBlobs.", Set.of("threshold", "partSize", "parallelism", "fastStream"));
         long threshold = lb.has("threshold") ? bytes(lb.get("threshold"), "largeBlobs.threshold") : d.threshold();
         long part = lb.has("partSize") ? bytes(lb.get("partSize"), "largeBlobs.partSize") : d.partSize();
         int par = lb.has("parallelism") ? lb.get("parallelism").asInt(-1) : d.parallelism();
+        long fast = lb.has("fastStream") ? rate(lb.get("fastStream"), "largeBlobs.fastStream") : d.fastStream();
         if (part > Integer.MAX_VALUE) {
             throw new ConfigException("largeBlobs.partSize is too large: " + part);
         }
         try {
-            return new io.imagemirror.upstream.RangedFetch(threshold, (int) part, par);
+            return new io.imagemirror.upstream.RangedFetch(threshold, (int) part, par, fast);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -402,10 +404,26 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
         if (n.isIntegralNumber()) {
             return n.asLong();
         }
+        return bytes(n.asText(""), field, "a size such as 64MiB");
+    }
+
+    /** A rate in bytes per second: a number, or a size with an optional {@code /s} ({@code 100MiB/s}). */
+    static long rate(JsonNode n, String field) {
+        if (n.isIntegralNumber()) {
+            return n.asLong();
+        }
+        String text = n.asText("").trim();
+        if (text.toLowerCase(Locale.ROOT).endsWith("/s")) {
+            text = text.substring(0, text.length() - 2);
+        }
+        return bytes(text, field, "a rate such as 100MiB/s");
+    }
+
+    private static long bytes(String text, String field, String expected) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*(\\d+)\\s*([kmg]i?b?|b)?\\s*")
-                .matcher(n.asText("").toLowerCase(Locale.ROOT));
+                .matcher(text.toLowerCase(Locale.ROOT));
         if (!m.matches()) {
-            throw new ConfigException(field + " must be a size such as 64MiB, got \"" + n.asText() + "\"");
+            throw new ConfigException(field + " must be " + expected + ", got \"" + text + "\"");
         }
         long v = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "b" : m.group(2);
@@ -416,7 +434,7 @@ public record MirrorConfig(Map<String, UpstreamConfig> upstreams, String default
             default -> 0;
         };
         if (v > (Long.MAX_VALUE >> shift)) {
-            throw new ConfigException(field + " is too large: " + n.asText());
+            throw new ConfigException(field + " is too large: " + text);
         }
         return v << shift;
     }

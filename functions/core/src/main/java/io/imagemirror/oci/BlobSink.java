@@ -35,8 +35,13 @@ public interface BlobSink {
      * ({@code readNBytes} is short only there).
      */
     static long copyInOrder(InputStream in, BlobSink sink, int chunk) throws IOException {
+        return copyInOrder(in, sink, chunk, 0);
+    }
+
+    /** {@link #copyInOrder(InputStream, BlobSink, int)} of bytes from {@code start} on; returns the end position. */
+    static long copyInOrder(InputStream in, BlobSink sink, int chunk, long start) throws IOException {
         byte[] buf = new byte[chunk];
-        long position = 0;
+        long position = start;
         while (true) {
             int n = in.readNBytes(buf, 0, buf.length);
             if (n > 0) {

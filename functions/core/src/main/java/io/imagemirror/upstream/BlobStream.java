@@ -65,6 +65,21 @@ final class BlobStream extends InputStream implements io.imagemirror.oci.Verifie
         return s;
     }
 
+    /**
+     * The blob from {@code offset} on, whose first {@code offset} bytes were verified elsewhere and
+     * hashed into {@code hashed} (cloned here): asked for with {@code Range}, checked against the
+     * whole digest at its end.
+     */
+    static BlobStream resume(Opener opener, Digest digest, long size, RetryPolicy retry, StallWatch.Ticket ticket,
+                             MessageDigest hashed, long offset) throws IOException {
+        BlobStream s = new BlobStream(opener, digest, size, retry, ticket);
+        s.resumeOffset = offset;
+        s.resumeHasher = hashed;
+        s.reopen();
+        s.resumes = 0; // a start, not a resume
+        return s;
+    }
+
     @Override
     public boolean verifies(Digest d, long n) {
         return digest.equals(d) && (n < 0 || n == size);

@@ -28,7 +28,10 @@ import okhttp3.Response;
  * first part's answer decides: a {@code 206} with the exact {@code Content-Range} asked for turns
  * the other parts on; a {@code 200} (ranges ignored) is read as the whole blob in one stream, so
  * nothing is fetched twice; a {@code 206} for another range is dropped for one plain GET. Anything
- * smaller streams through a {@link BlobStream} (resumed with {@code Range} after a break).
+ * smaller streams through a {@link BlobStream} (resumed with {@code Range} after a break). With
+ * {@link RangedFetch#adaptive()} the first part is read alone and timed first: one that came fast
+ * enough ({@link RangedFetch#fastEnough}) has the rest follow as one ranged stream, hashed on from
+ * it; a slow one has the other parts fetched in parallel.
  *
  * <p>Returns only after the digest and size matched; a part that fails is asked for again from its
  * last byte, as {@link BlobStream} does. The ranged parts of a blob are one fetch of it. Each call
@@ -128,7 +131,23 @@ final class RangedBlobFetch {
             ticket.close();
             return stream(null);
         }
-        return ranged(first, ticket);
+        if (!policy.adaptive()) {
+            return ranged(first, ticket, null);
+        }
+        // The first part alone, timed: fast enough, and the rest is one stream.
+        // Timed from its answer's headers: the time to the first byte is mostly this JVM's first request
+        // (tens of ms before the JIT), not the connection.
+        byte[] part0 = new byte[policy.partSize()];
+        long bodyStarted = System.nanoTime();
+        int len0 = fetchPart(0, part0, first, ticket);
+        if (!policy.fastEnough(len0, System.nanoTime() - bodyStarted)) {
+            return ranged(null, null, part0);
+        }
+        hasher = digest.newHasher();
+        sink.write(0, ByteBuffer.wrap(part0, 0, len0));
+        hasher.update(part0, 0, len0);
+        sink.hashed(len0);
+        return streamFrom(len0);
     }
 
     // ---- one stream ------------------------------------------------------------------------
@@ -156,9 +175,24 @@ final class RangedBlobFetch {
         }
     }
 
+    /** The rest of the blob from {@code offset} as one stream, hashed on from {@link #hasher}. */
+    private long streamFrom(long offset) throws IOException {
+        StallWatch.Ticket ticket = stalls.start();
+        try (BlobStream in = BlobStream.resume(at -> opener.open(at, -1, ticket), digest, size, retry, ticket, hasher,
+                offset)) {
+            return BlobSink.copyInOrder(in, sink, STREAM_CHUNK, offset);
+        } finally {
+            ticket.close();
+        }
+    }
+
     // ---- ranged parts ----------------------------------------------------------------------
 
-    private long ranged(Response first, StallWatch.Ticket firstTicket) throws IOException {
+    /**
+     * The parts in parallel: {@code first} is the open answer for part 0 (its ticket {@code
+     * firstTicket}), or {@code part0} holds part 0 already read.
+     */
+    private long ranged(Response first, StallWatch.Ticket firstTicket, byte[] part0) throws IOException {
         int partSize = policy.partSize();
         parts = (int) ((size + partSize - 1) / partSize);
         hasher = digest.newHasher();
@@ -172,14 +206,14 @@ final class RangedBlobFetch {
                 running++;
             }
             try {
-                helpers.execute(() -> work(null, null));
+                helpers.execute(() -> work(null, null, null));
             } catch (RejectedExecutionException e) {
                 synchronized (this) {
                     running--; // fewer helpers: the parts still get fetched by the others
                 }
             }
         }
-        work(first, firstTicket);
+        work(first, firstTicket, part0);
         boolean interrupted = false;
         synchronized (this) {
             // every worker has stopped writing before this returns, even after a failure
@@ -207,9 +241,16 @@ final class RangedBlobFetch {
         return size;
     }
 
-    /** A worker: fetches, writes and deposits parts until none is left or the fetch failed. */
-    private void work(Response firstAnswer, StallWatch.Ticket firstTicket) {
+    /**
+     * A worker: fetches, writes and deposits parts until none is left or the fetch failed. The
+     * calling thread's starts with part 0: its open answer, or its bytes in {@code part0}.
+     */
+    private void work(Response firstAnswer, StallWatch.Ticket firstTicket, byte[] part0) {
         try {
+            if (part0 != null) {
+                sink.write(0, ByteBuffer.wrap(part0, 0, partLength(0)));
+                deposit(0, part0);
+            }
             int k = firstAnswer != null ? 0 : claim();
             Response answer = firstAnswer;
             StallWatch.Ticket ticket = firstTicket;

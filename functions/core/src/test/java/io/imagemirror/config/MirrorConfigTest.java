@@ -62,7 +62,8 @@ class MirrorConfigTest {
         assertThat(MirrorConfig.defaults().largeBlobs()).isEqualTo(io.imagemirror.upstream.RangedFetch.DEFAULTS);
         MirrorConfig c = MirrorConfig.fromTree(
                 json("{'largeBlobs':{'threshold':'1GiB','partSize':'512KiB','parallelism':8}}"), k -> null);
-        assertThat(c.largeBlobs()).isEqualTo(new io.imagemirror.upstream.RangedFetch(1L << 30, 512 << 10, 8));
+        assertThat(c.largeBlobs()).isEqualTo(new io.imagemirror.upstream.RangedFetch(1L << 30, 512 << 10, 8,
+                io.imagemirror.upstream.RangedFetch.FAST_STREAM));
         assertThat(c.withParallelism(2).largeBlobs()).isEqualTo(c.largeBlobs());
         assertThat(MirrorConfig.fromTree(json("{'largeBlobs':{'threshold':1048576}}"), k -> null).largeBlobs().threshold())
                 .isEqualTo(1 << 20);
@@ -74,6 +75,23 @@ class MirrorConfigTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("largeBlobs.partSize");
         assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'largeBlobs':{'treshold':'1GiB'}}"), k -> null))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("largeBlobs.treshold");
+    }
+
+    @Test
+    void largeBlobsFastStreamIsARateAndZeroMeansPartsFromTheStart() throws Exception {
+        assertThat(MirrorConfig.fromTree(json("{'largeBlobs':{'fastStream':'50MiB/s'}}"), k -> null).largeBlobs()
+                .fastStream()).isEqualTo(50L << 20);
+        assertThat(MirrorConfig.fromTree(json("{'largeBlobs':{'fastStream':'1GiB'}}"), k -> null).largeBlobs()
+                .fastStream()).as("the /s may be left out").isEqualTo(1L << 30);
+        io.imagemirror.upstream.RangedFetch zero = MirrorConfig.fromTree(json("{'largeBlobs':{'fastStream':0}}"),
+                k -> null).largeBlobs();
+        assertThat(zero.adaptive()).isFalse();
+        assertThat(zero).isEqualTo(new io.imagemirror.upstream.RangedFetch(64L << 20, 8 << 20, 4));
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'largeBlobs':{'fastStream':'fast'}}"), k -> null))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("largeBlobs.fastStream")
+                .hasMessageContaining("100MiB/s");
+        assertThatThrownBy(() -> MirrorConfig.fromTree(json("{'largeBlobs':{'fastStream':-1}}"), k -> null))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("largeBlobs.fastStream");
     }
 
     @Test

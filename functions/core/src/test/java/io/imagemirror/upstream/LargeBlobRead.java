@@ -23,12 +23,16 @@ public final class LargeBlobRead {
         Digest digest = Digest.parse(args[2]);
         long size = Long.parseLong(args[3]);
         Upstream upstream = Upstream.builder(endpoint.getAuthority()).endpoint(endpoint).insecure(true).build();
+        // The default policy's parts and parallelism, in parallel from the first part whatever the speed of
+        // one connection (on loopback the default would stream the rest after the first part).
+        RangedFetch d = RangedFetch.DEFAULTS;
         RegistryClient client = new RegistryClient(upstream, RegistryClient.defaultHttpClient(), Clock.systemUTC(),
-                RetryPolicy.defaults());
+                RetryPolicy.defaults(), new RangedFetch(d.threshold(), d.partSize(), d.parallelism()),
+                RangedBlobFetch.defaultHelpers());
         long start = System.nanoTime();
         long total = 0;
         if (args.length > 4 && args[4].equals("ranged")) {
-            // parallel ranged GETs (the default policy) written at their offsets into a file
+            // parallel ranged GETs written at their offsets into a file
             java.nio.file.Path file = java.nio.file.Files.createTempFile("large-blob", ".part");
             try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(file,
                     java.nio.file.StandardOpenOption.WRITE)) {

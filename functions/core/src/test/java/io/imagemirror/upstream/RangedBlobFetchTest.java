@@ -7,6 +7,7 @@ import io.imagemirror.config.MirrorConfig;
 import io.imagemirror.oci.BlobSink;
 import io.imagemirror.oci.ContentMismatchException;
 import io.imagemirror.oci.Digest;
+import io.imagemirror.oci.RegistryException;
 import io.imagemirror.testbed.Content;
 import io.imagemirror.testbed.FaultProxy;
 import io.imagemirror.testbed.FaultProxy.Fault;
@@ -51,11 +52,25 @@ class RangedBlobFetchTest {
         registry.pusher().pushBlob("ranged/app", BLOB);
         registry.pusher().pushBlob("ranged/app", SMALL);
         proxy = FaultProxy.start(registry.url());
+        client = client(new RangedFetch(1 << 20, PART, 4));
+    }
+
+    static RegistryClient client(RangedFetch policy) throws RegistryException {
         MirrorConfig config = MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(proxy.hostPort(),
                 URI.create(proxy.url().toString()), true, null, null, null, Set.of()));
         RetryPolicy retry = RetryPolicy.defaults().withSleeper(d -> { }).withMaxAttempts(3);
-        client = new Upstreams(config.toUpstreamList(), CredentialStore.none(), RegistryClient.defaultHttpClient(),
-                Clock.systemUTC(), retry, new RangedFetch(1 << 20, PART, 4)).client(proxy.hostPort());
+        return new Upstreams(config.toUpstreamList(), CredentialStore.none(), RegistryClient.defaultHttpClient(),
+                Clock.systemUTC(), retry, policy).client(proxy.hostPort());
+    }
+
+    /** Any first part is fast enough: the rest of the blob is one stream. */
+    static RegistryClient oneStreamAfterTheFirstPart() throws RegistryException {
+        return client(new RangedFetch(1 << 20, PART, 4, 1));
+    }
+
+    /** No first part is fast enough: the other parts are fetched in parallel. */
+    static RegistryClient partsAfterTheFirstPart() throws RegistryException {
+        return client(new RangedFetch(1 << 20, PART, 4, Long.MAX_VALUE));
     }
 
     @AfterEach
@@ -161,6 +176,76 @@ class RangedBlobFetchTest {
 
         assertThat(sink.bytes).isEqualTo(BLOB);
         assertThat(gets(DIGEST) - before).as("13 parts and two resumed ones").isEqualTo(15);
+    }
+
+    @Test
+    void aFirstPartThatArrivedFastEnoughHasTheRestStreamedOverOneConnection() throws Exception {
+        long before = gets(DIGEST);
+        long rangedBefore = proxy.rangedBlobGets();
+        Recorder sink = new Recorder(BLOB.length);
+
+        assertThat(oneStreamAfterTheFirstPart().fetchBlob("ranged/app", DIGEST, BLOB.length, sink))
+                .isEqualTo(BLOB.length);
+
+        assertThat(sink.bytes).isEqualTo(BLOB);
+        assertThat(gets(DIGEST) - before).as("the first part, then the rest").isEqualTo(2);
+        assertThat(proxy.rangedBlobGets() - rangedBefore).as("both ranged").isEqualTo(2);
+        assertThat(sink.writers).as("one thread wrote it all").hasSize(1);
+        assertThat(sink.prefixes).isSorted().doesNotHaveDuplicates().endsWith((long) BLOB.length);
+        assertThat(sink.prefixes.get(0)).isEqualTo(PART);
+    }
+
+    @Test
+    void aFirstPartThatArrivedSlowlyHasTheOtherPartsFetchedInParallel() throws Exception {
+        long before = gets(DIGEST);
+        long rangedBefore = proxy.rangedBlobGets();
+        Recorder sink = new Recorder(BLOB.length);
+
+        assertThat(partsAfterTheFirstPart().fetchBlob("ranged/app", DIGEST, BLOB.length, sink)).isEqualTo(BLOB.length);
+
+        assertThat(sink.bytes).isEqualTo(BLOB);
+        assertThat(gets(DIGEST) - before).as("one GET per part").isEqualTo(13);
+        assertThat(proxy.rangedBlobGets() - rangedBefore).isEqualTo(13);
+        assertThat(sink.writers).as("parts written by several threads").hasSizeGreaterThan(1);
+        assertThat(sink.prefixes).isSorted().doesNotHaveDuplicates().endsWith((long) BLOB.length);
+        assertThat(sink.prefixes.get(0)).isEqualTo(PART);
+    }
+
+    @Test
+    void theStreamAfterAFastFirstPartIsResumedFromWhereItBroke() throws Exception {
+        proxy.inject(Fault.pass()).inject(Fault.resetAt(3 * PART + 17)).inject(Fault.truncateAt(PART));
+        long before = gets(DIGEST);
+        Recorder sink = new Recorder(BLOB.length);
+
+        assertThat(oneStreamAfterTheFirstPart().fetchBlob("ranged/app", DIGEST, BLOB.length, sink))
+                .isEqualTo(BLOB.length);
+
+        assertThat(sink.bytes).isEqualTo(BLOB);
+        assertThat(gets(DIGEST) - before).as("the first part, the rest, and two resumptions").isEqualTo(4);
+        assertThat(sink.prefixes).isSorted().doesNotHaveDuplicates().endsWith((long) BLOB.length);
+    }
+
+    @Test
+    void corruptionInTheStreamAfterAFastFirstPartFailsTheWholeDigest() {
+        proxy.inject(Fault.pass()).inject(Fault.flipAt(5 * PART));
+        assertThatThrownBy(() -> oneStreamAfterTheFirstPart().fetchBlob("ranged/app", DIGEST, BLOB.length,
+                new Recorder(BLOB.length))).isInstanceOf(ContentMismatchException.class);
+
+        proxy.inject(Fault.flipAt(7));
+        assertThatThrownBy(() -> oneStreamAfterTheFirstPart().fetchBlob("ranged/app", DIGEST, BLOB.length,
+                new Recorder(BLOB.length))).as("a flipped byte in the timed first part")
+                .isInstanceOf(ContentMismatchException.class);
+    }
+
+    @Test
+    void fastEnoughComparesBytesPerSecondWithTheSetting() {
+        RangedFetch policy = new RangedFetch(1 << 20, PART, 4, 100L << 20);
+        assertThat(policy.fastEnough(8L << 20, 50_000_000L)).as("160 MiB/s").isTrue();
+        assertThat(policy.fastEnough(8L << 20, 80_000_000L)).as("100 MiB/s").isTrue();
+        assertThat(policy.fastEnough(8L << 20, 81_000_000L)).as("98.8 MiB/s").isFalse();
+        assertThat(new RangedFetch(1 << 20, PART, 4).fastEnough(8L << 20, 1)).as("0: never one stream").isFalse();
+        assertThat(RangedFetch.DEFAULTS.fastStream()).isEqualTo(100L << 20);
+        assertThat(RangedFetch.OFF.adaptive()).isFalse();
     }
 
     @Test
