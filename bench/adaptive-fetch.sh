@@ -28,16 +28,8 @@ need_tools java docker-registry skopeo python3 curl openssl jq /usr/bin/time
 [[ "$N" =~ ^[1-9][0-9]*$ ]] && [ "$N" -le 20 ] || die "N must be 1..20"
 [ -s "$JAR" ] || die "no jar at $JAR: run mvn -B -q -ntp package -DskipTests"
 
-UP_PORT="$(free_port)"
-start_registry upstream "$UP_PORT" "$WORK/upstream"
+start_capped_upstream "$RATE_MIB"
 UPLOG="$WORK/upstream.access.log"
-build_image "$WORK/layout"
-push_image "$WORK/layout" "127.0.0.1:$UP_PORT" bench/big:1
-rm -rf "$WORK/layout"
-PX_PORT="$(free_port)"
-python3 "$here/py/throttle_proxy.py" "$PX_PORT" "127.0.0.1:$UP_PORT" "$RATE_MIB" &
-track_pid $!
-wait_http "http://127.0.0.1:$PX_PORT/v2/" 30 || die "the throttling proxy did not start"
 declare -A HOST=([direct]="127.0.0.1:$UP_PORT" [capped]="127.0.0.1:$PX_PORT")
 
 policies=(parts adaptive stream)

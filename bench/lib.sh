@@ -163,6 +163,21 @@ w.write(c.flush())' > "$tarf"
   log "image: manifest sha256:$man_digest, ${#sizes[@]} layer(s), $IMAGE_LAYERS_BYTES bytes; first layer $IMAGE_LAYER_DIGEST ($IMAGE_LAYER_SIZE bytes)"
 }
 
+# start_capped_upstream RATE_MIB: a docker-registry ("upstream", access log $WORK/upstream.access.log)
+# holding bench/big:1 (build_image's single layer) and bench/py/throttle_proxy.py in front of it,
+# capping each connection at RATE_MIB MiB/s (0: no cap). Sets UP_PORT, PX_PORT and what build_image sets.
+start_capped_upstream() {
+  UP_PORT="$(free_port)"
+  start_registry upstream "$UP_PORT" "$WORK/upstream"
+  build_image "$WORK/layout"
+  push_image "$WORK/layout" "127.0.0.1:$UP_PORT" bench/big:1
+  rm -rf "$WORK/layout"
+  PX_PORT="$(free_port)"
+  python3 "$BENCH_DIR/py/throttle_proxy.py" "$PX_PORT" "127.0.0.1:$UP_PORT" "$1" &
+  track_pid $!
+  wait_http "http://127.0.0.1:$PX_PORT/v2/" 30 || die "the throttling proxy did not start"
+}
+
 # push_image LAYOUT_DIR HOSTPORT REPO:TAG
 push_image() {
   skopeo copy -q --dest-tls-verify=false "oci:$1:1" "docker://$2/$3" >&2

@@ -33,15 +33,7 @@ CP="$REPO_DIR/functions/core/target/classes:$(cat "$REPO_DIR/functions/core/targ
 mkdir -p "$WORK/classes"
 javac -d "$WORK/classes" -cp "$CP" "$here/java/RangedCopyBench.java"
 
-UP_PORT="$(free_port)"
-start_registry upstream "$UP_PORT" "$WORK/upstream"
-build_image "$WORK/layout"
-push_image "$WORK/layout" "127.0.0.1:$UP_PORT" bench/big:1
-rm -rf "$WORK/layout"
-PX_PORT="$(free_port)"
-python3 "$here/py/throttle_proxy.py" "$PX_PORT" "127.0.0.1:$UP_PORT" "$RATE_MIB" &
-track_pid $!
-wait_http "http://127.0.0.1:$PX_PORT/v2/" 30 || die "the throttling proxy did not start"
+start_capped_upstream "$RATE_MIB"
 PX="127.0.0.1:$PX_PORT"
 
 declare -A runs
