@@ -134,9 +134,8 @@ final class RangedBlobFetch {
         if (!policy.adaptive()) {
             return ranged(first, ticket, null);
         }
-        // The first part alone, timed: fast enough, and the rest is one stream.
-        // Timed from its answer's headers: the time to the first byte is mostly this JVM's first request
-        // (tens of ms before the JIT), not the connection.
+        // The first part alone, its body timed (the wait for the headers is mostly this JVM's first
+        // request, tens of ms before the JIT, not the connection): fast enough, and the rest is one stream.
         byte[] part0 = new byte[policy.partSize()];
         long bodyStarted = System.nanoTime();
         int len0 = fetchPart(0, part0, first, ticket);
