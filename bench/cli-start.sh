@@ -9,6 +9,7 @@
 #   plain     java -jar $JAR ref alpine       (the single-jar install, no flags)
 #   launcher  bin/image-mirror ref alpine     (the same jar with its AppCDS archive, see the script)
 #   before    java -jar $BEFORE_JAR ref alpine  (only when BEFORE_JAR is set: an older build)
+#   before-launcher  bin/image-mirror ref alpine with IMAGE_MIRROR_JAR=$BEFORE_JAR (its own archive)
 # and reports the median wall and CPU (user+sys) seconds of each, and each median over the floor's.
 # The launcher's archive is made before the first round (in a temp dir, not measured). Target:
 # ref alpine ≤ 0.35 s wall. Prints a Markdown table and writes it to $OUT (default
@@ -29,18 +30,19 @@ LAUNCHER="$REPO_DIR/bin/image-mirror"
 export IMAGE_MIRROR_JAR="$JAR" IMAGE_MIRROR_CDS_DIR="$WORK/cds"
 
 variants=(floor plain launcher)
-[ -n "${BEFORE_JAR:-}" ] && variants+=(before)
+[ -n "${BEFORE_JAR:-}" ] && variants+=(before before-launcher)
 run_variant() {
   case "$1" in
     floor) java -Xshare:auto -version ;;
     plain) java -jar "$JAR" ref alpine ;;
     launcher) "$LAUNCHER" ref alpine ;;
     before) java -jar "$BEFORE_JAR" ref alpine ;;
+    before-launcher) IMAGE_MIRROR_JAR="$BEFORE_JAR" IMAGE_MIRROR_CDS_DIR="$WORK/cds-before" "$LAUNCHER" ref alpine ;;
   esac
 }
 
 # check the outputs once, and make the launcher's archive (not measured)
-for v in plain launcher ${BEFORE_JAR:+before}; do
+for v in plain launcher ${BEFORE_JAR:+before before-launcher}; do
   got="$(run_variant "$v" 2>"$WORK/$v.err")" || die "$v failed: $(cat "$WORK/$v.err")"
   [ "$got" = "docker.io/library/alpine:latest" ] || die "$v printed '$got'"
 done
@@ -69,6 +71,7 @@ label() {
     plain) echo '`java -jar image-mirror.jar ref alpine`' ;;
     launcher) echo '`bin/image-mirror ref alpine` (AppCDS archive)' ;;
     before) echo "\`java -jar $(basename "$BEFORE_JAR") ref alpine\` (BEFORE_JAR)" ;;
+    before-launcher) echo "\`bin/image-mirror ref alpine\` with BEFORE_JAR (its own AppCDS archive)" ;;
   esac
 }
 mkdir -p "$(dirname "$OUT")"

@@ -111,4 +111,33 @@ class JarIT {
         }
         assertThat(Files.size(JAR)).isPositive();
     }
+
+    /**
+     * picocli ships Java 5 class files, which the JVM verifies the slow way and CDS will not archive;
+     * the build rewrites them as Java 8 ones (infra/build/RetargetClasses.java).
+     */
+    @Test
+    void picocliIsInTheJarAsJava8ClassFilesThatCdsCanArchive(@TempDir Path tmp) throws Exception {
+        int picocli = 0;
+        try (JarFile jar = new JarFile(JAR.toFile())) {
+            for (var e : java.util.Collections.list(jar.entries())) {
+                if (e.getName().startsWith("picocli/") && e.getName().endsWith(".class")) {
+                    byte[] head = jar.getInputStream(e).readNBytes(8);
+                    assertThat(((head[6] & 0xff) << 8) | (head[7] & 0xff)).as(e.getName()).isGreaterThanOrEqualTo(52);
+                    picocli++;
+                }
+            }
+        }
+        assertThat(picocli).isGreaterThan(100);
+        // A dynamic archive of `ref alpine` takes picocli in: the JVM says nothing of classes it skipped.
+        Path archive = tmp.resolve("ref.jsa");
+        Result r = runJar(List.of("-XX:ArchiveClassesAtExit=" + archive, "-Xlog:cds=warning"), "ref", "alpine");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out() + r.err()).doesNotContain("Pre JDK 6 class").doesNotContain("picocli");
+        assertThat(archive).exists();
+        Result shared = runJar(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:on", "-Xlog:class+load"), "ref",
+                "alpine");
+        assertThat(shared.status()).as(shared.err()).isZero();
+        assertThat(shared.out()).contains("picocli.CommandLine source: shared objects file (top)");
+    }
 }
