@@ -26,7 +26,7 @@ need_tools java
 [ -s "$JAR" ] || die "no jar at $JAR: run mvn -B -q -ntp package -DskipTests"
 [[ "$N" =~ ^[1-9][0-9]?$ ]] || die "N must be 1..99"
 [ -z "${BEFORE_JAR:-}" ] || [ -s "$BEFORE_JAR" ] || die "no jar at BEFORE_JAR=$BEFORE_JAR"
-LAUNCHER="$REPO_DIR/bin/image-mirror"
+LAUNCHER="$REPO_DIR/functions/local/bin/image-mirror"
 export IMAGE_MIRROR_JAR="$JAR" IMAGE_MIRROR_CDS_DIR="$WORK/cds"
 
 variants=(floor plain launcher)

@@ -74,7 +74,7 @@ mirror_sync() { java -jar "$JAR" --config "$WORK/mirror.yaml" --data "$DATA" syn
 # the same jar through bin/image-mirror (its AppCDS archive of `sync`, made by its first run), into
 # a second store so that both see the same changes
 export IMAGE_MIRROR_JAR="$JAR" IMAGE_MIRROR_CDS_DIR="$WORK/cds"
-launcher_sync() { "$REPO_DIR/bin/image-mirror" --config "$WORK/mirror.yaml" --data "$DATA-launcher" sync many \
+launcher_sync() { "$REPO_DIR/functions/local/bin/image-mirror" --config "$WORK/mirror.yaml" --data "$DATA-launcher" sync many \
   > "$WORK/launcher-$1.out" 2>&1 || { cat "$WORK/launcher-$1.out" >&2; die "bin/image-mirror sync failed"; }; }
 # a running serve over a third store: the rule run now through its API, as its timer would run it
 SERVE_PORT="$(free_port)"

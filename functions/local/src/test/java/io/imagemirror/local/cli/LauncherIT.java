@@ -16,13 +16,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code bin/image-mirror}: the jar with an AppCDS archive made on the first run. It must answer
+ * {@code functions/local/bin/image-mirror}: the jar with an AppCDS archive made on the first run. It must answer
  * exactly as {@code java -jar} does (stdout, stderr, exit status) and load the command's classes
  * from the archive.
  */
 class LauncherIT {
 
-    static final Path LAUNCHER = Path.of(System.getProperty("imagemirror.repo.root", "../.."), "bin", "image-mirror");
+    static final Path LAUNCHER = Path.of(System.getProperty("imagemirror.repo.root", "../.."), "functions", "local", "bin",
+            "image-mirror");
 
     @TempDir
     Path tmp;
