@@ -18,12 +18,15 @@
 # Reported per image: skopeo / image-mirror (target >= 2) and image-mirror / floor, where floor =
 # max(curl, sha256sum, dd) + JVM start (target <= 1.3). Prints Markdown and writes it to $OUT
 # (default bench/results/mirror-vs-skopeo.md). The load average is printed with every run.
+# MIRROR_WITH=launcher runs image-mirror through functions/local/bin/image-mirror (the same jar with
+# its AppCDS archive of `mirror`, made by one unmeasured run first) instead of `java -jar`.
 # Needs: java 17, the built jar (mvn -B -q -ntp package -DskipTests), docker-registry, skopeo,
 # jq, curl, openssl, python3; /usr/bin/time optional (apt-get install -y time).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 N="${N:-3}"
 MIRROR_JAVA_OPTS="${MIRROR_JAVA_OPTS:--Xmx128m}"
+MIRROR_WITH="${MIRROR_WITH:-jar}"
 IMAGES="${IMAGES:-single layers20}"
 LAYERS20_MIB="${LAYERS20_MIB:-60 45 33 25 18 14 10 8 6 5 4 3 3 2 2 2 1 1 1 1}"
 OUT="${OUT:-$here/results/mirror-vs-skopeo.md}"
@@ -52,6 +55,21 @@ for img in $IMAGES; do
   LAYER_COUNT[$img]="${#sizes[@]}"
 done
 
+case "$MIRROR_WITH" in
+  jar) MIRROR_CMD=(java $MIRROR_JAVA_OPTS -jar "$JAR"); MIRROR_LABEL="image-mirror mirror ($MIRROR_JAVA_OPTS)" ;;
+  launcher)
+    MIRROR_CMD=(env JAVA_OPTS="$MIRROR_JAVA_OPTS" IMAGE_MIRROR_JAR="$JAR" IMAGE_MIRROR_CDS_DIR="$WORK/cds"
+      bash "$REPO_DIR/functions/local/bin/image-mirror")
+    MIRROR_LABEL="image-mirror mirror via functions/local/bin/image-mirror (AppCDS, $MIRROR_JAVA_OPTS)"
+    for img in $IMAGES; do  # the archive of `mirror`, made by its first run (not measured)
+      "${MIRROR_CMD[@]}" --data "$WORK/data-warmup" --insecure-registry "$UP" mirror "$UP/${REPO[$img]}:1" --json \
+        > /dev/null 2>&1 || die "the launcher's first run failed"
+      rm -rf "$WORK/data-warmup"
+    done
+    ls "$WORK"/cds/*.jsa > /dev/null 2>&1 || die "the launcher made no archive in $WORK/cds" ;;
+  *) die "MIRROR_WITH must be jar or launcher" ;;
+esac
+
 load() { cut -d' ' -f1 /proc/loadavg; }
 blob_file() { echo "$WORK/upstream/docker/registry/v2/blobs/sha256/${1:7:2}/${1#sha256:}/data"; }
 
@@ -79,13 +97,13 @@ run_mirror() {
   mark="$(lines "$UPLOG")"
   t0="$(now)"
   if [ -x /usr/bin/time ]; then
-    /usr/bin/time -v -o "$WORK/time-$i.txt" java $MIRROR_JAVA_OPTS -jar "$JAR" --data "$data" \
+    /usr/bin/time -v -o "$WORK/time-$i.txt" "${MIRROR_CMD[@]}" --data "$data" \
       --insecure-registry "$UP" mirror "$src" --json > "$WORK/mirror-$i.out" 2> "$WORK/mirror-$i.err" || rc=$?
     t1="$(now)"
     RSS_MIRROR="$(awk -F': ' '/Maximum resident set size/{print $2}' "$WORK/time-$i.txt")"
     CPU_MIRROR="$(awk -F': ' '/User time/{u=$2} /System time/{s=$2} END{printf "%.2f", u+s}' "$WORK/time-$i.txt")"
   else
-    java $MIRROR_JAVA_OPTS -jar "$JAR" --data "$data" --insecure-registry "$UP" mirror "$src" --json \
+    "${MIRROR_CMD[@]}" --data "$data" --insecure-registry "$UP" mirror "$src" --json \
       > "$WORK/mirror-$i.out" 2> "$WORK/mirror-$i.err" &
     local pid=$! hwm=0 v
     track_pid "$pid"
@@ -163,7 +181,7 @@ for img in $IMAGES; do
     echo
     echo "| what | runs (s) | median (s) | notes |"
     echo "| --- | --- | --- | --- |"
-    echo "| image-mirror mirror ($MIRROR_JAVA_OPTS) → local store | ${tm[*]} | $med_m | peak RSS $((max_rss / 1024)) MiB (max); upstream blob GETs/blobs/206s: ${gets[*]} |"
+    echo "| $MIRROR_LABEL → local store | ${tm[*]} | $med_m | peak RSS $((max_rss / 1024)) MiB (max); upstream blob GETs/blobs/206s: ${gets[*]} |"
     echo "| skopeo copy registry → registry | ${ts[*]} | $med_s | |"
     echo "| floor: max(curl, sha256sum, dd) + JVM start | ${fl[*]} | $med_f | |"
     echo "| (image-mirror in-process \`durationMs\`) | ${td[*]} | $(median "${td[@]}") | without JVM start/exit |"
