@@ -56,7 +56,7 @@ import java.util.concurrent.Future;
  * touched before it is counted as present (invariant 4).
  *
  * <p>Thread-safe: one instance serves concurrent mirrors, and concurrent copies of the same blob in
- * this process share one transfer. Across processes every write is idempotent (invariant 5).
+ * this process share one transfer, as do their GETs of the same manifest. Across processes every write is idempotent (invariant 5).
  */
 public final class ImageMirror {
 
@@ -72,6 +72,11 @@ public final class ImageMirror {
     private final ExecutorService blobExecutor;
     private final Clock clock;
     private final BlobFills fills;
+    /** Manifest GETs by digest in flight, by upstream, repository and digest ({@link #getManifestOnce}). */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.CompletableFuture<RawManifest>>
+            manifestGets = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger manifestGetsShared =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * A mirror whose blob copies stream straight into the store.
@@ -192,6 +197,46 @@ public final class ImageMirror {
             throw new MirrorException("recording " + byDigest.canonical() + (failed == null ? "" : ": " + failed)
                     + ": " + describe(e), failed, e);
         }
+    }
+
+    /**
+     * GETs a manifest by digest, once for all the copies in this process that ask for the same one
+     * of the same repository at the same time (two jobs of one image, a sync run and a pull-through
+     * recording): Docker Hub counts every manifest GET against the pull quota. The repository is
+     * part of the key, so a copy never takes bytes another repository's answer brought. When the
+     * GET a copy joined fails, the copy asks on its own: a failure of another copy (its interrupt,
+     * its deadline) is not its answer.
+     */
+    RawManifest getManifestOnce(RegistryClient client, String repository, Digest digest) throws IOException {
+        String key = client.upstream().name() + "/" + repository + "@" + digest;
+        java.util.concurrent.CompletableFuture<RawManifest> mine = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<RawManifest> running = manifestGets.putIfAbsent(key, mine);
+        if (running != null) {
+            manifestGetsShared.incrementAndGet();
+            try {
+                return running.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted waiting for manifest " + digest);
+            } catch (ExecutionException e) {
+                return client.getManifest(repository, digest);
+            }
+        }
+        try {
+            RawManifest raw = client.getManifest(repository, digest);
+            mine.complete(raw);
+            return raw;
+        } catch (Throwable t) {
+            mine.completeExceptionally(t);
+            throw t;
+        } finally {
+            manifestGets.remove(key, mine);
+        }
+    }
+
+    /** How many manifest GETs joined one already in flight (for tests). */
+    int manifestGetsShared() {
+        return manifestGetsShared.get();
     }
 
     private RegistryClient client(ImageReference ref) throws MirrorException {
@@ -414,7 +459,7 @@ public final class ImageMirror {
                     }
                 }
             }
-            RawManifest raw = client.getManifest(repository, digest);
+            RawManifest raw = getManifestOnce(client, repository, digest);
             try {
                 return Manifest.parse(raw.bytes(), raw.mediaType(), digest.algorithm());
             } catch (InvalidManifestException e) {

@@ -1,0 +1,164 @@
+package io.imagemirror.mirror;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.imagemirror.config.MirrorConfig;
+import io.imagemirror.oci.Digest;
+import io.imagemirror.reference.RepositoryName;
+import io.imagemirror.testbed.TestImage;
+import io.imagemirror.upstream.CredentialStore;
+import io.imagemirror.upstream.RegistryClient;
+import io.imagemirror.upstream.RetryPolicy;
+import io.imagemirror.upstream.Upstreams;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import okhttp3.Interceptor;
+import okhttp3.Response;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two copies of one image at once in one process GET its manifest by digest once (Docker Hub
+ * counts manifest GETs): the second joins the first's GET. The first GET is held at the network
+ * until the second has joined it, so the overlap is certain, not a matter of timing. Counted as the
+ * requests leave for the upstream (docker-registry).
+ */
+class SharedManifestGetTest extends MirrorTestBase {
+
+    final CountDownLatch release = new CountDownLatch(1);
+    final AtomicBoolean held = new AtomicBoolean();
+    final ExecutorService callers = Executors.newFixedThreadPool(2);
+
+    @AfterEach
+    void stopCallers() {
+        release.countDown();
+        callers.shutdownNow();
+    }
+
+    /** Holds the first manifest GET by digest until released; with {@code failIt}, then fails it. */
+    Interceptor holdFirstManifestGet(boolean failIt) {
+        return chain -> {
+            String path = chain.request().url().encodedPath();
+            if (chain.request().method().equals("GET") && path.contains("/manifests/sha256:")
+                    && held.compareAndSet(false, true)) {
+                try {
+                    if (!release.await(60, TimeUnit.SECONDS)) {
+                        throw new IOException("never released");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+                if (failIt) {
+                    throw new IOException("connection reset (injected)");
+                }
+            }
+            Response r = chain.proceed(chain.request());
+            return r;
+        };
+    }
+
+    ImageMirror mirrorHolding(boolean failIt) {
+        MirrorConfig config = MirrorConfig.defaults().withUpstream(new MirrorConfig.UpstreamConfig(
+                upstream.hostPort(), URI.create(upstream.url().toString()), true, null, null, null, Set.of()));
+        Upstreams ups = new Upstreams(config.toUpstreamList(), CredentialStore.none(),
+                RegistryClient.defaultHttpClient().newBuilder().addNetworkInterceptor(requests)
+                        .addNetworkInterceptor(holdFirstManifestGet(failIt)).build(),
+                Clock.systemUTC(), RetryPolicy.defaults().withSleeper(d -> { }).withMaxAttempts(1));
+        return new ImageMirror(ups, storage, pool, Clock.systemUTC());
+    }
+
+    long manifestGetsByDigest(String digest) {
+        return requests.count("GET", s -> s.path().endsWith("/manifests/" + digest));
+    }
+
+    @Test
+    void twoCopiesOfOneImageAtOnceGetItsManifestOnce() throws Exception {
+        TestImage img = TestImage.builder(801).layer(20_000).build();
+        upstream.pusher().pushImage("shared/app", "1", img);
+        ImageMirror m = mirrorHolding(false);
+        RepositoryName repo = RepositoryName.of(upstream.hostPort(), "shared/app");
+        Digest digest = Digest.parse(img.digest());
+
+        Future<?> first = callers.submit(() -> {
+            m.recordManifest(repo, digest);
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(30)).until(held::get);
+        Future<?> second = callers.submit(() -> {
+            m.recordManifest(repo, digest);
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(30)).until(() -> m.manifestGetsShared() == 1);
+        release.countDown();
+        first.get(60, TimeUnit.SECONDS);
+        second.get(60, TimeUnit.SECONDS);
+
+        assertThat(manifestGetsByDigest(img.digest())).as("one GET for both copies").isEqualTo(1);
+        assertThat(metadata.getManifest(repo.toString(), digest)).isPresent();
+        for (TestImage.Blob b : img.blobs()) {
+            assertThat(blobs.exists(Digest.parse(b.digest()))).isTrue();
+        }
+    }
+
+    @Test
+    void aCopyWhoseJoinedGetFailedAsksOnItsOwn() throws Exception {
+        TestImage img = TestImage.builder(802).layer(20_000).build();
+        upstream.pusher().pushImage("shared/fails", "1", img);
+        ImageMirror m = mirrorHolding(true);
+        RepositoryName repo = RepositoryName.of(upstream.hostPort(), "shared/fails");
+        Digest digest = Digest.parse(img.digest());
+
+        Future<?> first = callers.submit(() -> {
+            m.recordManifest(repo, digest);
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(30)).until(held::get);
+        Future<?> second = callers.submit(() -> {
+            m.recordManifest(repo, digest);
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(30)).until(() -> m.manifestGetsShared() == 1);
+        release.countDown();
+
+        assertThatThrownBy(() -> first.get(60, TimeUnit.SECONDS)).hasCauseInstanceOf(MirrorException.class)
+                .hasMessageContaining("connection reset (injected)");
+        second.get(60, TimeUnit.SECONDS);
+        assertThat(manifestGetsByDigest(img.digest())).as("the failed GET and the second copy's own").isEqualTo(2);
+        assertThat(metadata.getManifest(repo.toString(), digest)).isPresent();
+    }
+
+    @Test
+    void theSameDigestInAnotherRepositoryIsAskedForThere() throws Exception {
+        TestImage img = TestImage.builder(803).layer(20_000).build();
+        upstream.pusher().pushImage("shared/one", "1", img);
+        upstream.pusher().pushImage("shared/two", "1", img);
+        ImageMirror m = mirrorHolding(false);
+        Digest digest = Digest.parse(img.digest());
+
+        Future<?> first = callers.submit(() -> {
+            m.recordManifest(RepositoryName.of(upstream.hostPort(), "shared/one"), digest);
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(30)).until(held::get);
+        // Not joined: its own GET, in its own repository (it is not held: only the first one is).
+        m.recordManifest(RepositoryName.of(upstream.hostPort(), "shared/two"), digest);
+        assertThat(m.manifestGetsShared()).isZero();
+        release.countDown();
+        first.get(60, TimeUnit.SECONDS);
+
+        assertThat(requests.count("GET", s -> s.path().endsWith("/shared/one/manifests/" + img.digest()))).isEqualTo(1);
+        assertThat(requests.count("GET", s -> s.path().endsWith("/shared/two/manifests/" + img.digest()))).isEqualTo(1);
+    }
+}
