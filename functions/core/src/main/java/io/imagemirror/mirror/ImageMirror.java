@@ -30,6 +30,7 @@ import io.imagemirror.upstream.RegistryClient;
 import io.imagemirror.upstream.Upstreams;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -42,10 +43,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The copy engine: what {@code docker pull} does, but into our storage, for every platform and
@@ -73,10 +77,8 @@ public final class ImageMirror {
     private final Clock clock;
     private final BlobFills fills;
     /** Manifest GETs by digest in flight, by upstream, repository and digest ({@link #getManifestOnce}). */
-    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.CompletableFuture<RawManifest>>
-            manifestGets = new java.util.concurrent.ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.AtomicInteger manifestGetsShared =
-            new java.util.concurrent.atomic.AtomicInteger();
+    private final ConcurrentHashMap<String, CompletableFuture<RawManifest>> manifestGets = new ConcurrentHashMap<>();
+    private final AtomicInteger manifestGetsShared = new AtomicInteger();
 
     /**
      * A mirror whose blob copies stream straight into the store.
@@ -209,15 +211,15 @@ public final class ImageMirror {
      */
     RawManifest getManifestOnce(RegistryClient client, String repository, Digest digest) throws IOException {
         String key = client.upstream().name() + "/" + repository + "@" + digest;
-        java.util.concurrent.CompletableFuture<RawManifest> mine = new java.util.concurrent.CompletableFuture<>();
-        java.util.concurrent.CompletableFuture<RawManifest> running = manifestGets.putIfAbsent(key, mine);
+        CompletableFuture<RawManifest> mine = new CompletableFuture<>();
+        CompletableFuture<RawManifest> running = manifestGets.putIfAbsent(key, mine);
         if (running != null) {
             manifestGetsShared.incrementAndGet();
             try {
                 return running.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("interrupted waiting for manifest " + digest);
+                throw new InterruptedIOException("interrupted waiting for manifest " + digest);
             } catch (ExecutionException e) {
                 return client.getManifest(repository, digest);
             }
@@ -635,7 +637,7 @@ public final class ImageMirror {
             Thread.sleep(Math.min(2000, 20L << attempt));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted");
+            throw new InterruptedIOException("interrupted");
         }
     }
 

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -24,7 +25,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import okhttp3.Interceptor;
-import okhttp3.Response;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -64,8 +64,7 @@ class SharedManifestGetTest extends MirrorTestBase {
                     throw new IOException("connection reset (injected)");
                 }
             }
-            Response r = chain.proceed(chain.request());
-            return r;
+            return chain.proceed(chain.request());
         };
     }
 
@@ -77,6 +76,21 @@ class SharedManifestGetTest extends MirrorTestBase {
                         .addNetworkInterceptor(holdFirstManifestGet(failIt)).build(),
                 Clock.systemUTC(), RetryPolicy.defaults().withSleeper(d -> { }).withMaxAttempts(1));
         return new ImageMirror(ups, storage, pool, Clock.systemUTC());
+    }
+
+    /** Two copies of {@code digest}: the second starts once the first's GET is held, and has joined it. */
+    List<Future<?>> twoCopiesJoined(ImageMirror m, RepositoryName repo, Digest digest) {
+        Future<?> first = callers.submit(() -> {
+            m.recordManifest(repo, digest);
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(30)).until(held::get);
+        Future<?> second = callers.submit(() -> {
+            m.recordManifest(repo, digest);
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(30)).until(() -> m.manifestGetsShared() == 1);
+        return List.of(first, second);
     }
 
     long manifestGetsByDigest(String digest) {
@@ -91,16 +105,9 @@ class SharedManifestGetTest extends MirrorTestBase {
         RepositoryName repo = RepositoryName.of(upstream.hostPort(), "shared/app");
         Digest digest = Digest.parse(img.digest());
 
-        Future<?> first = callers.submit(() -> {
-            m.recordManifest(repo, digest);
-            return null;
-        });
-        await().atMost(Duration.ofSeconds(30)).until(held::get);
-        Future<?> second = callers.submit(() -> {
-            m.recordManifest(repo, digest);
-            return null;
-        });
-        await().atMost(Duration.ofSeconds(30)).until(() -> m.manifestGetsShared() == 1);
+        List<Future<?>> copies = twoCopiesJoined(m, repo, digest);
+        Future<?> first = copies.get(0);
+        Future<?> second = copies.get(1);
         release.countDown();
         first.get(60, TimeUnit.SECONDS);
         second.get(60, TimeUnit.SECONDS);
@@ -120,16 +127,9 @@ class SharedManifestGetTest extends MirrorTestBase {
         RepositoryName repo = RepositoryName.of(upstream.hostPort(), "shared/fails");
         Digest digest = Digest.parse(img.digest());
 
-        Future<?> first = callers.submit(() -> {
-            m.recordManifest(repo, digest);
-            return null;
-        });
-        await().atMost(Duration.ofSeconds(30)).until(held::get);
-        Future<?> second = callers.submit(() -> {
-            m.recordManifest(repo, digest);
-            return null;
-        });
-        await().atMost(Duration.ofSeconds(30)).until(() -> m.manifestGetsShared() == 1);
+        List<Future<?>> copies = twoCopiesJoined(m, repo, digest);
+        Future<?> first = copies.get(0);
+        Future<?> second = copies.get(1);
         release.countDown();
 
         assertThatThrownBy(() -> first.get(60, TimeUnit.SECONDS)).hasCauseInstanceOf(MirrorException.class)
