@@ -24,7 +24,8 @@ public interface BlobSink {
 
     /**
      * The first {@code length} bytes have been written and hashed in order. Called with growing
-     * values, one at a time; the last call ({@code length} = size) comes before the digest check.
+     * values, one at a time; the last call ({@code length} = size) comes before the fetch returns
+     * (before the digest check, or after it where the writes run behind the reads).
      */
     default void hashed(long length) throws IOException {
     }
@@ -53,5 +54,17 @@ public interface BlobSink {
                 return position;
             }
         }
+    }
+
+    /**
+     * {@link #copyInOrder(InputStream, BlobSink, int, long)} with the sink's writes on a thread of
+     * their own (named {@code writerName}), up to {@code depth} chunks behind the reads, so reading
+     * and writing overlap; {@link #hashed} is then reported from that thread, after each write, and
+     * its last call may follow the stream's digest check. Returns only after every chunk read was
+     * written and the writer stopped, also when it fails.
+     */
+    static long copyInOrderBehind(InputStream in, BlobSink sink, int chunk, long start, int depth, String writerName)
+            throws IOException {
+        return WriteBehindCopy.copy(in, sink, chunk, start, depth, writerName);
     }
 }

@@ -31,7 +31,8 @@ import okhttp3.Response;
  * smaller streams through a {@link BlobStream} (resumed with {@code Range} after a break). With
  * {@link RangedFetch#adaptive()} the first part is read alone and timed first: one that came fast
  * enough ({@link RangedFetch#fastEnough}) has the rest follow as one ranged stream, hashed on from
- * it; a slow one has the other parts fetched in parallel.
+ * it and written behind its reads by a thread of its own ({@link BlobSink#copyInOrderBehind}); a
+ * slow one has the other parts fetched in parallel.
  *
  * <p>Returns only after the digest and size matched; a part that fails is asked for again from its
  * last byte, as {@link BlobStream} does. The ranged parts of a blob are one fetch of it. Each call
@@ -47,6 +48,8 @@ final class RangedBlobFetch {
     }
 
     private static final int STREAM_CHUNK = 1 << 20;
+    /** Chunks a stream's reads may run ahead of its writes. */
+    private static final int WRITE_BEHIND = 3;
     private static volatile Executor sharedHelpers;
 
     private final RangeOpener opener;
@@ -179,7 +182,7 @@ final class RangedBlobFetch {
         StallWatch.Ticket ticket = stalls.start();
         try (BlobStream in = BlobStream.resume(at -> opener.open(at, -1, ticket), digest, size, retry, ticket, hasher,
                 offset)) {
-            return BlobSink.copyInOrder(in, sink, STREAM_CHUNK, offset);
+            return BlobSink.copyInOrderBehind(in, sink, STREAM_CHUNK, offset, WRITE_BEHIND, "blob-write");
         } finally {
             ticket.close();
         }
