@@ -20,6 +20,9 @@
 # (default bench/results/mirror-vs-skopeo.md). The load average is printed with every run.
 # MIRROR_WITH=launcher runs image-mirror through functions/local/bin/image-mirror (the same jar with
 # its AppCDS archive of `mirror`, made by one unmeasured run first) instead of `java -jar`.
+# BEFORE_JAR=path/to/image-mirror.jar (with MIRROR_WITH=jar) also mirrors each image with that jar in
+# every run, right before or after the current one (the order alternating), and reports it as a
+# "before" row: a change measured against its parent in the same run, next to skopeo.
 # Needs: java 17, the built jar (mvn -B -q -ntp package -DskipTests), docker-registry, skopeo,
 # jq, curl, openssl, python3; /usr/bin/time optional (apt-get install -y time).
 set -euo pipefail
@@ -27,6 +30,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 N="${N:-3}"
 MIRROR_JAVA_OPTS="${MIRROR_JAVA_OPTS:--Xmx128m}"
 MIRROR_WITH="${MIRROR_WITH:-jar}"
+BEFORE_JAR="${BEFORE_JAR:-}"
 IMAGES="${IMAGES:-single layers20}"
 LAYERS20_MIB="${LAYERS20_MIB:-60 45 33 25 18 14 10 8 6 5 4 3 3 2 2 2 1 1 1 1}"
 OUT="${OUT:-$here/results/mirror-vs-skopeo.md}"
@@ -69,6 +73,11 @@ case "$MIRROR_WITH" in
     ls "$WORK"/cds/*.jsa > /dev/null 2>&1 || die "the launcher made no archive in $WORK/cds" ;;
   *) die "MIRROR_WITH must be jar or launcher" ;;
 esac
+if [ -n "$BEFORE_JAR" ]; then
+  [ "$MIRROR_WITH" = jar ] || die "BEFORE_JAR needs MIRROR_WITH=jar"
+  [ -s "$BEFORE_JAR" ] || die "no jar at BEFORE_JAR=$BEFORE_JAR"
+  BEFORE_CMD=(java $MIRROR_JAVA_OPTS -jar "$BEFORE_JAR")
+fi
 
 load() { cut -d' ' -f1 /proc/loadavg; }
 blob_file() { echo "$WORK/upstream/docker/registry/v2/blobs/sha256/${1:7:2}/${1#sha256:}/data"; }
@@ -89,9 +98,12 @@ run_floor() {
   t0="$(now)"; java $MIRROR_JAVA_OPTS -version 2> /dev/null; t1="$(now)"; F_JVM="$(elapsed "$t0" "$t1")"
 }
 
-# run_mirror IMG I -> sets T_MIRROR, D_MIRROR (in-process duration), CPU_MIRROR, RSS_MIRROR (KiB), GETS_MIRROR
+# run_mirror IMG I [before] -> sets T_MIRROR, D_MIRROR (in-process duration), CPU_MIRROR, RSS_MIRROR (KiB),
+# GETS_MIRROR; with "before", of BEFORE_JAR
 run_mirror() {
   local img="$1" i="$2" data="$WORK/data-$1-$2" t0 t1 rc=0 mark src="$UP/${REPO[$1]}:1"
+  local MIRROR_CMD=("${MIRROR_CMD[@]}")
+  [ "${3:-}" = before ] && MIRROR_CMD=("${BEFORE_CMD[@]}")
   rm -rf "$data"
   sync  # flush earlier runs' dirty pages outside the clock
   mark="$(lines "$UPLOG")"
@@ -158,13 +170,20 @@ mkdir -p "$(dirname "$OUT")"
   echo
 } > "$OUT.tmp"
 for img in $IMAGES; do
-  declare -a tm=() td=() tc=() ts=() rss=() gets=() fl=() fc=() fs=() fd=() fj=() loads=()
+  declare -a tm=() td=() tc=() ts=() rss=() gets=() fl=() fc=() fs=() fd=() fj=() loads=() bm=() bd=() bc=()
   for ((i = 1; i <= N; i++)); do
     loads+=("$(load)")
+    # before_mirror: the BEFORE_JAR run, on the far side of the current one from the floor
+    before_mirror() {
+      [ -n "$BEFORE_JAR" ] || return 0
+      local T_MIRROR D_MIRROR CPU_MIRROR RSS_MIRROR GETS_MIRROR
+      run_mirror "$img" "$i" before
+      bm+=("$T_MIRROR"); bd+=("$D_MIRROR"); bc+=("$CPU_MIRROR")
+    }
     if ((i % 2)); then
-      run_floor "$img"; run_mirror "$img" "$i"; run_skopeo "$img" "$i"
+      run_floor "$img"; run_mirror "$img" "$i"; before_mirror; run_skopeo "$img" "$i"
     else
-      run_skopeo "$img" "$i"; run_mirror "$img" "$i"; run_floor "$img"
+      run_skopeo "$img" "$i"; before_mirror; run_mirror "$img" "$i"; run_floor "$img"
     fi
     floor="$(awk -v a="$F_CURL" -v b="$F_SHA" -v c="$F_DD" -v j="$F_JVM" 'BEGIN{m=a; if (b>m) m=b; if (c>m) m=c; printf "%.2f", m+j}')"
     tm+=("$T_MIRROR"); td+=("$D_MIRROR"); tc+=("$CPU_MIRROR"); ts+=("$T_SKOPEO"); rss+=("$RSS_MIRROR"); gets+=("$GETS_MIRROR")
@@ -182,6 +201,9 @@ for img in $IMAGES; do
     echo "| what | runs (s) | median (s) | notes |"
     echo "| --- | --- | --- | --- |"
     echo "| $MIRROR_LABEL → local store | ${tm[*]} | $med_m | peak RSS $((max_rss / 1024)) MiB (max); upstream blob GETs/blobs/206s: ${gets[*]} |"
+    if [ -n "$BEFORE_JAR" ]; then
+      echo "| before: the same with \`$(basename "$BEFORE_JAR")\` | ${bm[*]} | $(median "${bm[@]}") | in-process ${bd[*]} (median $(median "${bd[@]}")); CPU ${bc[*]} (median $(median "${bc[@]}")); skopeo / before: $(ratio "$med_s" "$(median "${bm[@]}")")x |"
+    fi
     echo "| skopeo copy registry → registry | ${ts[*]} | $med_s | |"
     echo "| floor: max(curl, sha256sum, dd) + JVM start | ${fl[*]} | $med_f | |"
     echo "| (image-mirror in-process \`durationMs\`) | ${td[*]} | $(median "${td[@]}") | without JVM start/exit |"
@@ -195,7 +217,7 @@ for img in $IMAGES; do
     echo "skopeo / image-mirror: **${speedup}x** (target ≥ 2: $t_speed); image-mirror / floor: **${to_floor}** (target ≤ 1.3: $t_floor)."
     echo
   } >> "$OUT.tmp"
-  unset tm td tc ts rss gets fl fc fs fd fj loads
+  unset tm td tc ts rss gets fl fc fs fd fj loads bm bd bc
 done
 machine_info >> "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
