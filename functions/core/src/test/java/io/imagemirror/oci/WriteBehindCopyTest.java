@@ -46,6 +46,22 @@ class WriteBehindCopyTest {
         }
     }
 
+    /** Never ends; counts its reads. */
+    static InputStream endless(AtomicInteger reads) {
+        return new InputStream() {
+            @Override
+            public int read() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                reads.incrementAndGet();
+                return len;
+            }
+        };
+    }
+
     /** {@code chunks} full chunks, then fails the next read; {@code beforeFailing} runs right before. */
     static InputStream failingAfter(int chunks, Runnable beforeFailing) {
         return new InputStream() {
@@ -99,18 +115,7 @@ class WriteBehindCopyTest {
     @Test
     void aWriteThatFailsStopsTheReadsAndReachesTheCaller() {
         AtomicInteger reads = new AtomicInteger();
-        InputStream endless = new InputStream() {
-            @Override
-            public int read() {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) {
-                reads.incrementAndGet();
-                return len;
-            }
-        };
+        InputStream endless = endless(reads);
         IOException diskFull = new IOException("No space left on device");
         BlobSink sink = new Recorder(0) {
             @Override
@@ -166,18 +171,7 @@ class WriteBehindCopyTest {
     void anInterruptedCallerStopsTheWriterAndKeepsItsInterruptFlag() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger reads = new AtomicInteger();
-        InputStream endless = new InputStream() {
-            @Override
-            public int read() {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) {
-                reads.incrementAndGet();
-                return len;
-            }
-        };
+        InputStream endless = endless(reads);
         Recorder sink = new Recorder(4 * CHUNK) {
             @Override
             public void write(long offset, ByteBuffer b) throws IOException {
