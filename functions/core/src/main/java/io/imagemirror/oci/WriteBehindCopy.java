@@ -16,8 +16,9 @@ import java.util.ArrayDeque;
  * <p>The writer thread is this copy's own, not a pool's: the reader waits for free buffers, so a
  * writer that an executor queued behind other work would stall it. The copy returns only after the
  * writer wrote every chunk read and stopped; a failure on either side stops both, the writer after
- * the write it is in. {@link BlobSink#hashed} is called by the writer, after each chunk was
- * written, in order.
+ * the write it is in. An interrupted caller (a cancelled or timed-out copy) interrupts that write
+ * too, as it would have interrupted its own write without the writer thread. {@link
+ * BlobSink#hashed} is called by the writer, after each chunk was written, in order.
  */
 final class WriteBehindCopy implements Runnable {
 
@@ -59,7 +60,7 @@ final class WriteBehindCopy implements Runnable {
                 }
             }
         } catch (IOException | RuntimeException | Error e) {
-            copy.stopAndJoin();
+            copy.stopAndJoin(writer, e instanceof InterruptedIOException || Thread.currentThread().isInterrupted());
             throw e;
         }
     }
@@ -114,10 +115,16 @@ final class WriteBehindCopy implements Runnable {
         }
     }
 
-    /** The reader failed: the writer ends after the write it is in, and the caller waits for that. */
-    private synchronized void stopAndJoin() {
+    /**
+     * The reader failed: the writer ends after the write it is in (interrupted when {@code
+     * interrupt}), and the caller waits for that.
+     */
+    private synchronized void stopAndJoin(Thread writer, boolean interrupt) {
         stop = true;
         notifyAll();
+        if (interrupt) {
+            writer.interrupt();
+        }
         boolean interrupted = Thread.interrupted();
         while (writerRunning) {
             try {
