@@ -37,6 +37,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -505,13 +506,23 @@ public final class ImageMirror {
             return kept;
         }
 
-        /** Copies blobs with the engine's parallelism; the first failure fails the whole set. */
+        /**
+         * Copies blobs with the engine's parallelism, the largest first: a large layer that the
+         * manifest lists late would otherwise start only when the smaller ones before it are done
+         * and end the copy alone. Outcomes are collected in the manifest's order. The first failure
+         * fails the whole set.
+         */
         private void copyBlobs(List<Descriptor> blobs) throws IOException {
-            Map<Digest, Future<BlobOutcome>> futures = new LinkedHashMap<>();
+            Map<Digest, Future<BlobOutcome>> futures = new LinkedHashMap<>(); // in the manifest's order
+            List<Descriptor> toCopy = new ArrayList<>();
             for (Descriptor b : blobs) {
-                if (!seenBlobs.add(b.digest())) {
-                    continue; // the same blob twice in one image (e.g. empty layers)
+                if (seenBlobs.add(b.digest())) { // the same blob twice in one image (e.g. empty layers): once
+                    futures.put(b.digest(), null);
+                    toCopy.add(b);
                 }
+            }
+            toCopy.sort(Comparator.comparingLong(Descriptor::size).reversed()); // stable: ties keep their order
+            for (Descriptor b : toCopy) {
                 futures.put(b.digest(), blobExecutor.submit(() -> ensureBlob(this, b)));
             }
             IOException failure = null;

@@ -26,6 +26,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -43,6 +44,35 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The copy engine against a real upstream (Debian's docker-registry) and the in-memory stores. */
 class ImageMirrorTest extends MirrorTestBase {
+
+    @Test
+    void blobsAreCopiedLargestFirstAndReportedInTheManifestsOrder() throws Exception {
+        TestImage img = TestImage.builder(70).layer(2_000).layer(90_000).layer(500).layer(30_000).build();
+        upstream.pusher().pushImage("order/app", "1", img);
+        ExecutorService oneAtATime = Executors.newSingleThreadExecutor();
+        try {
+            ImageMirror serial = new ImageMirror(upstreams, storage, oneAtATime, Clock.systemUTC(),
+                    new BlobFills(storage.blobs(), storage.blobIndex(), null, pool));
+            requests.reset();
+
+            MirrorResult r = serial.mirror(MirrorRequest.of(ref("order/app:1"), Cause.CLI), MirrorListener.NONE);
+
+            List<TestImage.Blob> manifestOrder = new ArrayList<>();
+            manifestOrder.add(img.config());
+            manifestOrder.addAll(img.layers());
+            List<String> largestFirst = manifestOrder.stream()
+                    .sorted(Comparator.comparingLong(TestImage.Blob::size).reversed())
+                    .map(TestImage.Blob::digest).toList();
+            assertThat(requests.seen).filteredOn(s -> s.method().equals("GET") && s.isBlob())
+                    .extracting(s -> s.path().substring(s.path().lastIndexOf('/') + 1))
+                    .as("fetched one at a time, the largest first").containsExactlyElementsOf(largestFirst);
+            assertThat(r.images().get(0).blobs()).extracting(o -> o.digest().toString())
+                    .as("reported in the manifest's order")
+                    .containsExactlyElementsOf(manifestOrder.stream().map(TestImage.Blob::digest).toList());
+        } finally {
+            oneAtATime.shutdownNow();
+        }
+    }
 
     @Test
     void secondImageCopiesOnlyItsOwnLayerAndReportsTheRestAlreadyExists() throws Exception {
