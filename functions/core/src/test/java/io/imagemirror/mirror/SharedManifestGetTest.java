@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -78,19 +77,33 @@ class SharedManifestGetTest extends MirrorTestBase {
         return new ImageMirror(ups, storage, pool, Clock.systemUTC());
     }
 
-    /** Two copies of {@code digest}: the second starts once the first's GET is held, and has joined it. */
-    List<Future<?>> twoCopiesJoined(ImageMirror m, RepositoryName repo, Digest digest) {
-        Future<?> first = callers.submit(() -> {
+    /** Records {@code digest} of {@code repo} with {@code m} on a caller thread. */
+    Future<?> copy(ImageMirror m, RepositoryName repo, Digest digest) {
+        return callers.submit(() -> {
             m.recordManifest(repo, digest);
             return null;
         });
+    }
+
+    /** An image pushed to {@code repository}, and two copies of it that share one manifest GET. */
+    record Joined(TestImage img, RepositoryName repo, Digest digest, Future<?> first, Future<?> second) {
+    }
+
+    /**
+     * Pushes a one-layer image and starts two copies of it: the second once the first's GET is
+     * held, returning once it has joined that GET; with {@code failIt} the held GET fails.
+     */
+    Joined twoCopiesJoined(int seed, String repository, boolean failIt) throws Exception {
+        TestImage img = TestImage.builder(seed).layer(20_000).build();
+        upstream.pusher().pushImage(repository, "1", img);
+        ImageMirror m = mirrorHolding(failIt);
+        RepositoryName repo = RepositoryName.of(upstream.hostPort(), repository);
+        Digest digest = Digest.parse(img.digest());
+        Future<?> first = copy(m, repo, digest);
         await().atMost(Duration.ofSeconds(30)).until(held::get);
-        Future<?> second = callers.submit(() -> {
-            m.recordManifest(repo, digest);
-            return null;
-        });
+        Future<?> second = copy(m, repo, digest);
         await().atMost(Duration.ofSeconds(30)).until(() -> m.manifestGetsShared() == 1);
-        return List.of(first, second);
+        return new Joined(img, repo, digest, first, second);
     }
 
     long manifestGetsByDigest(String digest) {
@@ -99,44 +112,28 @@ class SharedManifestGetTest extends MirrorTestBase {
 
     @Test
     void twoCopiesOfOneImageAtOnceGetItsManifestOnce() throws Exception {
-        TestImage img = TestImage.builder(801).layer(20_000).build();
-        upstream.pusher().pushImage("shared/app", "1", img);
-        ImageMirror m = mirrorHolding(false);
-        RepositoryName repo = RepositoryName.of(upstream.hostPort(), "shared/app");
-        Digest digest = Digest.parse(img.digest());
-
-        List<Future<?>> copies = twoCopiesJoined(m, repo, digest);
-        Future<?> first = copies.get(0);
-        Future<?> second = copies.get(1);
+        Joined j = twoCopiesJoined(801, "shared/app", false);
         release.countDown();
-        first.get(60, TimeUnit.SECONDS);
-        second.get(60, TimeUnit.SECONDS);
+        j.first().get(60, TimeUnit.SECONDS);
+        j.second().get(60, TimeUnit.SECONDS);
 
-        assertThat(manifestGetsByDigest(img.digest())).as("one GET for both copies").isEqualTo(1);
-        assertThat(metadata.getManifest(repo.toString(), digest)).isPresent();
-        for (TestImage.Blob b : img.blobs()) {
+        assertThat(manifestGetsByDigest(j.img().digest())).as("one GET for both copies").isEqualTo(1);
+        assertThat(metadata.getManifest(j.repo().toString(), j.digest())).isPresent();
+        for (TestImage.Blob b : j.img().blobs()) {
             assertThat(blobs.exists(Digest.parse(b.digest()))).isTrue();
         }
     }
 
     @Test
     void aCopyWhoseJoinedGetFailedAsksOnItsOwn() throws Exception {
-        TestImage img = TestImage.builder(802).layer(20_000).build();
-        upstream.pusher().pushImage("shared/fails", "1", img);
-        ImageMirror m = mirrorHolding(true);
-        RepositoryName repo = RepositoryName.of(upstream.hostPort(), "shared/fails");
-        Digest digest = Digest.parse(img.digest());
-
-        List<Future<?>> copies = twoCopiesJoined(m, repo, digest);
-        Future<?> first = copies.get(0);
-        Future<?> second = copies.get(1);
+        Joined j = twoCopiesJoined(802, "shared/fails", true);
         release.countDown();
 
-        assertThatThrownBy(() -> first.get(60, TimeUnit.SECONDS)).hasCauseInstanceOf(MirrorException.class)
+        assertThatThrownBy(() -> j.first().get(60, TimeUnit.SECONDS)).hasCauseInstanceOf(MirrorException.class)
                 .hasMessageContaining("connection reset (injected)");
-        second.get(60, TimeUnit.SECONDS);
-        assertThat(manifestGetsByDigest(img.digest())).as("the failed GET and the second copy's own").isEqualTo(2);
-        assertThat(metadata.getManifest(repo.toString(), digest)).isPresent();
+        j.second().get(60, TimeUnit.SECONDS);
+        assertThat(manifestGetsByDigest(j.img().digest())).as("the failed GET and the second copy's own").isEqualTo(2);
+        assertThat(metadata.getManifest(j.repo().toString(), j.digest())).isPresent();
     }
 
     @Test
@@ -147,10 +144,7 @@ class SharedManifestGetTest extends MirrorTestBase {
         ImageMirror m = mirrorHolding(false);
         Digest digest = Digest.parse(img.digest());
 
-        Future<?> first = callers.submit(() -> {
-            m.recordManifest(RepositoryName.of(upstream.hostPort(), "shared/one"), digest);
-            return null;
-        });
+        Future<?> first = copy(m, RepositoryName.of(upstream.hostPort(), "shared/one"), digest);
         await().atMost(Duration.ofSeconds(30)).until(held::get);
         // Not joined: its own GET, in its own repository (it is not held: only the first one is).
         m.recordManifest(RepositoryName.of(upstream.hostPort(), "shared/two"), digest);
