@@ -27,6 +27,7 @@ import io.imagemirror.upstream.Prefetch;
 import io.imagemirror.upstream.RawManifest;
 import io.imagemirror.upstream.Referrers;
 import io.imagemirror.upstream.RegistryClient;
+import io.imagemirror.upstream.RetryPolicy;
 import io.imagemirror.upstream.Upstreams;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -68,8 +69,6 @@ public final class ImageMirror {
     /** Config blobs are parsed for {@code created} and labels; larger ones are not read. */
     private static final int MAX_CONFIG_BYTES = 4 * 1024 * 1024;
     private static final int TAG_CAS_ATTEMPTS = 5;
-    /** Copies of one image that a concurrent sweep may make obsolete before one sticks. */
-    private static final int SWEEP_RACE_ATTEMPTS = 10;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Upstreams upstreams;
@@ -77,6 +76,8 @@ public final class ImageMirror {
     private final ExecutorService blobExecutor;
     private final Clock clock;
     private final BlobFills fills;
+    /** How often, and after what waits, a copy that a concurrent sweep made obsolete starts again. */
+    private final RetryPolicy sweepRaces;
     /** Manifest GETs by digest in flight, by upstream, repository and digest ({@link #getManifestOnce}). */
     private final ConcurrentHashMap<String, CompletableFuture<RawManifest>> manifestGets = new ConcurrentHashMap<>();
     private final AtomicInteger manifestGetsShared = new AtomicInteger();
@@ -94,11 +95,26 @@ public final class ImageMirror {
     /** A mirror whose blob copies go through {@code fills} (shared with the pull-through cache). */
     public ImageMirror(Upstreams upstreams, Storage storage, ExecutorService blobExecutor, Clock clock,
                        BlobFills fills) {
+        this(upstreams, storage, blobExecutor, clock, fills, RetryPolicy.sweepRaces());
+    }
+
+    private ImageMirror(Upstreams upstreams, Storage storage, ExecutorService blobExecutor, Clock clock,
+                        BlobFills fills, RetryPolicy sweepRaces) {
         this.upstreams = upstreams;
         this.storage = storage;
         this.blobExecutor = blobExecutor;
         this.clock = clock;
         this.fills = fills;
+        this.sweepRaces = java.util.Objects.requireNonNull(sweepRaces, "sweepRaces");
+    }
+
+    /**
+     * This mirror (same upstreams, store, copy threads and fills) with another schedule for the copies
+     * a concurrent sweep made obsolete ({@link RetryPolicy#sweepRaces()} by default): its attempts, and
+     * the waits between them.
+     */
+    public ImageMirror withSweepRaceRetries(RetryPolicy policy) {
+        return new ImageMirror(upstreams, storage, blobExecutor, clock, fills, policy);
     }
 
     /** The repository key the index uses: {@code <registry>/<repository>} of a normalized reference. */
@@ -186,7 +202,7 @@ public final class ImageMirror {
                     run.copyManifest(digest, List.of());
                     break;
                 } catch (IOException | RuntimeException e) {
-                    if (!lostToASweep(e) || attempt == SWEEP_RACE_ATTEMPTS) {
+                    if (!lostToASweep(e) || attempt >= sweepRaces.maxAttempts()) {
                         throw e;
                     }
                     backOff(attempt);
@@ -290,7 +306,7 @@ public final class ImageMirror {
                 } catch (IOException | RuntimeException e) {
                     // A sweep (zero grace, or an index's children going with it) took a blob or a
                     // just-recorded manifest before this copy referenced it: copy again.
-                    if (!lostToASweep(e) || attempt == SWEEP_RACE_ATTEMPTS) {
+                    if (!lostToASweep(e) || attempt >= sweepRaces.maxAttempts()) {
                         throw e;
                     }
                     backOff(attempt);
@@ -415,7 +431,7 @@ public final class ImageMirror {
                     if (lost.isEmpty()) {
                         break;
                     }
-                    if (pass == SWEEP_RACE_ATTEMPTS) {
+                    if (pass >= sweepRaces.maxAttempts()) {
                         throw new SweptBlobException(lost.get(0).digest());
                     }
                     lost.forEach(b -> seenBlobs.remove(b.digest()));
@@ -643,9 +659,9 @@ public final class ImageMirror {
     }
 
     /** Waits a little longer after each copy a concurrent sweep made obsolete. */
-    private static void backOff(int attempt) throws IOException {
+    private void backOff(int attempt) throws IOException {
         try {
-            Thread.sleep(Math.min(2000, 20L << attempt));
+            sweepRaces.sleeper().sleep(sweepRaces.delayAfter(attempt, null));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted");

@@ -75,6 +75,31 @@ class ImageMirrorTest extends MirrorTestBase {
     }
 
     @Test
+    void aCopyThatASweepKeepsTakingStartsAgainByItsScheduleThenFailsNamingTheBlob() throws Exception {
+        TestImage img = TestImage.builder(71).layer(3_000).build();
+        upstream.pusher().pushImage("swept/app", "1", img);
+        Digest layer = Digest.parse(img.layers().get(0).digest());
+        // A sweep began on the layer and never ends (its process died): no copy can reference it.
+        assertThat(storage.blobIndex().createBlobRecord(layer, 3_000)).isTrue();
+        assertThat(storage.blobIndex().beginBlobSweep(layer, java.time.Instant.now().plusSeconds(60))).isTrue();
+        List<java.time.Duration> waits = new ArrayList<>();
+        RetryPolicy threeAttempts = new RetryPolicy(3, java.time.Duration.ofMillis(40), java.time.Duration.ofSeconds(2),
+                java.time.Duration.ofSeconds(10), waits::add, () -> 1);
+
+        assertThatThrownBy(() -> mirror.withSweepRaceRetries(threeAttempts)
+                .mirror(MirrorRequest.of(ref("swept/app:1"), Cause.CLI), MirrorListener.NONE))
+                .isInstanceOfSatisfying(MirrorException.class, e -> {
+                    assertThat(org.assertj.core.util.Throwables.getRootCause(e))
+                            .isInstanceOf(io.imagemirror.store.SweptBlobException.class);
+                    assertThat(e.getMessage()).contains(layer.toString()).contains("swept/app:1");
+                });
+        assertThat(waits).as("a wait between attempts, doubling").containsExactly(java.time.Duration.ofMillis(40),
+                java.time.Duration.ofMillis(80));
+        assertThat(metadata.getTag(repoKey("swept/app"), "1")).isEmpty();
+        assertThat(metadata.getManifest(repoKey("swept/app"), Digest.parse(img.digest()))).isEmpty();
+    }
+
+    @Test
     void secondImageCopiesOnlyItsOwnLayerAndReportsTheRestAlreadyExists() throws Exception {
         TestImage.Blob base = TestImage.layer(1, 300_000);
         TestImage a = TestImage.builder(10).layer(base).layer(50_000).build();
