@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.imagemirror.aws.AwsFixture;
 import io.imagemirror.aws.AwsWithUpstream;
 import io.imagemirror.aws.AwsWiring;
+import io.imagemirror.mirror.ImageMirror;
 import io.imagemirror.mirror.MirrorException;
 import io.imagemirror.mirror.MirrorListener;
 import io.imagemirror.mirror.MirrorRequest;
@@ -21,6 +22,7 @@ import io.imagemirror.store.TagRecord;
 import io.imagemirror.sweep.Sweeper;
 import io.imagemirror.testbed.LocalRegistry;
 import io.imagemirror.testbed.TestImage;
+import io.imagemirror.upstream.RetryPolicy;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -69,6 +71,11 @@ class AwsSweepRaceTest {
     void mirrorsRacingAZeroGraceSweeperLoseNothingTheyReference(int ownLayers) throws Exception {
         Storage storage = wiring.storage();
         Sweeper sweeper = new Sweeper(storage, Clock.systemUTC());
+        // The production schedule (10 attempts) with waits of milliseconds: against a sweeper that runs
+        // all along, a wait makes no attempt likelier to stick, and the default's (up to 8.5 s per lost
+        // copy) made most of this test's minutes.
+        ImageMirror mirror = wiring.mirror().withSweepRaceRetries(new RetryPolicy(RetryPolicy.sweepRaces().maxAttempts(),
+                Duration.ofMillis(2), Duration.ofMillis(20), Duration.ofSeconds(1), RetryPolicy.Sleeper.real(), () -> 1));
         TestImage.Blob base = TestImage.layer(7, 20_000);
         List<TestImage> images = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -84,26 +91,31 @@ class AwsSweepRaceTest {
             while (!stop.get() || sweeps.get() < 2) {
                 sweeper.run(Duration.ZERO, false, 5, Sweeper.Listener.NONE);
                 sweeps.incrementAndGet();
+                // Paced like SweeperTest's race (a very eager schedule, every 10 ms): a copy still loses
+                // to sweeps, but not to an unbroken stream of them that also keeps the table busy.
+                java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
             }
         });
         int copied = 0;
+        int lost = 0;
         for (int round = 0; round < 6; round++) {
             for (int t = 0; t < 2; t++) {
                 upstream.pusher().pushImage("library/race" + t, "latest", images.get((round + t) % images.size()));
                 try {
-                    wiring.mirror().mirror(MirrorRequest.of(ImageReference.parse("race" + t + ":latest"), Cause.CLI),
+                    mirror.mirror(MirrorRequest.of(ImageReference.parse("race" + t + ":latest"), Cause.CLI),
                             MirrorListener.NONE);
                     copied++;
                 } catch (MirrorException e) {
                     assertThat(Throwables.getRootCause(e)).isInstanceOfAny(SweptBlobException.class,
                             MissingManifestException.class);
+                    lost++;
                 }
                 whole(storage, "docker.io/library/race" + t);
             }
         }
         stop.set(true);
         sweeping.join();
-        assertThat(copied).isPositive();
+        assertThat(copied).as("copies that stuck (%d lost to the sweeper)", lost).isPositive();
         sweeper.run(Duration.ZERO, false, 5, Sweeper.Listener.NONE);
         for (int t = 0; t < 2; t++) {
             whole(storage, "docker.io/library/race" + t);
