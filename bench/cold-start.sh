@@ -4,12 +4,16 @@
 # handler init and first event), against the test bed (s3proxy, dynoxide, ElasticMQ) with a local
 # docker-registry as Docker Hub; prints a Markdown table (median / p90) and the jar size.
 #
-#   bench/cold-start.sh [--runs N] [--java PATH/bin/java] [--jar JAR] [--primed] [--no-build] [--events a.json,b.json] [--jvm-arg ARG]...
+#   bench/cold-start.sh [--runs N] [--java PATH/bin/java] [--jar JAR] [--primed] [--cds] [--no-build] [--events a.json,b.json] [--jvm-arg ARG]...
 #
 #   --runs N      fresh JVMs per event (default 5)
 #   --java PATH   the JVM to measure (default: java on PATH; e.g. /usr/lib/jvm/temurin-25-jdk-amd64/bin/java)
 #   --primed      run the SnapStart priming between init and the event: approximates the first
 #                 event after a SnapStart restore (not the restore itself)
+#   --cds         start each event's JVMs with an AppCDS archive of their own, written by one
+#                 unmeasured run of that event with the same JVM: what a function gets from an
+#                 archive made by Lambda's own JVM build (an archive loads only into the JVM build
+#                 that wrote it) and shipped in its package
 #   --jar JAR     the deployment jar to start (default functions/aws/target/image-mirror-aws.jar)
 #   --jvm-arg ARG one more flag for the measured JVMs (repeatable), e.g. -XX:StartFlightRecording=...
 #   --no-build    reuse functions/aws/target (jar, test classes, classpath) from an earlier run
@@ -27,8 +31,8 @@ while (($#)); do
   case "$1" in
     --no-build) build=0; shift ;;
     --runs|--java|--jar|--events|--jvm-arg) args+=("$1" "$2"); shift 2 ;;
-    --primed) args+=("$1"); shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --primed|--cds) args+=("$1"); shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done

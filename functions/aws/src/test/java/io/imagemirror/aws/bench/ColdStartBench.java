@@ -41,7 +41,10 @@ import java.util.regex.Pattern;
  *
  * <p>Options: {@code --runs N} (5), {@code --java PATH} (this JVM's), {@code --jar PATH},
  * {@code --primed} (run the SnapStart priming between init and the event), {@code --events a,b},
- * {@code --jvm-arg ARG} (one more flag for the measured JVMs, e.g. {@code -Xlog:class+load}).
+ * {@code --jvm-arg ARG} (one more flag for the measured JVMs, e.g. {@code -Xlog:class+load}),
+ * {@code --cds} (each event's JVMs start with an application class-data sharing archive of their
+ * own, written by one unmeasured run of that event with the measured JVM: what a function would get
+ * from an archive made by Lambda's own JVM build and shipped in its package).
  */
 public final class ColdStartBench {
 
@@ -80,6 +83,7 @@ public final class ColdStartBench {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Path jar = Path.of("functions/aws/target/image-mirror-aws.jar");
         boolean primed = false;
+        boolean cds = false;
         List<String> only = new ArrayList<>(EVENTS.keySet());
         List<String> jvmArgs = new ArrayList<>(LAMBDA_JVM_FLAGS);
         for (int i = 0; i < args.length; i++) {
@@ -90,16 +94,18 @@ public final class ColdStartBench {
                 case "--primed" -> primed = true;
                 case "--events" -> only = List.of(args[++i].split(","));
                 case "--jvm-arg" -> jvmArgs.add(args[++i]);
+                case "--cds" -> cds = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         if (!Files.isRegularFile(jar)) {
             throw new IllegalArgumentException(jar + " not found: build it first");
         }
-        String classPath = jar.toAbsolutePath() + File.pathSeparator + codeSource(LambdaEventSerializers.class)
-                + File.pathSeparator + codeSource(ColdStartRun.class);
         Path events = TestBed.repoRoot().resolve("events");
         Path tmp = Files.createTempDirectory("coldstart");
+        // A class-data sharing archive takes no directory on the class path: ColdStartRun goes in a jar.
+        String classPath = jar.toAbsolutePath() + File.pathSeparator + codeSource(LambdaEventSerializers.class)
+                + File.pathSeparator + (cds ? runnerJar(tmp.resolve("coldstart-run.jar")) : codeSource(ColdStartRun.class));
 
         try (LocalRegistry upstream = LocalRegistry.start(tmp); AwsFixture aws = new AwsFixture("coldstart")) {
             TestImage alpine = TestImage.builder(77).layer(2000).layer(90_000).build();
@@ -111,18 +117,36 @@ public final class ColdStartBench {
             try (AwsWiring wiring = AwsWiring.fromEnvironment(env, RegistryClient.defaultHttpClient(), Clock.systemUTC())) {
                 fill(wiring, events);
                 Map<String, List<Run>> results = new LinkedHashMap<>();
+                Map<String, List<String>> eventArgs = new LinkedHashMap<>();
+                for (String event : only) {
+                    List<String> a = new ArrayList<>(jvmArgs);
+                    if (cds) {
+                        Path archive = tmp.resolve(event + ".jsa");
+                        List<String> dump = new ArrayList<>(jvmArgs);
+                        dump.add("-XX:ArchiveClassesAtExit=" + archive);
+                        Path file = event.equals("copy-worker-sqs.json")
+                                ? copyJobEvent(wiring, events.resolve(event), tmp.resolve("copy-worker-cds.json"))
+                                : events.resolve(event);
+                        runOnce(java, dump, classPath, EVENTS.get(event), file, env, primed);
+                        if (!Files.isRegularFile(archive)) {
+                            throw new IllegalStateException("the JVM wrote no archive for " + event);
+                        }
+                        a.add("-XX:SharedArchiveFile=" + archive);
+                    }
+                    eventArgs.put(event, a);
+                }
                 for (int r = 0; r < runs; r++) {
                     for (String event : only) {
                         Path file = events.resolve(event);
                         if (event.equals("copy-worker-sqs.json")) {
                             file = copyJobEvent(wiring, file, tmp.resolve("copy-worker-" + r + ".json"));
                         }
-                        Run run = runOnce(java, jvmArgs, classPath, EVENTS.get(event), file, env, primed);
+                        Run run = runOnce(java, eventArgs.get(event), classPath, EVENTS.get(event), file, env, primed);
                         results.computeIfAbsent(event, k -> new ArrayList<>()).add(run);
                         System.err.printf("run %d %-28s %s%n", r + 1, event, run);
                     }
                 }
-                report(java, jvmArgs, jar, runs, primed, results);
+                report(java, jvmArgs, jar, runs, primed, cds, results);
             }
         }
     }
@@ -206,12 +230,13 @@ public final class ColdStartBench {
         return java.util.Optional.empty();
     }
 
-    private static void report(String java, List<String> jvmArgs, Path jar, int runs, boolean primed, Map<String, List<Run>> results)
-            throws IOException {
-        System.out.printf("JVM: %s (%s); flags: %s; deployment jar: %,d bytes; runs per event: %d%s; "
+    private static void report(String java, List<String> jvmArgs, Path jar, int runs, boolean primed, boolean cds,
+                               Map<String, List<Run>> results) throws IOException {
+        System.out.printf("JVM: %s (%s); flags: %s; deployment jar: %,d bytes; runs per event: %d%s%s; "
                         + "%d CPUs, load average %s%n%n",
                 java, javaVersion(java), String.join(" ", jvmArgs), Files.size(jar), runs,
                 primed ? "; SnapStart priming run between init and event" : "",
+                cds ? "; with an AppCDS archive per event, made by one unmeasured run of it with this JVM" : "",
                 Runtime.getRuntime().availableProcessors(), loadAverage());
         results.keySet().stream().map(EVENTS::get).distinct().forEach(h -> toolOptions(h).ifPresent(o ->
                 System.out.printf("%s: JAVA_TOOL_OPTIONS=%s (template.yaml), replacing the runtime's TieredStopAtLevel%n",
@@ -271,6 +296,24 @@ public final class ColdStartBench {
 
     private static double d(String s) {
         return Double.parseDouble(s);
+    }
+
+    /** {@link ColdStartRun} (and its nested classes) as a jar at {@code out}; returns its path. */
+    private static String runnerJar(Path out) throws Exception {
+        Path classes = Path.of(codeSource(ColdStartRun.class));
+        String prefix = ColdStartRun.class.getName().replace('.', '/');
+        try (var jarOut = new java.util.jar.JarOutputStream(Files.newOutputStream(out));
+             var files = Files.walk(classes)) {
+            for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                String name = classes.relativize(f).toString().replace(File.separatorChar, '/');
+                if (name.equals(prefix + ".class") || name.startsWith(prefix + "$")) {
+                    jarOut.putNextEntry(new java.util.jar.JarEntry(name));
+                    Files.copy(f, jarOut);
+                    jarOut.closeEntry();
+                }
+            }
+        }
+        return out.toString();
     }
 
     private static String codeSource(Class<?> c) throws Exception {
