@@ -79,8 +79,8 @@ public final class ImageMirror {
     /** How often, and after what waits, a copy that a concurrent sweep made obsolete starts again. */
     private final RetryPolicy sweepRaces;
     /** Manifest GETs by digest in flight, by upstream, repository and digest ({@link #getManifestOnce}). */
-    private final ConcurrentHashMap<String, CompletableFuture<RawManifest>> manifestGets = new ConcurrentHashMap<>();
-    private final AtomicInteger manifestGetsShared = new AtomicInteger();
+    private final ConcurrentHashMap<String, CompletableFuture<RawManifest>> manifestGets;
+    private final AtomicInteger manifestGetsShared;
 
     /**
      * A mirror whose blob copies stream straight into the store.
@@ -95,26 +95,31 @@ public final class ImageMirror {
     /** A mirror whose blob copies go through {@code fills} (shared with the pull-through cache). */
     public ImageMirror(Upstreams upstreams, Storage storage, ExecutorService blobExecutor, Clock clock,
                        BlobFills fills) {
-        this(upstreams, storage, blobExecutor, clock, fills, RetryPolicy.sweepRaces());
+        this(upstreams, storage, blobExecutor, clock, fills, RetryPolicy.sweepRaces(), new ConcurrentHashMap<>(),
+                new AtomicInteger());
     }
 
     private ImageMirror(Upstreams upstreams, Storage storage, ExecutorService blobExecutor, Clock clock,
-                        BlobFills fills, RetryPolicy sweepRaces) {
+                        BlobFills fills, RetryPolicy sweepRaces,
+                        ConcurrentHashMap<String, CompletableFuture<RawManifest>> manifestGets,
+                        AtomicInteger manifestGetsShared) {
         this.upstreams = upstreams;
         this.storage = storage;
         this.blobExecutor = blobExecutor;
         this.clock = clock;
         this.fills = fills;
         this.sweepRaces = java.util.Objects.requireNonNull(sweepRaces, "sweepRaces");
+        this.manifestGets = manifestGets;
+        this.manifestGetsShared = manifestGetsShared;
     }
 
     /**
-     * This mirror (same upstreams, store, copy threads and fills) with another schedule for the copies
-     * a concurrent sweep made obsolete ({@link RetryPolicy#sweepRaces()} by default): its attempts, and
-     * the waits between them.
+     * This mirror (same upstreams, store, copy threads, fills and manifest GETs in flight) with another
+     * schedule for the copies a concurrent sweep made obsolete ({@link RetryPolicy#sweepRaces()} by
+     * default): their attempts, and the waits between them.
      */
     public ImageMirror withSweepRaceRetries(RetryPolicy policy) {
-        return new ImageMirror(upstreams, storage, blobExecutor, clock, fills, policy);
+        return new ImageMirror(upstreams, storage, blobExecutor, clock, fills, policy, manifestGets, manifestGetsShared);
     }
 
     /** The repository key the index uses: {@code <registry>/<repository>} of a normalized reference. */
