@@ -169,17 +169,17 @@ mkdir -p "$(dirname "$OUT")"
   echo "Upstream blob GETs as GETs/blobs/206s: the ranged parts of one blob (206 answers) are one fetch of it."
   echo
 } > "$OUT.tmp"
+# before_mirror: the BEFORE_JAR run of $img, run $i, on the far side of the current one from the floor
+before_mirror() {
+  [ -n "$BEFORE_JAR" ] || return 0
+  local T_MIRROR D_MIRROR CPU_MIRROR RSS_MIRROR GETS_MIRROR
+  run_mirror "$img" "$i" before
+  bm+=("$T_MIRROR"); bd+=("$D_MIRROR"); bc+=("$CPU_MIRROR")
+}
 for img in $IMAGES; do
   declare -a tm=() td=() tc=() ts=() rss=() gets=() fl=() fc=() fs=() fd=() fj=() loads=() bm=() bd=() bc=()
   for ((i = 1; i <= N; i++)); do
     loads+=("$(load)")
-    # before_mirror: the BEFORE_JAR run, on the far side of the current one from the floor
-    before_mirror() {
-      [ -n "$BEFORE_JAR" ] || return 0
-      local T_MIRROR D_MIRROR CPU_MIRROR RSS_MIRROR GETS_MIRROR
-      run_mirror "$img" "$i" before
-      bm+=("$T_MIRROR"); bd+=("$D_MIRROR"); bc+=("$CPU_MIRROR")
-    }
     if ((i % 2)); then
       run_floor "$img"; run_mirror "$img" "$i"; before_mirror; run_skopeo "$img" "$i"
     else

@@ -43,6 +43,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -108,7 +109,7 @@ public final class ImageMirror {
         this.blobExecutor = blobExecutor;
         this.clock = clock;
         this.fills = fills;
-        this.sweepRaces = java.util.Objects.requireNonNull(sweepRaces, "sweepRaces");
+        this.sweepRaces = Objects.requireNonNull(sweepRaces, "sweepRaces");
         this.manifestGets = manifestGets;
         this.manifestGetsShared = manifestGetsShared;
     }

@@ -7,9 +7,8 @@ import java.util.function.DoubleSupplier;
 
 /**
  * A retry schedule. The registry client retries 429s, 5xx answers and transport failures by it
- * ({@link #defaults()}), the mirror the copies a concurrent sweep made obsolete ({@link #sweepRaces()}):
- * at most {@code maxAttempts}
- * attempts, jittered exponential backoff from {@code initialDelay} up to {@code maxDelay} (each wait
+ * ({@link #defaults()}), the mirror the copies a concurrent sweep made obsolete
+ * ({@link #sweepRaces()}): at most {@code maxAttempts} attempts, jittered exponential backoff from {@code initialDelay} up to {@code maxDelay} (each wait
  * is drawn from [½d, d]), a registry's {@code Retry-After} honoured as given, and at most
  * {@code maxTotalWait} slept over one operation — a {@code Retry-After} beyond that budget ends the
  * operation at once so the caller can reschedule instead of holding a function open. The
@@ -42,18 +41,23 @@ public record RetryPolicy(int maxAttempts, Duration initialDelay, Duration maxDe
     /** 5 attempts, 0.5 s doubling up to 20 s, at most 60 s of waiting per operation, real sleeps. */
     public static RetryPolicy defaults() {
         return new RetryPolicy(5, Duration.ofMillis(500), Duration.ofSeconds(20), Duration.ofSeconds(60),
-                Sleeper.real(), () -> ThreadLocalRandom.current().nextDouble());
+                Sleeper.real(), RetryPolicy::randomJitter);
     }
 
     /**
      * For a copy that lost a blob or manifest to a concurrent sweep (it copies again what the sweep
      * took): 10 attempts, 40 ms doubling up to 2 s, jittered so that copies racing the same sweep
-     * spread out; at most 8.5 s of waiting in all (under the 10 s budget). Only a sweep with a grace period shorter than a copy
-     * can cause one.
+     * spread out; at most 8.5 s of waiting in all (under the 10 s budget). Only a sweep with a grace
+     * period shorter than a copy can cause one.
      */
     public static RetryPolicy sweepRaces() {
         return new RetryPolicy(10, Duration.ofMillis(40), Duration.ofSeconds(2), Duration.ofSeconds(10),
-                Sleeper.real(), () -> ThreadLocalRandom.current().nextDouble());
+                Sleeper.real(), RetryPolicy::randomJitter);
+    }
+
+    /** The production jitter: uniform in [0, 1), per thread. */
+    private static double randomJitter() {
+        return ThreadLocalRandom.current().nextDouble();
     }
 
     /** One attempt, no waiting. */

@@ -25,6 +25,8 @@ import io.imagemirror.upstream.RetryPolicy;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -81,10 +83,10 @@ class ImageMirrorTest extends MirrorTestBase {
         Digest layer = Digest.parse(img.layers().get(0).digest());
         // A sweep began on the layer and never ends (its process died): no copy can reference it.
         assertThat(storage.blobIndex().createBlobRecord(layer, 3_000)).isTrue();
-        assertThat(storage.blobIndex().beginBlobSweep(layer, java.time.Instant.now().plusSeconds(60))).isTrue();
-        List<java.time.Duration> waits = new ArrayList<>();
-        RetryPolicy threeAttempts = new RetryPolicy(3, java.time.Duration.ofMillis(40), java.time.Duration.ofSeconds(2),
-                java.time.Duration.ofSeconds(10), waits::add, () -> 1);
+        assertThat(storage.blobIndex().beginBlobSweep(layer, Instant.now().plusSeconds(60))).isTrue();
+        List<Duration> waits = new ArrayList<>();
+        RetryPolicy threeAttempts = new RetryPolicy(3, Duration.ofMillis(40), Duration.ofSeconds(2),
+                Duration.ofSeconds(10), waits::add, () -> 1);
 
         assertThatThrownBy(() -> mirror.withSweepRaceRetries(threeAttempts)
                 .mirror(MirrorRequest.of(ref("swept/app:1"), Cause.CLI), MirrorListener.NONE))
@@ -93,8 +95,8 @@ class ImageMirrorTest extends MirrorTestBase {
                             .isInstanceOf(io.imagemirror.store.SweptBlobException.class);
                     assertThat(e.getMessage()).contains(layer.toString()).contains("swept/app:1");
                 });
-        assertThat(waits).as("a wait between attempts, doubling").containsExactly(java.time.Duration.ofMillis(40),
-                java.time.Duration.ofMillis(80));
+        assertThat(waits).as("a wait between attempts, doubling").containsExactly(Duration.ofMillis(40),
+                Duration.ofMillis(80));
         assertThat(metadata.getTag(repoKey("swept/app"), "1")).isEmpty();
         assertThat(metadata.getManifest(repoKey("swept/app"), Digest.parse(img.digest()))).isEmpty();
     }
