@@ -137,6 +137,27 @@ class SharedManifestGetTest extends MirrorTestBase {
     }
 
     @Test
+    void aMirrorWithAnotherSweepRaceScheduleJoinsTheOriginalsGet() throws Exception {
+        TestImage img = TestImage.builder(804).layer(20_000).build();
+        upstream.pusher().pushImage("shared/schedule", "1", img);
+        ImageMirror m = mirrorHolding(false);
+        ImageMirror other = m.withSweepRaceRetries(RetryPolicy.sweepRaces().withMaxAttempts(2));
+        RepositoryName repo = RepositoryName.of(upstream.hostPort(), "shared/schedule");
+        Digest digest = Digest.parse(img.digest());
+
+        Future<?> first = copy(m, repo, digest);
+        await().atMost(Duration.ofSeconds(30)).until(held::get);
+        Future<?> second = copy(other, repo, digest);
+        await().atMost(Duration.ofSeconds(30)).until(() -> m.manifestGetsShared() == 1);
+        release.countDown();
+        first.get(60, TimeUnit.SECONDS);
+        second.get(60, TimeUnit.SECONDS);
+
+        assertThat(manifestGetsByDigest(img.digest())).as("one GET for both mirrors").isEqualTo(1);
+        assertThat(other.manifestGetsShared()).isEqualTo(1);
+    }
+
+    @Test
     void theSameDigestInAnotherRepositoryIsAskedForThere() throws Exception {
         TestImage img = TestImage.builder(803).layer(20_000).build();
         upstream.pusher().pushImage("shared/one", "1", img);
